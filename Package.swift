@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// konnect-sim uses no Swift packages: only the toolchain and three C libraries found on a fresh
+// Debian machine (SQLite, OpenSSL's libcrypto, libcrypt), each behind one system-library target.
+let package = Package(
+    name: "konnect-sim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "konnect-sim", targets: ["konnect-sim"])
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+
+        // Pure core: values, rules and state machines. No I/O, no C libraries.
+        .target(name: "KonnectCore"),
+        // Thin shells around the C libraries.
+        .target(name: "KonnectStorage", dependencies: ["CSQLite"]),
+        .target(name: "KonnectSecurity", dependencies: ["CCrypto", "CCrypt"]),
+        // HTTP/1.1 over Unix and TCP sockets: a pure parser plus a threaded server and client.
+        .target(name: "KonnectHTTP", dependencies: ["KonnectCore"]),
+        // The node processes: auth, geo, data plane, zone, upstream.
+        .target(
+            name: "KonnectNodes",
+            dependencies: ["KonnectCore", "KonnectHTTP", "KonnectStorage", "KonnectSecurity"]
+        ),
+        // Run directories, process supervision, faults and the command line's commands.
+        .target(name: "KonnectCluster", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectNodes", "KonnectSecurity"]),
+        // The scenario language and its runner.
+        .target(name: "KonnectScenario", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectCluster"]),
+        .executableTarget(
+            name: "konnect-sim",
+            dependencies: ["KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario"]
+        ),
+
+        .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore"]),
+        .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore"]),
+        .testTarget(name: "KonnectStorageTests", dependencies: ["KonnectStorage", "KonnectSecurity"]),
+        .testTarget(
+            name: "KonnectProcessTests",
+            dependencies: ["konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

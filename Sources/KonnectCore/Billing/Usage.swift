@@ -1,0 +1,54 @@
+/// A span during which something billable existed: a Gateway service, or a published Dev Portal.
+/// Geos report when it starts and ends (calendar time); the auth node keeps the spans (B3).
+public struct UsageSpan: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var geo: String
+    public var start: SimTime
+    /// nil while it still exists.
+    public var end: SimTime?
+
+    public init(id: String, name: String, geo: String, start: SimTime, end: SimTime?) {
+        self.id = id
+        self.name = name
+        self.geo = geo
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Proxied API calls recorded at one calendar moment.
+public struct APICallRecord: Sendable, Hashable {
+    public var at: SimTime
+    public var count: Int64
+
+    public init(at: SimTime, count: Int64) {
+        self.at = at
+        self.count = count
+    }
+}
+
+/// The window of a cycle that is billed: normally the whole cycle, shorter when the organization was
+/// deactivated (billing stops at once, D3) or reactivated during it.
+public struct BillingWindow: Sendable, Hashable {
+    public var cycle: BillingCycle
+    public var from: SimTime
+    public var to: SimTime
+
+    public init(cycle: BillingCycle, from: SimTime? = nil, to: SimTime? = nil) {
+        self.cycle = cycle
+        self.from = max(cycle.start, from ?? cycle.start)
+        self.to = min(cycle.end, to ?? cycle.end)
+    }
+
+    /// Day-slots of the cycle (0..<30) that overlap `[start, end)` inside the window.
+    public func days(overlapping start: SimTime, _ end: SimTime?) -> ClosedRange<Int64>? {
+        let lower = max(start, from)
+        let upper = min(end ?? to, to)
+        guard lower < upper else { return nil }
+        let day = SimTime.secondsPerDay
+        let first = (lower.seconds - cycle.start.seconds) / day
+        let last = (upper.seconds - cycle.start.seconds + day - 1) / day - 1
+        return first...max(first, last)
+    }
+}

@@ -1,0 +1,310 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCore
+import Synchronization
+
+/// Why a request did not produce a response.
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case unreachable, timedOut, connectionLost, protocolViolation, faultInjected }
+    public var kind: Kind
+    public var endpoint: Endpoint
+    public var message: String
+
+    public var description: String { "\(endpoint): \(message)" }
+}
+
+/// A blocking HTTP/1.1 client over a Unix or TCP socket, with a small keep-alive pool.
+///
+/// Every node-to-node call goes through one of these, named after its link (`eu->auth`), so that
+/// partitions, latency and drops injected in `faults.json` act on real connections right here.
+public final class HTTPClient: Sendable {
+    public let endpoint: Endpoint
+    public let link: String?
+    private let faults: (any LinkFaultSource)?
+    public let connectTimeoutMilliseconds: Int
+    public let timeoutMilliseconds: Int
+    private let idle = Mutex<[Int32]>([])
+    private let maxIdle: Int
+
+    public init(
+        endpoint: Endpoint, link: String? = nil, faults: (any LinkFaultSource)? = nil,
+        connectTimeoutMilliseconds: Int = 1000, timeoutMilliseconds: Int = 10_000, maxIdle: Int = 8
+    ) {
+        self.endpoint = endpoint
+        self.link = link
+        self.faults = faults
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.maxIdle = maxIdle
+    }
+
+    deinit {
+        for fd in idle.withLock({ $0 }) { close(fd) }
+    }
+
+    /// Closes pooled connections (after a fault change or a peer restart).
+    public func reset() {
+        let fds = idle.withLock { fds -> [Int32] in
+            defer { fds = [] }
+            return fds
+        }
+        for fd in fds { close(fd) }
+    }
+
+    /// Sends a request and reads the whole response.
+    public func send(
+        _ method: String, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = [], timeoutMilliseconds: Int? = nil
+    ) throws(HTTPClientError) -> ClientResponse {
+        try applyFaults()
+        let timeout = timeoutMilliseconds ?? self.timeoutMilliseconds
+        let bytes = serialize(method, target, headers: headers, body: body)
+        // A pooled connection may have been closed by the server while idle: if it fails before any
+        // response byte arrives, retry once on a fresh connection.
+        if let fd = takeIdle() {
+            switch exchange(fd, bytes, method: method, timeout: timeout) {
+            case .success(let (response, reusable)):
+                finish(fd, reusable: reusable)
+                return response
+            case .failure(let failure):
+                close(fd)
+                if failure.responseStarted { throw failure.error }
+            }
+        }
+        let fd = try connect()
+        switch exchange(fd, bytes, method: method, timeout: timeout) {
+        case .success(let (response, reusable)):
+            finish(fd, reusable: reusable)
+            return response
+        case .failure(let failure):
+            close(fd)
+            throw failure.error
+        }
+    }
+
+    /// Sends a JSON body (or none) and reads the response.
+    public func json(
+        _ method: String, _ target: String, _ body: JSON? = nil, headers: HTTPHeaders = [:], timeoutMilliseconds: Int? = nil
+    ) throws(HTTPClientError) -> ClientResponse {
+        var headers = headers
+        if body != nil { headers.set("Content-Type", "application/json") }
+        return try send(method, target, headers: headers, body: body?.bytes ?? [], timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Opens a streamed (chunked) response that stays open: data-plane and zone config push.
+    public func openStream(_ method: String, _ target: String, headers: HTTPHeaders = [:]) throws(HTTPClientError) -> HTTPStream {
+        try applyFaults()
+        let fd = try connect()
+        do {
+            try Socket.writeAll(fd, serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            close(fd)
+            throw HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description)
+        }
+        return HTTPStream(fd: fd, method: method, endpoint: endpoint, link: link, faults: faults)
+    }
+
+    func applyFaults() throws(HTTPClientError) {
+        guard let link, let faults, let fault = faults.fault(on: link) else { return }
+        if fault.partitioned {
+            reset()
+            throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link) is partitioned (injected fault): connection refused")
+        }
+        if fault.dropPartsPerMillion > 0, faults.draw(on: link, below: 1_000_000) < fault.dropPartsPerMillion {
+            reset()
+            throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "request dropped on link \(link) (injected fault): connection reset")
+        }
+        let delay = fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1)
+        sleepMilliseconds(delay)
+    }
+
+    private func connect() throws(HTTPClientError) -> Int32 {
+        do {
+            return try Socket.connect(to: endpoint, timeoutMilliseconds: connectTimeoutMilliseconds)
+        } catch {
+            throw HTTPClientError(kind: error.kind == .timedOut ? .timedOut : .unreachable, endpoint: endpoint, message: error.description)
+        }
+    }
+
+    private func takeIdle() -> Int32? {
+        idle.withLock { $0.popLast() }
+    }
+
+    private func finish(_ fd: Int32, reusable: Bool) {
+        let kept = reusable && idle.withLock { fds -> Bool in
+            guard fds.count < maxIdle else { return false }
+            fds.append(fd)
+            return true
+        }
+        if !kept { close(fd) }
+    }
+
+    private func serialize(_ method: String, _ target: String, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
+        var head = "\(method) \(target) HTTP/1.1\r\n"
+        if !headers.contains("host") {
+            switch endpoint {
+            case .unix: head += "Host: localhost\r\n"
+            case .tcp(let host, let port): head += "Host: \(host):\(port)\r\n"
+            }
+        }
+        for (name, value) in headers where name.lowercased() != "content-length" {
+            head += "\(name): \(value)\r\n"
+        }
+        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        return Array(head.utf8) + body
+    }
+
+    private struct ExchangeFailure: Error {
+        var error: HTTPClientError
+        var responseStarted: Bool
+    }
+
+    private func exchange(_ fd: Int32, _ bytes: [UInt8], method: String, timeout: Int) -> Result<(ClientResponse, Bool), ExchangeFailure> {
+        do {
+            try Socket.writeAll(fd, bytes, timeoutMilliseconds: timeout)
+        } catch {
+            return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description), responseStarted: false))
+        }
+        var parser = HTTPResponseParser(method: method)
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var received = false
+        let deadline = Monotonic.now + timeout
+        while true {
+            switch parser.next() {
+            case .response(let response):
+                let close = response.headers["connection"]?.lowercased().contains("close") == true
+                return .success((response, !close && parser.isIdle))
+            case .failure(let why):
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .protocolViolation, endpoint: endpoint, message: why), responseStarted: true))
+            case .needMoreData:
+                break
+            }
+            let remaining = deadline - Monotonic.now
+            guard remaining > 0 else {
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
+            }
+            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: remaining) {
+            case .data(let count):
+                received = true
+                parser.feed(buffer[0..<count])
+            case .eof:
+                if received, case .response(let response) = parser.finish() { return .success((response, false)) }
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "connection closed before a complete response"), responseStarted: received))
+            case .timeout:
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
+            case .failed(let error):
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description), responseStarted: received))
+            }
+        }
+    }
+}
+
+/// A long-lived streamed response, read message by message (newline-delimited JSON inside chunks).
+/// Used by one thread at a time: the data plane's or zone's sync loop.
+public final class HTTPStream: @unchecked Sendable {
+    public enum Event: Sendable {
+        case message(JSON)
+        case timeout
+        case closed(String)
+    }
+
+    private let fd: Int32
+    private let endpoint: Endpoint
+    private let link: String?
+    private let faults: (any LinkFaultSource)?
+    private var parser: HTTPResponseParser
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var isClosed = false
+    public private(set) var status: Int?
+    public private(set) var errorBody: [UInt8] = []
+
+    init(fd: Int32, method: String, endpoint: Endpoint, link: String?, faults: (any LinkFaultSource)?) {
+        self.fd = fd
+        self.endpoint = endpoint
+        self.link = link
+        self.faults = faults
+        self.parser = HTTPResponseParser(method: method)
+    }
+
+    deinit { close() }
+
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
+
+    /// Waits for the response head; returns its status. A non-200 status carries its body in `errorBody`.
+    public func awaitHead(timeoutMilliseconds: Int) -> Result<Int, HTTPClientError> {
+        let deadline = Monotonic.now + timeoutMilliseconds
+        while true {
+            if let head = parser.responseHead {
+                status = head.status
+                if head.status != 200 || !parser.isChunked {
+                    if case .response(let response) = parser.next() { errorBody = response.body }
+                }
+                return .success(head.status)
+            }
+            switch parser.next() {
+            case .response(let response):
+                status = response.status
+                errorBody = response.body
+                return .success(response.status)
+            case .failure(let why):
+                return .failure(HTTPClientError(kind: .protocolViolation, endpoint: endpoint, message: why))
+            case .needMoreData:
+                if parser.responseHead != nil { continue }
+            }
+            let remaining = deadline - Monotonic.now
+            guard remaining > 0 else {
+                return .failure(HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
+            }
+            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: remaining) {
+            case .data(let count): parser.feed(buffer[0..<count])
+            case .eof, .failed: return .failure(HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "stream closed before its head"))
+            case .timeout: return .failure(HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
+            }
+        }
+    }
+
+    /// The next message, waiting at most `timeoutMilliseconds`. A partitioned link closes the stream.
+    public func next(timeoutMilliseconds: Int) -> Event {
+        let deadline = Monotonic.now + timeoutMilliseconds
+        while true {
+            if let newline = pending.firstIndex(of: 0x0A) {
+                let line = Array(pending[0..<newline])
+                pending.removeFirst(newline + 1)
+                if line.isEmpty { continue }
+                guard let message = try? JSONParser.parse(line) else { return .closed("stream sent a line that is not JSON") }
+                if let link, let faults, let fault = faults.fault(on: link) {
+                    if fault.partitioned { return .closed("link \(link) is partitioned (injected fault)") }
+                    sleepMilliseconds(fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1))
+                }
+                return .message(message)
+            }
+            if let link, let faults, faults.fault(on: link)?.partitioned == true {
+                return .closed("link \(link) is partitioned (injected fault)")
+            }
+            let remaining = deadline - Monotonic.now
+            guard remaining > 0 else { return .timeout }
+            // Wake at least every 100 ms to notice injected partitions.
+            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: min(remaining, 100)) {
+            case .data(let count):
+                parser.feed(buffer[0..<count])
+                let (data, finished, error) = parser.takeStreamData()
+                if let error { return .closed(error) }
+                pending.append(contentsOf: data)
+                if finished && pending.firstIndex(of: 0x0A) == nil { return .closed("the server ended the stream") }
+                if pending.count > 64 * 1024 * 1024 { return .closed("stream message too large") }
+            case .timeout:
+                continue
+            case .eof:
+                return .closed("the server closed the connection")
+            case .failed(let error):
+                return .closed(error.description)
+            }
+        }
+    }
+}

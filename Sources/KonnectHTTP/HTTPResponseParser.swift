@@ -1,0 +1,153 @@
+import KonnectCore
+
+/// A response as the client sees it.
+public struct ClientResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The body parsed as JSON; `nil` when it is empty or not JSON.
+    public var json: JSON? { try? JSONParser.parse(body) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public var isSuccess: Bool { (200..<300).contains(status) }
+}
+
+/// An incremental HTTP/1.1 response parser for the client: Content-Length, chunked and
+/// read-until-close bodies. Pure, like the request parser.
+public struct HTTPResponseParser: Sendable {
+    public enum Result: Sendable {
+        case response(ClientResponse)
+        case needMoreData
+        case failure(String)
+    }
+
+    private enum Framing: Sendable { case length(Int), chunked(ChunkedDecoder), untilClose }
+    private var buffer: [UInt8] = []
+    private var head: (status: Int, headers: HTTPHeaders)?
+    private var framing: Framing?
+    private let method: String
+    private let maxBodyBytes: Int
+
+    public init(method: String, maxBodyBytes: Int = 32 * 1024 * 1024) {
+        self.method = method
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The status and headers once they have arrived, before the body (used by streams).
+    public var responseHead: (status: Int, headers: HTTPHeaders)? { head }
+
+    /// True when the body is chunked (a stream's messages arrive as chunks).
+    public var isChunked: Bool {
+        if case .chunked = framing { return true }
+        return false
+    }
+
+    public mutating func next() -> Result {
+        if head == nil {
+            guard let end = findHeadEnd() else {
+                if buffer.count > 64 * 1024 { return .failure("response head too large") }
+                return .needMoreData
+            }
+            let text = String(decoding: buffer[0..<end], as: UTF8.self)
+            buffer.removeFirst(end + 4)
+            var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+            let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
+            guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
+                (100...599).contains(status)
+            else { return .failure("invalid status line") }
+            var headers = HTTPHeaders()
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { return .failure("invalid header line") }
+                headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingSpaces)
+            }
+            if (100..<200).contains(status) {
+                // An interim response (100 Continue): skip it and parse the final one.
+                return next()
+            }
+            head = (status, headers)
+            if HTTPResponse.hasNoBody(status: status, method: method) {
+                framing = .length(0)
+            } else if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+                framing = .chunked(ChunkedDecoder(maxBodyBytes: maxBodyBytes))
+            } else if let length = headers["content-length"].flatMap({ Int($0) }), length >= 0 {
+                if length > maxBodyBytes { return .failure("response body larger than \(maxBodyBytes) bytes") }
+                framing = .length(length)
+            } else {
+                framing = .untilClose
+            }
+        }
+        guard let head, let framing else { return .needMoreData }
+        switch framing {
+        case .length(let length):
+            guard buffer.count >= length else { return .needMoreData }
+            let body = Array(buffer[0..<length])
+            buffer.removeFirst(length)
+            reset()
+            return .response(ClientResponse(status: head.status, headers: head.headers, body: body))
+        case .chunked(var decoder):
+            switch decoder.decode(buffer[...]) {
+            case .failure(let error): return .failure(error.detail)
+            case .success(let consumed):
+                buffer.removeFirst(consumed)
+                if decoder.isComplete {
+                    reset()
+                    return .response(ClientResponse(status: head.status, headers: head.headers, body: decoder.body))
+                }
+                self.framing = .chunked(decoder)
+                return .needMoreData
+            }
+        case .untilClose:
+            if buffer.count > maxBodyBytes { return .failure("response body larger than \(maxBodyBytes) bytes") }
+            return .needMoreData
+        }
+    }
+
+    /// For streams: the chunk data decoded so far, removed from the parser.
+    public mutating func takeStreamData() -> (data: [UInt8], finished: Bool, error: String?) {
+        guard case .chunked(var decoder) = framing else { return ([], false, "stream is not chunked") }
+        switch decoder.decode(buffer[...]) {
+        case .failure(let error): return ([], true, error.detail)
+        case .success(let consumed):
+            buffer.removeFirst(consumed)
+            let data = decoder.takeBody()
+            framing = .chunked(decoder)
+            return (data, decoder.isComplete, nil)
+        }
+    }
+
+    /// Called at end of input: completes a read-until-close body, or fails a truncated one.
+    public mutating func finish() -> Result {
+        guard let head, case .untilClose = framing else { return .failure("connection closed before the response was complete") }
+        let body = buffer
+        buffer = []
+        reset()
+        return .response(ClientResponse(status: head.status, headers: head.headers, body: body))
+    }
+
+    /// Whether nothing of a next response has arrived.
+    public var isIdle: Bool { head == nil && buffer.isEmpty }
+
+    private mutating func reset() {
+        head = nil
+        framing = nil
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4)
+        where buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D && buffer[index + 3] == 0x0A {
+            return index
+        }
+        return nil
+    }
+}

@@ -1,0 +1,160 @@
+import KonnectCore
+
+/// How a route renders its errors: Konnect's problem documents, or Kong's `{message, status}` for
+/// the core-entity API.
+public enum ErrorStyle: Sendable { case problem, kong }
+
+/// A request as a handler sees it: the HTTP request plus path parameters and where it came from.
+public struct APIRequest: Sendable {
+    public let http: HTTPRequest
+    public let parameters: [String: String]
+    public let listener: ListenerKind
+    /// Konnect-style correlation id, also the `instance` of error bodies.
+    public let traceID: String
+
+    public var method: String { http.method }
+    public var path: String { http.path }
+
+    /// A path parameter (always present for a matched route).
+    public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    public func query(_ name: String) -> String? { http.queryValue(name) }
+
+    /// The bearer token of the `Authorization` header, if any.
+    public var bearerToken: String? {
+        guard let value = http.headers["authorization"] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingSpaces
+        return token.isEmpty ? nil : token
+    }
+
+    /// The body as JSON: 400 naming the problem when it is missing or not JSON.
+    public func json() throws(APIError) -> JSON {
+        guard !http.body.isEmpty else {
+            throw APIError.invalid(field: "body", rule: "required", reason: "a JSON body is required")
+        }
+        if let type = http.headers["content-type"]?.lowercased(), !type.contains("json"), !type.hasPrefix("application/x-www-form-urlencoded") {
+            throw APIError.invalid(field: "body", rule: "type", reason: "must be sent as application/json, got \(type)")
+        }
+        do {
+            return try JSONParser.parse(http.body)
+        } catch {
+            throw APIError.invalid(field: "body", rule: "type", reason: "is not valid JSON: \(error.description)")
+        }
+    }
+
+    /// The body as JSON, or an empty object when there is none.
+    public func jsonOrEmpty() throws(APIError) -> JSON {
+        http.body.isEmpty ? .object(JSONObject()) : try json()
+    }
+}
+
+/// Maps method and path to handlers, answering 404 for unknown paths and 405 (with `Allow`) for
+/// known paths with another method. The route table is also what the OpenAPI document is checked
+/// against.
+public final class Router: Sendable {
+    public typealias Handler = @Sendable (APIRequest) throws -> HTTPResponse
+
+    public struct Route: Sendable {
+        public let method: String
+        public let pattern: String
+        public let segments: [String]
+        public let unixOnly: Bool
+        public let style: ErrorStyle
+        let handler: Handler
+    }
+
+    private let table: [Route]
+    private let log: @Sendable (String) -> Void
+
+    public init(routes: [Route], log: @escaping @Sendable (String) -> Void = { _ in }) {
+        table = routes
+        self.log = log
+    }
+
+    public var routes: [Route] { table }
+
+    public static func route(
+        _ method: String, _ pattern: String, unixOnly: Bool = false, style: ErrorStyle = .problem, _ handler: @escaping Handler
+    ) -> Route {
+        Route(
+            method: method, pattern: pattern, segments: Router.split(pattern), unixOnly: unixOnly, style: style,
+            handler: handler)
+    }
+
+    static func split(_ path: String) -> [String] {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.first == "" { parts.removeFirst() }
+        if parts.count > 1, parts.last == "" { parts.removeLast() }
+        return parts
+    }
+
+    private static var traceCounter: UInt64 { Monotonic.nanoseconds }
+
+    /// Resolves and runs the handler; never throws, every failure becomes a response.
+    public func handle(_ request: HTTPRequest, listener: ListenerKind) -> HTTPResponse {
+        let traceID = "konnect:trace:\(Router.traceCounter)"
+        let rawSegments = Router.split(request.path)
+        var segments: [String] = []
+        for raw in rawSegments {
+            guard let decoded = PercentEncoding.decode(raw) else {
+                return render(APIError.badRequest("The path is not valid percent-encoded UTF-8"), style: .problem, traceID: traceID)
+            }
+            segments.append(decoded)
+        }
+        var allowed: [String] = []
+        var styleForPath: ErrorStyle = .problem
+        for route in table where route.segments.count == segments.count {
+            if route.unixOnly && listener != .unix { continue }
+            var parameters: [String: String] = [:]
+            var matches = true
+            for (pattern, value) in zip(route.segments, segments) {
+                if pattern.hasPrefix("{") && pattern.hasSuffix("}") {
+                    if value.isEmpty {
+                        matches = false
+                        break
+                    }
+                    parameters[String(pattern.dropFirst().dropLast())] = value
+                } else if pattern != value {
+                    matches = false
+                    break
+                }
+            }
+            guard matches else { continue }
+            styleForPath = route.style
+            guard route.method == request.method else {
+                if !allowed.contains(route.method) { allowed.append(route.method) }
+                continue
+            }
+            let apiRequest = APIRequest(http: request, parameters: parameters, listener: listener, traceID: traceID)
+            do {
+                return try route.handler(apiRequest)
+            } catch let error as APIError {
+                return render(error, style: route.style, traceID: traceID)
+            } catch {
+                log("\(request.method) \(request.path) failed: \(error)")
+                return render(
+                    APIError(status: 500, detail: "The node could not complete the request: \(error)"), style: route.style,
+                    traceID: traceID)
+            }
+        }
+        if !allowed.isEmpty {
+            var response = render(
+                APIError(status: 405, detail: "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))"),
+                style: styleForPath, traceID: traceID)
+            response.headers.set("Allow", allowed.joined(separator: ", "))
+            return response
+        }
+        return render(APIError.notFound("No route for \(request.method) \(request.path)"), style: .problem, traceID: traceID)
+    }
+
+    public func render(_ error: APIError, style: ErrorStyle, traceID: String) -> HTTPResponse {
+        switch style {
+        case .problem:
+            return HTTPResponse.json(error.problem(instance: traceID), status: error.status, contentType: "application/problem+json")
+        case .kong:
+            return HTTPResponse.json(error.kongBody, status: error.status)
+        }
+    }
+}

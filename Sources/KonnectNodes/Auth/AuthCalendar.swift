@@ -1,0 +1,137 @@
+import KonnectCore
+import KonnectHTTP
+import KonnectStorage
+
+/// The simulated calendar (B1): moves only when told, and runs what falls due in date order, exactly
+/// once, in batches that commit together with the clock, so a crash resumes where it stopped.
+extension AuthNode {
+    var calendarRoutes: [Router.Route] {
+        [
+            Router.route("GET", "/v3/simulator/clock") { _ in
+                HTTPResponse.json(["now": .string(self.now.iso8601)])
+            },
+            Router.route("POST", "/v3/simulator/clock/advance") { request in
+                try self.requireSupport(request)
+                var reader = try ObjectReader(request.json())
+                let text = reader.string("by", required: true, nullable: false, maxLength: 32)
+                try reader.finish()
+                guard let text, let duration = SimDuration(text: text), duration.seconds >= 0 else {
+                    throw APIError.invalid(field: "by", rule: "invalid", reason: "must be a duration such as 31d, 12h, 90m or 1d12h")
+                }
+                guard duration.seconds <= 100 * 365 * SimTime.secondsPerDay else {
+                    throw APIError.invalid(field: "by", rule: "max", reason: "must be at most 100 years")
+                }
+                let result = try self.advance(to: self.now + duration, actor: "support")
+                return HTTPResponse.json(result)
+            },
+            Router.route("PUT", "/v3/simulator/clock") { request in
+                try self.requireSupport(request)
+                var reader = try ObjectReader(request.json())
+                let text = reader.string("now", required: true, nullable: false, maxLength: 64)
+                try reader.finish()
+                guard let text, let moment = SimTime(iso8601: text) else {
+                    throw APIError.invalid(field: "now", rule: "is_date_time", reason: "must be an RFC 3339 date-time such as 2026-03-01T00:00:00Z")
+                }
+                let result = try self.advance(to: moment, actor: "support")
+                return HTTPResponse.json(result)
+            },
+        ]
+    }
+
+    /// How many due events one transaction carries out.
+    static let advanceBatchSize = 4096
+
+    /// Moves the calendar to `target`, carrying out every due event in date order.
+    func advance(to target: SimTime, actor: String) throws -> JSON {
+        try advancing.withLock { _ in
+            let start = now
+            guard target >= start else {
+                throw APIError.conflict("The calendar only moves forward: it is at \(start.iso8601), \(target.iso8601) is earlier")
+            }
+            try db.write { db in try db.execute("UPDATE clock SET target = ? WHERE id = 1", .time(target)) }
+            var queue = DueEventQueue()
+            var scheduled: [String: DueEvent] = [:]
+            let schedules = try db.read { db in
+                try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')").map(schedule)
+            }
+            for schedule in schedules {
+                if let event = schedule.nextEvent, event.at <= target {
+                    queue.push(event)
+                    scheduled[schedule.organizationID] = event
+                }
+            }
+            var counts: [DueEventKind: Int] = [:]
+            while let first = queue.first, first.at <= target {
+                let reached = try db.write { db -> SimTime in
+                    var processed = 0
+                    var moment = first.at
+                    while processed < AuthNode.advanceBatchSize, let event = queue.first, event.at <= target {
+                        _ = queue.pop()
+                        guard scheduled[event.organizationID] == event else { continue }
+                        // Re-read the organization: a login or payment method added during the move may
+                        // have changed what falls due.
+                        let before = try db.query("SELECT * FROM organizations WHERE id = ?", .text(event.organizationID)).first
+                        guard let current = before.map(schedule)?.nextEvent else {
+                            scheduled[event.organizationID] = nil
+                            continue
+                        }
+                        guard current == event else {
+                            scheduled[event.organizationID] = current.at <= target ? current : nil
+                            if current.at <= target { queue.push(current) }
+                            continue
+                        }
+                        moment = event.at
+                        try carryOut(event, db)
+                        counts[event.kind, default: 0] += 1
+                        processed += 1
+                        let after = try db.query("SELECT * FROM organizations WHERE id = ?", .text(event.organizationID)).first
+                        if let next = after.map(schedule)?.nextEvent, next.at <= target, next != event {
+                            queue.push(next)
+                            scheduled[event.organizationID] = next
+                        } else {
+                            scheduled[event.organizationID] = nil
+                        }
+                    }
+                    try db.execute("UPDATE clock SET now = ? WHERE id = 1", .time(moment))
+                    return moment
+                }
+                clock.withLock { $0 = reached }
+                outboxSignal.fire()
+            }
+            try db.write { db in try db.execute("UPDATE clock SET now = ?, target = NULL WHERE id = 1", .time(target)) }
+            clock.withLock { $0 = target }
+            let total = counts.values.reduce(0, +)
+            Log.info("calendar moved from \(start.iso8601) to \(target.iso8601) by \(actor): \(total) due events")
+            var byKind = JSONObject()
+            for kind in DueEventKind.allCases { byKind[kind.name] = .int(counts[kind] ?? 0) }
+            return ["now": .string(target.iso8601), "previous": .string(start.iso8601), "events": .int(total), "by_kind": .object(byKind)]
+        }
+    }
+
+    func schedule(_ row: Row) -> OrganizationSchedule {
+        let state = OrganizationState(rawValue: row.string("state") ?? "") ?? .active
+        let retention = row.int("retention_days") ?? OrganizationLifecycle.defaultRetentionDays
+        return OrganizationSchedule(
+            organizationID: row.string("id") ?? "", createdAt: row.time("created_at") ?? SimTime(seconds: 0), state: state,
+            plan: PlanKind(rawValue: row.string("plan") ?? "") ?? .plus, hasPaymentMethod: row.string("payment_method") != nil,
+            nextCycleIndex: row.int("next_cycle") ?? 0, trialEndsAt: row.time("trial_ends_at"), trialClosed: row.bool("trial_closed"),
+            lastLoginAt: row.time("last_login_at"), lastAPICallAt: row.time("last_api_call_at"),
+            deletionDueAt: state == .inactive ? row.time("deactivated_at").map { $0 + .days(retention) } : nil)
+    }
+
+    /// One due event (B1): cycle end, trial end, inactivity (D2) or the end of retention (A5).
+    private func carryOut(_ event: DueEvent, _ db: Transaction) throws {
+        switch event.kind {
+        case .cycleEnd:
+            try closeCycle(db, organizationID: event.organizationID, at: event.at, final: false)
+        case .trialEnd:
+            try db.execute(
+                "UPDATE organizations SET trial_closed = 1, credits_expired = MAX(0, credits_granted - credits_used) WHERE id = ?",
+                .text(event.organizationID))
+        case .inactivity:
+            try deactivate(db, organizationID: event.organizationID, reason: .inactivity, actor: "system", at: event.at)
+        case .retentionEnd:
+            try retentionElapsed(db, organizationID: event.organizationID, at: event.at)
+        }
+    }
+}

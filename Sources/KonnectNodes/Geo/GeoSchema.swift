@@ -1,0 +1,56 @@
+import KonnectStorage
+
+/// The geo node's schema: one geo's objects (T2, C1). Calendar times are SimTime seconds; entity
+/// `created_at`/`updated_at` are unix seconds of the calendar too (Kong's format).
+enum GeoSchema {
+    static let migrations = [
+        Migration(
+            version: 1,
+            sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE org_licenses (org_id TEXT PRIMARY KEY, gateway TEXT NOT NULL, mesh TEXT NOT NULL);
+                CREATE TABLE decommissioned_orgs (org_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE TABLE control_planes (
+                    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+                    labels TEXT NOT NULL DEFAULT '{}', cluster_type TEXT NOT NULL, auth_type TEXT NOT NULL,
+                    cloud_gateway INTEGER NOT NULL DEFAULT 0, proxy_urls TEXT NOT NULL DEFAULT '[]',
+                    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    config_version INTEGER NOT NULL DEFAULT 1, config_hash TEXT NOT NULL, config_updated_at INTEGER NOT NULL,
+                    UNIQUE (org_id, name));
+                CREATE TABLE entities (
+                    id TEXT PRIMARY KEY, cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL, name TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    UNIQUE (cp_id, kind, name));
+                CREATE INDEX entities_by_cp ON entities(cp_id, kind, created_at);
+                CREATE TABLE dp_credentials (
+                    id TEXT PRIMARY KEY, cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+                    title TEXT, secret_hash TEXT NOT NULL UNIQUE, cert TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE dp_nodes (
+                    id TEXT PRIMARY KEY, cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+                    hostname TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL, last_ping INTEGER NOT NULL,
+                    config_hash TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE dp_usage_cursors (node_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+                CREATE TABLE portals (
+                    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+                    published INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    UNIQUE (org_id, name));
+                CREATE TABLE usage_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+                CREATE TABLE mesh_control_planes (
+                    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+                    labels TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    config_version INTEGER NOT NULL DEFAULT 1, config_hash TEXT NOT NULL,
+                    UNIQUE (org_id, name));
+                CREATE TABLE mesh_resources (
+                    id TEXT PRIMARY KEY, mesh_cp_id TEXT NOT NULL REFERENCES mesh_control_planes(id) ON DELETE CASCADE,
+                    type TEXT NOT NULL, mesh TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+                    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (mesh_cp_id, type, mesh, name));
+                CREATE TABLE zone_tokens (
+                    id TEXT PRIMARY KEY, mesh_cp_id TEXT NOT NULL REFERENCES mesh_control_planes(id) ON DELETE CASCADE,
+                    zone TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+                CREATE TABLE zones (
+                    mesh_cp_id TEXT NOT NULL REFERENCES mesh_control_planes(id) ON DELETE CASCADE, name TEXT NOT NULL,
+                    version TEXT NOT NULL, config_hash TEXT NOT NULL, connected_at INTEGER, disconnected_at INTEGER,
+                    last_seen INTEGER NOT NULL, workloads INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (mesh_cp_id, name));
+                """)
+    ]
+}

@@ -1,0 +1,59 @@
+import KonnectCore
+import KonnectSecurity
+import KonnectStorage
+
+/// Makes object ids (UUID v4 shape). Random by default; with a cluster seed, derived from the seed,
+/// the node's name and a counter stored in the node's database, so that a seeded run creates the same
+/// ids every time and a restarted node never repeats one.
+public struct IdentifierSource: Sendable {
+    public let seed: UInt64?
+    public let node: String
+
+    public init(seed: UInt64?, node: String) {
+        self.seed = seed
+        self.node = node
+    }
+
+    /// A new id, inside the write transaction that stores the object.
+    public func next(_ db: Transaction) throws -> String {
+        guard let seed else { return IdentifierSource.uuid(Secrets.randomBytes(16)) }
+        let counter = (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'")).flatMap { value -> Int64? in
+            if case .text(let text) = value { return Int64(text) }
+            return nil
+        } ?? 0
+        try db.execute(
+            "INSERT INTO meta(key, value) VALUES ('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            .text(String(counter + 1)))
+        var generator = SeededRandom(seed: seed ^ SeededRandom.hash(node) ^ UInt64(counter) &* 0x9E37_79B9_7F4A_7C15)
+        var bytes: [UInt8] = []
+        for _ in 0..<2 {
+            let value = generator.next()
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
+        return IdentifierSource.uuid(bytes)
+    }
+
+    static func uuid(_ raw: [UInt8]) -> String {
+        var bytes = raw
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = Secrets.hex(bytes)
+        let characters = Array(hex)
+        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
+            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+    }
+
+    /// Whether a string is a UUID in canonical form (path ids are checked before any lookup).
+    public static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 102) || (byte >= 65 && byte <= 70) else { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCore
+import KonnectHTTP
+import KonnectStorage
+
+/// What a running node publishes about itself in `node.json`, for `status`, the CLI and tests.
+public struct NodeDescriptor: Sendable, Hashable {
+    public var role: String
+    public var name: String
+    public var pid: Int32
+    public var socket: String
+    public var port: Int
+    public var startedAt: String
+    public var extra: JSONObject
+
+    public init(role: String, name: String, pid: Int32, socket: String, port: Int, startedAt: String, extra: JSONObject = JSONObject()) {
+        self.role = role
+        self.name = name
+        self.pid = pid
+        self.socket = socket
+        self.port = port
+        self.startedAt = startedAt
+        self.extra = extra
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public var json: JSON {
+        var object = JSONObject([
+            ("role", .string(role)), ("name", .string(name)), ("pid", .int(Int64(pid))), ("socket", .string(socket)),
+            ("port", .int(port)), ("url", .string(url)), ("started_at", .string(startedAt)),
+        ])
+        for (key, value) in extra { object[key] = value }
+        return .object(object)
+    }
+
+    public init?(json: JSON) {
+        guard let role = json["role"]?.stringValue, let name = json["name"]?.stringValue, let pid = json["pid"]?.intValue,
+            let socket = json["socket"]?.stringValue, let port = json["port"]?.intValue
+        else { return nil }
+        var extra = json.objectValue ?? JSONObject()
+        for key in ["role", "name", "pid", "socket", "port", "url", "started_at"] { extra[key] = nil }
+        self.init(
+            role: role, name: name, pid: Int32(pid), socket: socket, port: Int(port),
+            startedAt: json["started_at"]?.stringValue ?? "", extra: extra)
+    }
+
+    public static func read(directory: String) -> NodeDescriptor? {
+        guard let bytes = readWholeFile(directory + "/node.json"), let json = try? JSONParser.parse(bytes) else { return nil }
+        return NodeDescriptor(json: json)
+    }
+}
+
+/// Files of a node's working directory.
+public enum NodeFiles {
+    public static func socket(_ directory: String) -> String { directory + "/sock" }
+    public static func descriptor(_ directory: String) -> String { directory + "/node.json" }
+    public static func log(_ directory: String) -> String { directory + "/node.log" }
+}
+
+/// Runs a node process: listens on its Unix socket and a loopback TCP port, publishes `node.json`,
+/// then waits for SIGTERM or SIGINT and shuts down gracefully (stop accepting, drain, close in reverse).
+public struct NodeRuntime {
+    public let role: String
+    public let name: String
+    public let directory: String
+
+    public init(role: String, name: String, directory: String) {
+        self.role = role
+        self.name = name
+        self.directory = directory
+    }
+
+    /// Blocks termination signals in every thread (the main thread collects them with `sigwait`) and
+    /// ignores SIGPIPE. Call before starting any thread.
+    public static func prepareSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Serves `server` until a termination signal; `stop` runs first (ending background loops and
+    /// streams), then the server stops accepting and drains in-flight requests.
+    /// `tcpPort` nil means no TCP listener (data planes have their own proxy port).
+    public func run(
+        server: HTTPServer, tcpPort: Int? = 0, extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
+        started: () -> Void = {}, stop: () -> Void = {}
+    ) throws {
+        let previous = NodeDescriptor.read(directory: directory)
+        let socketPath = NodeFiles.socket(directory)
+        try server.listen(unixPath: socketPath)
+        var port = 0
+        if let tcpPort {
+            let wanted = tcpPort != 0 ? tcpPort : (previous?.port ?? 0)
+            if wanted != 0, let reused = try? server.listen(tcpPort: wanted) {
+                port = reused
+            } else {
+                port = try server.listen(tcpPort: 0)
+            }
+        }
+        server.start()
+        let descriptor = NodeDescriptor(
+            role: role, name: name, pid: getpid(), socket: socketPath, port: port, startedAt: NodeRuntime.wallClockNow(),
+            extra: extra())
+        try AtomicFile.write(descriptor.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
+        Log.info("\(role) \(name) listening on \(socketPath)\(port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))")
+        started()
+        NodeRuntime.waitForTermination()
+        Log.info("\(role) \(name) shutting down")
+        stop()
+        server.shutdown()
+        unlink(socketPath)
+        Log.info("\(role) \(name) stopped")
+    }
+
+    /// Blocks until SIGTERM, SIGINT or SIGHUP.
+    public static func waitForTermination() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 {}
+    }
+
+    /// Wall-clock time for operational records (process start), never for business rules.
+    public static func wallClockNow() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return SimTime(seconds: Int64(now.tv_sec)).iso8601
+    }
+}

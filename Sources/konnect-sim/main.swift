@@ -1,0 +1,8 @@
+import KonnectCluster
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// konnect-sim's single executable: the CLI, and every node role (`konnect-sim node ...`).
+exit(KonnectSimCLI.main(Array(CommandLine.arguments.dropFirst())))
