@@ -287,6 +287,14 @@ public final class HTTPStream: @unchecked Sendable {
             if let link, let faults, faults.fault(on: link)?.partitioned == true {
                 return .closed("link \(link) is partitioned (injected fault)")
             }
+            // Bytes that arrived together with the head (or an earlier message) are decoded first.
+            let (buffered, ended, failure) = parser.takeStreamData()
+            if let failure { return .closed(failure) }
+            if !buffered.isEmpty {
+                pending.append(contentsOf: buffered)
+                continue
+            }
+            if ended { return .closed("the server ended the stream") }
             let remaining = deadline - Monotonic.now
             guard remaining > 0 else { return .timeout }
             // Wake at least every 100 ms to notice injected partitions.

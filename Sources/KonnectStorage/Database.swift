@@ -94,7 +94,11 @@ public final class Database: @unchecked Sendable {
     // Prepared statements by SQL text, reused across calls (guarded by `lock` like `handle`).
     private var statements: [String: OpaquePointer] = [:]
 
-    public init(path: String, migrations: [Migration]) throws(DatabaseError) {
+    /// How hard a commit pushes to disk. `full` fsyncs every commit (acknowledged API writes); `normal`
+    /// survives a process crash but not a power loss (a data plane's call counters, written per request).
+    public enum Durability: Sendable { case full, normal }
+
+    public init(path: String, migrations: [Migration], durability: Durability = .full) throws(DatabaseError) {
         self.path = path
         var pointer: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -107,7 +111,7 @@ public final class Database: @unchecked Sendable {
         handle = pointer
         sqlite3_busy_timeout(handle, 5000)
         try execute("PRAGMA journal_mode=WAL")
-        try execute("PRAGMA synchronous=FULL")
+        try execute(durability == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         try execute("PRAGMA foreign_keys=ON")
         try migrate(migrations)
     }

@@ -76,31 +76,28 @@ public enum BillingCalculator {
             if elapsed <= 0 { return 0 }
             return min(cycleDays, (elapsed + SimTime.secondsPerDay - 1) / SimTime.secondsPerDay)
         }()
-        func trialCount(_ days: ClosedRange<Int64>) -> Int64 {
-            max(0, min(days.upperBound + 1, trialDay) - days.lowerBound)
-        }
-
         var lines: [InvoiceLine] = []
         var serviceDays: Int64 = 0
-        var perService: [(key: String, span: UsageSpan, days: Int64, trial: Int64)] = []
+        // A service's day-slots are a set: two spans of one service sharing a day-slot count it once.
+        var perService: [(key: String, span: UsageSpan, slots: Set<Int64>)] = []
         for span in services {
             guard let days = window.days(overlapping: span.start, span.end) else { continue }
-            let count = days.upperBound - days.lowerBound + 1
             let key = "\(span.geo)/\(span.id)"
             if let existing = perService.firstIndex(where: { $0.key == key }) {
-                perService[existing].days += count
-                perService[existing].trial += trialCount(days)
+                perService[existing].slots.formUnion(days)
             } else {
-                perService.append((key, span, count, trialCount(days)))
+                perService.append((key, span, Set(days)))
             }
         }
         for entry in perService.sorted(by: { ($0.span.start, $0.key) < ($1.span.start, $1.key) }) {
-            serviceDays += entry.days
-            let amount = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: entry.days, over: cycleDays)
-            let trial = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: entry.trial, over: cycleDays)
+            let days = Int64(entry.slots.count)
+            let trialDays = Int64(entry.slots.count(where: { $0 < trialDay }))
+            serviceDays += days
+            let amount = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: days, over: cycleDays)
+            let trial = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: trialDays, over: cycleDays)
             lines.append(
                 InvoiceLine(
-                    kind: .service, description: "Gateway service \(entry.span.name) (\(entry.span.geo))", quantity: entry.days,
+                    kind: .service, description: "Gateway service \(entry.span.name) (\(entry.span.geo))", quantity: days,
                     unit: "service-days", amount: amount, trialAmount: min(trial, amount),
                     details: JSONObject([("service_id", .string(entry.span.id)), ("geo", .string(entry.span.geo))])))
         }
@@ -109,12 +106,14 @@ public enum BillingCalculator {
         var portalDays: Int64 = 0
         var extraDays: Int64 = 0
         var extraTrialDays: Int64 = 0
-        var perDay = [Int64](repeating: 0, count: Int(cycleDays))
+        // Distinct portals per day-slot: two spans of one portal sharing a day-slot count it once.
+        var perDay = [Set<String>](repeating: [], count: Int(cycleDays))
         for span in portals {
             guard let days = window.days(overlapping: span.start, span.end) else { continue }
-            for day in days where day >= 0 && day < cycleDays { perDay[Int(day)] += 1 }
+            for day in days where day >= 0 && day < cycleDays { perDay[Int(day)].insert("\(span.geo)/\(span.id)") }
         }
-        for (day, count) in perDay.enumerated() {
+        for (day, portalsThatDay) in perDay.enumerated() {
+            let count = Int64(portalsThatDay.count)
             portalDays += count
             let extra = max(0, count - rateCard.portalsIncluded)
             extraDays += extra

@@ -20,7 +20,8 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Parses `105`, `105.5`, `105.00`; at most two decimals, no exponent, no sign.
     public init?(decimal text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 12, parts[0].allSatisfy(\.isASCII),
+        guard (1...2).contains(parts.count), !parts[0].isEmpty, parts[0].count <= 12,
+            parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),  // digits only: Int64 alone would accept "+5" and "-0"
             let whole = Int64(parts[0]), whole >= 0
         else { return nil }
         var fraction: Int64 = 0

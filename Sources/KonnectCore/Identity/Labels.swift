@@ -33,7 +33,9 @@ public enum Labels {
     public static func matches(_ labels: JSONObject, filter: String) -> Bool {
         for term in filter.split(separator: ",") {
             let parts = term.split(separator: ":", maxSplits: 1)
-            let key = String(parts[0])
+            // A term of only ":" names no key and matches nothing (it used to trap on parts[0]).
+            guard let first = parts.first else { return false }
+            let key = String(first)
             if parts.count == 1 {
                 if !labels.contains(key) { return false }
             } else if labels[key]?.stringValue != String(parts[1]) {

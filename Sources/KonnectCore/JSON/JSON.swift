@@ -88,7 +88,7 @@ public enum JSON: Sendable, Hashable {
 
 /// A JSON object that keeps its members in insertion order (so responses read like the specs) while
 /// comparing and hashing like a dictionary.
-public struct JSONObject: Sendable, Hashable, Sequence {
+public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var keys: [String] = []
     private var values: [String: JSON] = [:]
 
@@ -96,6 +96,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public init(_ members: [(String, JSON)]) {
         for (key, value) in members { self[key] = value }
+    }
+
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        for (key, value) in elements { self[key] = value }
     }
 
     public var count: Int { keys.count }

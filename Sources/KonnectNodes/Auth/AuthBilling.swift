@@ -162,10 +162,15 @@ extension AuthNode {
     /// `GET /v3/organizations/me/billing/usage?cycle=current|previous|N`.
     func usage(_ request: APIRequest) throws -> HTTPResponse {
         let principal = try billingPrincipal(request)
-        let selector = request.query("cycle") ?? "current"
+        return HTTPResponse.json(try usageView(principal.organizationID, selector: request.query("cycle") ?? "current"))
+    }
+
+    /// The Billing and Usage view of one cycle: issued invoices for it and, while it is open, the
+    /// usage priced so far.
+    func usageView(_ organizationID: String, selector: String) throws -> JSON {
         let now = self.now
-        let body = try db.read { db -> JSON in
-            guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(principal.organizationID)).first else {
+        return try db.read { db -> JSON in
+            guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
                 throw APIError.notFound("The requested organization was not found")
             }
             let created = row.time("created_at") ?? now
@@ -184,7 +189,7 @@ extension AuthNode {
                 throw APIError.notFound("Cycle \(index) has not started; the current cycle is \(currentIndex)")
             }
             let cycle = BillingCycle(index: index, createdAt: created)
-            let issued = try db.query("SELECT body FROM invoices WHERE org_id = ? AND cycle = ? ORDER BY period_start", .text(principal.organizationID), .int(index))
+            let issued = try db.query("SELECT body FROM invoices WHERE org_id = ? AND cycle = ? ORDER BY period_start", .text(organizationID), .int(index))
             var parts = issued.map { $0.json("body") }
             let open = row.string("state") == OrganizationState.active.rawValue && (row.int("next_cycle") ?? 0) == index
             if open {
@@ -193,12 +198,11 @@ extension AuthNode {
                 parts.append(preview)
             }
             return [
-                "organization_id": .string(principal.organizationID), "cycle": .int(index),
+                "organization_id": .string(organizationID), "cycle": .int(index),
                 "cycle_start": cycle.start.json, "cycle_end": cycle.end.json,
                 "status": .string(open ? "open" : "closed"), "currency": .string(configuration.rateCard.currency),
                 "periods": .array(parts),
             ]
         }
-        return HTTPResponse.json(body)
     }
 }

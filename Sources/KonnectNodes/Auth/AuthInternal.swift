@@ -79,26 +79,38 @@ extension AuthNode {
         }
     }
 
-    /// `POST /internal/v1/usage`: one numbered report from a geo. Reports at or below the geo's last
-    /// sequence number are acknowledged and ignored, so a retry after a crash never counts twice (B3).
+    /// `POST /internal/v1/usage`: usage records from a geo, each numbered by the geo's outbox. Records at
+    /// or below the geo's last applied number are acknowledged and ignored, so a retry after a crash
+    /// (of either side) never counts twice (B3).
     func ingestUsage(_ request: APIRequest) throws -> HTTPResponse {
         var reader = try ObjectReader(request.json())
         let geo = reader.string("geo", required: true, nullable: false, allowed: configuration.geos)
-        let seq = reader.int("seq", required: true, nullable: false, min: 1)
         let records = reader.raw("records")?.arrayValue
         try reader.finish()
-        guard let geo, let seq, let records else { throw APIError.invalid(field: "records", rule: "is_array", reason: "must be an array") }
+        guard let geo, let records else { throw APIError.invalid(field: "records", rule: "is_array", reason: "must be an array") }
         let moment = now
-        let duplicate = try db.write { db -> Bool in
-            let last = try db.query("SELECT last_seq FROM usage_receipts WHERE geo = ?", .text(geo)).first?.int("last_seq") ?? 0
-            if seq <= last { return true }
-            for record in records { try apply(record, geo: geo, db, at: moment) }
+        let (applied, skipped) = try db.write { db -> (Int, Int) in
+            var last = try db.query("SELECT last_seq FROM usage_receipts WHERE geo = ?", .text(geo)).first?.int("last_seq") ?? 0
+            var applied = 0
+            var skipped = 0
+            for record in records {
+                guard let seq = record["seq"]?.intValue, seq > 0 else {
+                    throw APIError.invalid(field: "records", rule: "invalid", reason: "every record needs a positive seq")
+                }
+                guard seq > last else {
+                    skipped += 1
+                    continue
+                }
+                try apply(record, geo: geo, db, at: moment)
+                last = seq
+                applied += 1
+            }
             try db.execute(
                 "INSERT INTO usage_receipts(geo, last_seq) VALUES (?, ?) ON CONFLICT(geo) DO UPDATE SET last_seq = excluded.last_seq",
-                .text(geo), .int(seq))
-            return false
+                .text(geo), .int(last))
+            return (applied, skipped)
         }
-        return HTTPResponse.json(["accepted": .bool(!duplicate), "duplicate": .bool(duplicate), "seq": .int(seq)])
+        return HTTPResponse.json(["applied": .int(applied), "duplicates": .int(skipped)])
     }
 
     private func apply(_ record: JSON, geo: String, _ db: Transaction, at moment: SimTime) throws {

@@ -24,6 +24,16 @@ extension AuthNode {
                 let id = try self.supportOrganizationID(request)
                 return HTTPResponse.json(["data": .array(try self.invoices(id))])
             },
+            Router.route("GET", "/v3/support/organizations/{orgId}/billing/usage") { request in
+                try self.requireSupport(request)
+                let id = try self.supportOrganizationID(request)
+                return HTTPResponse.json(try self.usageView(id, selector: request.query("cycle") ?? "current"))
+            },
+            Router.route("GET", "/v3/support/organizations/{orgId}/plan") { request in
+                try self.requireSupport(request)
+                let id = try self.supportOrganizationID(request)
+                return HTTPResponse.json(try self.planJSON(id))
+            },
             Router.route("POST", "/v3/support/organizations/{orgId}/deactivate") { request in
                 try self.requireSupport(request)
                 let id = try self.supportOrganizationID(request)

@@ -91,15 +91,6 @@ public final class AuthNode: Sendable {
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-
 /// Reads a page of a list from `page[size]` and `page[number]` (Konnect's paging), 400 when invalid.
 struct PageRequest {
     var size: Int

@@ -50,6 +50,10 @@ public final class GeoNode: Sendable {
     /// The calendar moment last heard from the auth node (stamps usage spans).
     let lastKnownNow: Mutex<SimTime>
     let stopping = Mutex(false)
+    /// Data planes' latest heartbeats, flushed to `dp_nodes` every few seconds.
+    let nodePings = Mutex<[String: NodePing]>([:])
+    /// The latest config message per control plane, shared by all its streams.
+    let configCache = Mutex<[String: (version: Int64, bytes: [UInt8])]>([:])
 
     /// The auth node must answer within this budget, or the geo answers 503 (T5).
     static let authBudgetMilliseconds = 800

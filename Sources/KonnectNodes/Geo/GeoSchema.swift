@@ -16,7 +16,7 @@ enum GeoSchema {
                     cloud_gateway INTEGER NOT NULL DEFAULT 0, proxy_urls TEXT NOT NULL DEFAULT '[]',
                     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
                     config_version INTEGER NOT NULL DEFAULT 1, config_hash TEXT NOT NULL, config_updated_at INTEGER NOT NULL,
-                    UNIQUE (org_id, name));
+                    decommissioned TEXT, UNIQUE (org_id, name));
                 CREATE TABLE entities (
                     id TEXT PRIMARY KEY, cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
                     kind TEXT NOT NULL, name TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,

@@ -21,4 +21,47 @@ public enum NodeMain {
         try NodeRuntime(role: "geo", name: configuration.name, directory: configuration.directory).run(
             server: server, started: { node.startBackgroundWork() }, stop: { node.stop() })
     }
+
+    public static func runDataPlane(_ configuration: DataPlaneConfiguration) throws {
+        NodeRuntime.prepareSignals()
+        let node = try DataPlaneNode(configuration: configuration)
+        var proxyConfiguration = HTTPServer.Configuration()
+        proxyConfiguration.limits = HTTPLimits(maxHeadBytes: 16 * 1024, maxBodyBytes: 8 * 1024 * 1024)
+        proxyConfiguration.renderError = { error, _ in DataPlaneNode.proxyError(error.status, error.detail) }
+        let proxy = HTTPServer(configuration: proxyConfiguration) { request, _ in node.proxy(request) }
+        let previous = NodeDescriptor.read(directory: configuration.directory)
+        let wanted = configuration.proxyPort != 0 ? configuration.proxyPort : (previous?.port ?? 0)
+        let port: Int
+        if wanted != 0, let reused = try? proxy.listen(tcpPort: wanted) {
+            port = reused
+        } else {
+            port = try proxy.listen(tcpPort: configuration.proxyPort)
+        }
+        node.proxyPort.withLock { $0 = port }
+        proxy.start()
+        let admin = Router(routes: [
+            Router.route("GET", "/health") { _ in HTTPResponse.json(["status": "ok", "role": "data-plane", "name": .string(configuration.name)]) },
+            Router.route("GET", "/status") { _ in HTTPResponse.json(node.statusJSON) },
+            Router.route("GET", "/config") { _ in
+                HTTPResponse.json(node.running.withLock { $0.map { ["version": .int($0.version), "hash": .string($0.hash), "config": $0.config.json] } } ?? .null)
+            },
+            Router.route("GET", "/applied") { _ in
+                HTTPResponse.json(.array(node.applied.withLock { $0 }.map { ["version": .int($0.version), "monotonic_ns": .int(Int64(bitPattern: $0.at))] }))
+            },
+        ], log: { Log.error($0) })
+        let server = HTTPServer { request, listener in admin.handle(request, listener: listener) }
+        try NodeRuntime(role: "data-plane", name: configuration.name, directory: configuration.directory).run(
+            server: server, tcpPort: nil, advertisedPort: port,
+            extra: { ["node_id": .string(node.nodeID), "geo": .string(configuration.geo), "control_plane_id": .string(configuration.controlPlaneID)] },
+            started: { node.start() }, stop: {
+                node.stop()
+                proxy.shutdown(drainMilliseconds: 3000)
+            })
+    }
+
+    public static func runUpstream(directory: String, name: String, port: Int) throws {
+        NodeRuntime.prepareSignals()
+        let server = HTTPServer { request, _ in EchoUpstream.handle(request, name: name) }
+        try NodeRuntime(role: "upstream", name: name, directory: directory).run(server: server, tcpPort: port)
+    }
 }

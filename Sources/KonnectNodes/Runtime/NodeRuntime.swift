@@ -89,7 +89,7 @@ public struct NodeRuntime {
     /// streams), then the server stops accepting and drains in-flight requests.
     /// `tcpPort` nil means no TCP listener (data planes have their own proxy port).
     public func run(
-        server: HTTPServer, tcpPort: Int? = 0, extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
+        server: HTTPServer, tcpPort: Int? = 0, advertisedPort: Int? = nil, extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
         started: () -> Void = {}, stop: () -> Void = {}
     ) throws {
         let previous = NodeDescriptor.read(directory: directory)
@@ -106,10 +106,10 @@ public struct NodeRuntime {
         }
         server.start()
         let descriptor = NodeDescriptor(
-            role: role, name: name, pid: getpid(), socket: socketPath, port: port, startedAt: NodeRuntime.wallClockNow(),
+            role: role, name: name, pid: getpid(), socket: socketPath, port: advertisedPort ?? port, startedAt: NodeRuntime.wallClockNow(),
             extra: extra())
         try AtomicFile.write(descriptor.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
-        Log.info("\(role) \(name) listening on \(socketPath)\(port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))")
+        Log.info("\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))")
         started()
         NodeRuntime.waitForTermination()
         Log.info("\(role) \(name) shutting down")

@@ -1,0 +1,102 @@
+import KonnectCore
+import KonnectHTTP
+
+/// `kill`, `restart`, `pause`, `resume`, `partition`, `heal`, `latency`, `drop`, `faults`.
+enum FaultCommands {
+    static func run(_ command: ParsedCommand) throws {
+        let cluster = Cluster(directory: command.directory)
+        let arguments = command.arguments
+        switch command.path[0] {
+        case "kill":
+            try cluster.kill(arguments[0])
+            print("killed \(arguments[0]) (SIGKILL)")
+        case "restart":
+            let descriptor = try cluster.restart(arguments[0])
+            print("restarted \(arguments[0]) (pid \(descriptor.pid))")
+        case "pause":
+            try cluster.pause(arguments[0])
+            print("paused \(arguments[0]) (SIGSTOP)")
+        case "resume":
+            try cluster.resume(arguments[0])
+            print("resumed \(arguments[0]) (SIGCONT)")
+        case "partition":
+            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "partition"]) { $0.partitioned = true }
+            print("partitioned \(arguments[0]) -> \(arguments[1]): its connections are refused until 'heal'")
+        case "heal":
+            if command.flag("all") {
+                try cluster.healAll()
+                print("healed every link")
+            } else {
+                guard arguments.count == 2 else { throw UsageError("heal needs <from> <to>, or --all") }
+                try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "heal"]) { $0 = LinkFault() }
+                print("healed \(arguments[0]) -> \(arguments[1])")
+            }
+        case "latency":
+            guard let delay = parseMilliseconds(arguments[2]) else {
+                throw UsageError("invalid delay '\(arguments[2])'; expected a duration such as 50ms or 1s")
+            }
+            let jitterText = command.option("jitter") ?? "0ms"
+            guard let jitter = parseMilliseconds(jitterText) else {
+                throw UsageError("invalid value '\(jitterText)' for --jitter; expected a duration such as 20ms")
+            }
+            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "latency", "latency_ms": .int(delay), "jitter_ms": .int(jitter)]) {
+                $0.latencyMilliseconds = delay
+                $0.jitterMilliseconds = jitter
+            }
+            print("added \(delay) ms (+ up to \(jitter) ms) to \(arguments[0]) -> \(arguments[1])")
+        case "drop":
+            guard let fraction = parseFraction(arguments[2]) else {
+                throw UsageError("invalid fraction '\(arguments[2])'; expected a number from 0 to 1 such as 0.25")
+            }
+            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "drop", "drop_ppm": .int(fraction)]) {
+                $0.dropPartsPerMillion = fraction
+            }
+            print("dropping \(Double(fraction) / 10_000)% of requests on \(arguments[0]) -> \(arguments[1])")
+        case "faults":
+            let plan = cluster.faultPlan
+            if command.flag("json") {
+                let body: JSON = ["faults": plan.json, "log": .array(cluster.faultLog)]
+                print(body.prettyText)
+                return
+            }
+            if plan.links.isEmpty { print("no link faults in force") }
+            for (link, fault) in plan.links.sorted(by: { $0.key < $1.key }) {
+                var parts: [String] = []
+                if fault.partitioned { parts.append("partitioned") }
+                if fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 { parts.append("latency \(fault.latencyMilliseconds)ms+\(fault.jitterMilliseconds)ms") }
+                if fault.dropPartsPerMillion > 0 { parts.append("drop \(Double(fault.dropPartsPerMillion) / 10_000)%") }
+                print("\(link): \(parts.joined(separator: ", "))")
+            }
+            for entry in cluster.faultLog {
+                print("\(entry["wall_time"]?.stringValue ?? "") calendar \(entry["calendar_time"]?.stringValue ?? "-"): \(entry["fault"]?.stringValue ?? "") \(entry["node"]?.stringValue ?? entry["link"]?.stringValue ?? "")")
+            }
+        default:
+            throw UsageError("unknown fault command")
+        }
+    }
+
+    /// `50ms`, `1s`, `250` (milliseconds).
+    static func parseMilliseconds(_ text: String) -> Int? {
+        if text.hasSuffix("ms"), let value = Int(text.dropLast(2)), value >= 0, value <= 600_000 { return value }
+        if text.hasSuffix("s"), let value = Int(text.dropLast(1)), value >= 0, value <= 600 { return value * 1000 }
+        if let value = Int(text), value >= 0, value <= 600_000 { return value }
+        return nil
+    }
+
+    /// A fraction from 0 to 1 as parts per million, parsed without floating point.
+    static func parseFraction(_ text: String) -> Int? {
+        if text == "1" || text == "1.0" { return 1_000_000 }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts[0] == "0" || parts[0].isEmpty else { return nil }
+        guard parts.count == 2 else { return parts[0] == "0" ? 0 : nil }
+        let digits = parts[1]
+        guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits.padding(toLength: 6))
+    }
+}
+
+extension Substring {
+    func padding(toLength length: Int) -> String {
+        String(self) + String(repeating: "0", count: Swift.max(0, length - count))
+    }
+}

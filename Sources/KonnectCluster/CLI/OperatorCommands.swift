@@ -1,0 +1,138 @@
+import KonnectCore
+import KonnectHTTP
+
+/// `clock`, `billing` and `support`: the operator's and Kong Support's actions, through the auth
+/// node's socket with the support credential.
+enum OperatorCommands {
+    static func checked(_ response: ClientResponse) throws -> JSON {
+        guard response.isSuccess else {
+            let detail = response.json?["detail"]?.stringValue ?? response.text
+            throw ProcessError("the auth node answered \(response.status): \(detail)")
+        }
+        return response.json ?? .null
+    }
+
+    static func clock(_ command: ParsedCommand) throws {
+        let cluster = Cluster(directory: command.directory)
+        switch command.path[1] {
+        case "show":
+            let body = try checked(try cluster.support("GET", "/v3/simulator/clock"))
+            print(body["now"]?.stringValue ?? "")
+        case "advance":
+            guard SimDuration(text: command.arguments[0]) != nil else {
+                throw UsageError("invalid duration '\(command.arguments[0])'; expected e.g. 31d, 12h, 90m or 1d12h")
+            }
+            let body = try checked(try cluster.support("POST", "/v3/simulator/clock/advance", ["by": .string(command.arguments[0])]))
+            printAdvance(body, json: command.flag("json"))
+        default:
+            guard SimTime(iso8601: command.arguments[0]) != nil else {
+                throw UsageError("invalid date '\(command.arguments[0])'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
+            }
+            let body = try checked(try cluster.support("PUT", "/v3/simulator/clock", ["now": .string(command.arguments[0])]))
+            printAdvance(body, json: command.flag("json"))
+        }
+    }
+
+    static func printAdvance(_ body: JSON, json: Bool) {
+        if json {
+            print(body.prettyText)
+            return
+        }
+        var summary: [String] = []
+        for (kind, count) in body["by_kind"]?.objectValue ?? JSONObject() where (count.intValue ?? 0) > 0 {
+            summary.append("\(count.intValue ?? 0) \(kind)")
+        }
+        print("calendar: \(body["previous"]?.stringValue ?? "") -> \(body["now"]?.stringValue ?? "")\(summary.isEmpty ? "" : " (" + summary.joined(separator: ", ") + ")")")
+    }
+
+    static func organization(_ command: ParsedCommand) throws -> String {
+        let id = try command.required("org")
+        guard id.count == 36 else { throw UsageError("invalid value '\(id)' for --org; expected an organization id (a UUID)") }
+        return id
+    }
+
+    static func support(_ command: ParsedCommand) throws {
+        let cluster = Cluster(directory: command.directory)
+        switch command.path[1] {
+        case "unlock-email":
+            let email = command.arguments[0]
+            _ = try checked(try cluster.support("DELETE", "/v3/support/email-locks/\(PercentEncoding.encode(email))"))
+            print("unlocked \(email): it can be used for a new account")
+        case "show":
+            let body = try checked(try cluster.support("GET", "/v3/support/organizations/\(try organization(command))"))
+            printOrganization(body, json: command.flag("json"))
+        default:
+            let action = command.path[1]
+            let body = try checked(try cluster.support("POST", "/v3/support/organizations/\(try organization(command))/\(action)"))
+            printOrganization(body, json: command.flag("json"))
+        }
+    }
+
+    static func printOrganization(_ body: JSON, json: Bool) {
+        if json {
+            print(body.prettyText)
+            return
+        }
+        print("organization \(body["id"]?.stringValue ?? "") \"\(body["name"]?.stringValue ?? "")\": \(body["state"]?.stringValue ?? "")")
+        print("owner \(body["owner_email"]?.stringValue ?? "")\(body["email_locked"]?.boolValue == true ? " (email locked)" : "")")
+        print("licenses: " + (body["licenses"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")" }.joined(separator: ", "))
+        print("subscriptions: " + (body["subscriptions"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")" }.joined(separator: ", "))
+        print("history:")
+        for change in body["state_history"]?.arrayValue ?? [] {
+            print("  \(change["at"]?.stringValue ?? "")  \(change["state"]?.stringValue ?? "")  \(change["reason"]?.stringValue ?? "")  by \(change["actor"]?.stringValue ?? "")")
+        }
+    }
+
+    /// `billing show`: the Billing and Usage view, per cycle.
+    static func billing(_ command: ParsedCommand) throws {
+        let cluster = Cluster(directory: command.directory)
+        let org = try organization(command)
+        let which = command.option("cycle") ?? "all"
+        var views: [JSON] = []
+        if which == "all" {
+            let current = try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=current"))
+            let last = current["cycle"]?.intValue ?? 0
+            for index in 0...max(0, last) {
+                views.append(try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(index)")))
+            }
+        } else {
+            guard which == "current" || which == "previous" || Int(which).map({ $0 >= 0 }) == true else {
+                throw UsageError("invalid value '\(which)' for --cycle; expected current, previous, a cycle number or all")
+            }
+            views.append(try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(which)")))
+        }
+        if command.flag("json") {
+            print(JSON.array(views).prettyText)
+            return
+        }
+        print(renderBilling(views), terminator: "")
+    }
+
+    /// The readable Billing and Usage table.
+    static func renderBilling(_ views: [JSON]) -> String {
+        var text = ""
+        for view in views {
+            let currency = view["currency"]?.stringValue ?? "USD"
+            text += "Cycle \(view["cycle"]?.intValue ?? 0): \(view["cycle_start"]?.stringValue ?? "") to \(view["cycle_end"]?.stringValue ?? "") (\(view["status"]?.stringValue ?? ""))\n"
+            let periods = view["periods"]?.arrayValue ?? []
+            if periods.isEmpty { text += "  not billed (the organization was inactive)\n" }
+            for period in periods {
+                let status = period["status"]?.stringValue ?? "issued"
+                text += "  \(status == "open" ? "so far" : "invoice \(period["id"]?.stringValue ?? "")"): \(period["period_start"]?.stringValue ?? "") to \(period["period_end"]?.stringValue ?? "")\(period["billing"]?.stringValue == "contract" ? " (Enterprise: billed by contract)" : "")\n"
+                var rows: [[String]] = []
+                for line in period["lines"]?.arrayValue ?? [] {
+                    rows.append([
+                        line["description"]?.stringValue ?? "", "\(line["quantity"]?.intValue ?? 0) \(line["unit"]?.stringValue ?? "")",
+                        "\(line["amount"]?.stringValue ?? "0.00") \(currency)",
+                    ])
+                }
+                rows.append(["Subtotal", "", "\(period["subtotal"]?.stringValue ?? "0.00") \(currency)"])
+                rows.append(["Credits", "", "-\(period["credits_applied"]?.stringValue ?? "0.00") \(currency)"])
+                rows.append(["Total", "", "\(period["total"]?.stringValue ?? "0.00") \(currency)"])
+                text += formatTable(["    ITEM", "USAGE", "AMOUNT"], rows.map { ["    " + $0[0], $0[1], $0[2]] })
+            }
+            text += "\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCore
+import KonnectHTTP
+import KonnectNodes
+import KonnectStorage
+
+/// Operations on a running cluster shared by the CLI, the scenario runner and the tests: faults,
+/// data planes, upstreams, zones, and calls to the auth node with the support credential.
+extension Cluster {
+    // MARK: - The support credential's API
+
+    /// Calls the auth node over its socket with the support credential.
+    public func support(_ method: String, _ path: String, _ body: JSON? = nil, timeoutMilliseconds: Int = 60_000) throws -> ClientResponse {
+        guard let token = supportToken else { throw ProcessError("no support credential in \(directory); is the cluster up?") }
+        let auth = try requireRecord("auth")
+        return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(method, path, body, headers: ["Authorization": "Bearer \(token)"])
+    }
+
+    /// The calendar's moment, or nil when the auth node does not answer.
+    public var calendarNow: SimTime? {
+        guard let auth = record(named: "auth"),
+            let response = try? client(auth, timeoutMilliseconds: 500).send("GET", "/v3/simulator/clock")
+        else { return nil }
+        return response.json?["now"]?.stringValue.flatMap(SimTime.init(iso8601:))
+    }
+
+    // MARK: - Faults
+
+    /// Every fault is recorded with its calendar time and wall time in `faults.log`.
+    public func recordFault(_ description: JSON) {
+        var entry = description
+        entry["wall_time"] = .string(NodeRuntime.wallClockNow())
+        entry["calendar_time"] = calendarNow.map { .string($0.iso8601) } ?? .null
+        let line = entry.bytes + [0x0A]
+        let fd = open(faultLogPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    public var faultLog: [JSON] {
+        guard let bytes = readWholeFile(faultLogPath) else { return [] }
+        return bytes.split(separator: 0x0A).compactMap { try? JSONParser.parse(Array($0)) }
+    }
+
+    public func kill(_ name: String) throws {
+        let record = try requireRecord(name)
+        let (descriptor, state) = processState(record)
+        guard let descriptor, state != .down else { throw ProcessError("\(name) is not running") }
+        NodeProcess.signal(descriptor.pid, SIGKILL)
+        _ = NodeProcess.waitUntilGone(descriptor.pid, milliseconds: 5000)
+        recordFault(["fault": "kill", "node": .string(name)])
+    }
+
+    public func pause(_ name: String) throws {
+        let record = try requireRecord(name)
+        let (descriptor, state) = processState(record)
+        guard let descriptor, state == .running else { throw ProcessError("\(name) is not running (\(state.rawValue))") }
+        NodeProcess.signal(descriptor.pid, SIGSTOP)
+        recordFault(["fault": "pause", "node": .string(name)])
+    }
+
+    public func resume(_ name: String) throws {
+        let record = try requireRecord(name)
+        let (descriptor, state) = processState(record)
+        guard let descriptor, state != .down else { throw ProcessError("\(name) is not running") }
+        NodeProcess.signal(descriptor.pid, SIGCONT)
+        recordFault(["fault": "resume", "node": .string(name)])
+    }
+
+    /// Starts a node again with its recorded arguments (stopping it first if it runs).
+    @discardableResult
+    public func restart(_ name: String) throws -> NodeDescriptor {
+        let record = try requireRecord(name)
+        if processState(record).1 != .down { stop(record) }
+        let descriptor = try start(record)
+        recordFault(["fault": "restart", "node": .string(name)])
+        return descriptor
+    }
+
+    /// The links that exist: each node that connects to another, by the connecting side.
+    public var links: [String] {
+        records.compactMap { record -> String? in
+            switch record.kind {
+            case .geo: return LinkFault.linkName(from: record.name, to: "auth")
+            case .dataPlane, .zone:
+                guard let geoIndex = record.arguments.firstIndex(of: "--geo"), geoIndex + 1 < record.arguments.count else { return nil }
+                return LinkFault.linkName(from: record.name, to: record.arguments[geoIndex + 1])
+            default: return nil
+            }
+        }
+    }
+
+    public var faultPlan: FaultPlan {
+        guard let bytes = readWholeFile(faultsPath), let json = try? JSONParser.parse(bytes) else { return FaultPlan(seed: configuration?.seed ?? 0) }
+        return FaultPlan(json: json)
+    }
+
+    /// Changes one link's fault in `faults.json` (nodes notice on their next request).
+    public func updateLink(from: String, to: String, description: JSON, _ change: (inout LinkFault) -> Void) throws {
+        let link = LinkFault.linkName(from: from, to: to)
+        guard links.contains(link) else {
+            throw UsageError("there is no link \(link); links are named by the connecting node: \(links.joined(separator: ", "))")
+        }
+        var plan = faultPlan
+        plan.update(link, change)
+        try AtomicFile.write(plan.json.prettyText + "\n", to: faultsPath)
+        var entry = description
+        entry["link"] = .string(link)
+        recordFault(entry)
+    }
+
+    public func healAll() throws {
+        var plan = faultPlan
+        plan.links = [:]
+        try AtomicFile.write(plan.json.prettyText + "\n", to: faultsPath)
+        recordFault(["fault": "heal", "link": "*"])
+    }
+
+    // MARK: - Data planes, upstreams, zones
+
+    static func validateNodeName(_ name: String) throws {
+        let allowed = name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+        guard !name.isEmpty, name.count <= 32, allowed, name.first != "-" else {
+            throw UsageError("invalid node name '\(name)'; use 1 to 32 lower-case letters, digits and '-'")
+        }
+        guard name != "auth", !ClusterConfiguration.knownGeos.contains(name) else {
+            throw UsageError("invalid node name '\(name)'; 'auth' and geo codes name the cluster's own nodes")
+        }
+    }
+
+    private func reserve(_ kind: NodeKind, _ name: String) throws -> NodeRecord? {
+        try Cluster.validateNodeName(name)
+        if let existing = record(named: name) {
+            guard existing.kind == kind else { throw UsageError("a \(existing.kind.role) named '\(name)' already exists") }
+            return existing
+        }
+        return nil
+    }
+
+    private func geoRecord(_ geo: String) throws -> NodeRecord {
+        guard let configuration else { throw ProcessError("no cluster in \(directory); run 'konnect-sim up' first") }
+        guard configuration.geos.contains(geo) else {
+            throw UsageError("invalid value '\(geo)' for --geo; this cluster's geos are \(configuration.geos.joined(separator: ", "))")
+        }
+        return try requireRecord(geo)
+    }
+
+    /// Starts a data plane joined to a control plane (by name or id), with a credential the geo issues.
+    @discardableResult
+    public func startDataPlane(name: String, geo: String, controlPlane: String, organizationID: String? = nil, port: Int = 0) throws -> NodeDescriptor {
+        if let existing = try reserve(.dataPlane, name) {
+            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
+            return try start(existing)
+        }
+        let geoNode = try geoRecord(geo)
+        let response = try client(geoNode).json("POST", "/internal/v1/operator/dp-credentials", [
+            "control_plane": .string(controlPlane), "organization_id": .optional(organizationID),
+        ])
+        guard response.status == 201, let body = response.json, let credential = body["credential"]?.stringValue,
+            let cpID = body["control_plane_id"]?.stringValue
+        else {
+            throw ProcessError("geo \(geo) could not issue a credential: \(response.json?["detail"]?.stringValue ?? response.text)")
+        }
+        let nodeDirectory = self.nodeDirectory(.dataPlane, name)
+        mkdir(nodeDirectory, 0o755)
+        try AtomicFile.write(credential + "\n", to: nodeDirectory + "/credential", mode: 0o600)
+        var arguments = [
+            "node", "dp", "--dir", nodeDirectory, "--name", name, "--geo", geo, "--geo-socket", NodeFiles.socket(geoNode.directory),
+            "--credential-file", nodeDirectory + "/credential", "--control-plane", cpID, "--port", String(port), "--faults", faultsPath,
+        ]
+        if let seed = configuration?.seed { arguments += ["--seed", String(seed)] }
+        return try start(NodeRecord(kind: .dataPlane, name: name, directory: nodeDirectory, arguments: arguments))
+    }
+
+    @discardableResult
+    public func startUpstream(name: String, port: Int = 0) throws -> NodeDescriptor {
+        if let existing = try reserve(.upstream, name) {
+            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
+            return try start(existing)
+        }
+        let nodeDirectory = self.nodeDirectory(.upstream, name)
+        return try start(
+            NodeRecord(
+                kind: .upstream, name: name, directory: nodeDirectory,
+                arguments: ["node", "upstream", "--dir", nodeDirectory, "--name", name, "--port", String(port)]))
+    }
+
+    /// Starts a Mesh zone control plane joined to a Mesh global control plane.
+    @discardableResult
+    public func startZone(name: String, geo: String, meshControlPlane: String, organizationID: String? = nil) throws -> NodeDescriptor {
+        if let existing = try reserve(.zone, name) {
+            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
+            return try start(existing)
+        }
+        let geoNode = try geoRecord(geo)
+        let response = try client(geoNode).json("POST", "/internal/v1/operator/zone-tokens", [
+            "mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID), "zone": .string(name),
+        ])
+        guard response.status == 201, let body = response.json, let token = body["credential"]?.stringValue,
+            let meshID = body["control_plane_id"]?.stringValue
+        else {
+            throw ProcessError("geo \(geo) could not issue a zone token: \(response.json?["detail"]?.stringValue ?? response.text)")
+        }
+        let nodeDirectory = self.nodeDirectory(.zone, name)
+        mkdir(nodeDirectory, 0o755)
+        try AtomicFile.write(token + "\n", to: nodeDirectory + "/token", mode: 0o600)
+        var arguments = [
+            "node", "zone", "--dir", nodeDirectory, "--name", name, "--geo", geo, "--geo-socket", NodeFiles.socket(geoNode.directory),
+            "--token-file", nodeDirectory + "/token", "--mesh-cp", meshID, "--faults", faultsPath,
+        ]
+        if let seed = configuration?.seed { arguments += ["--seed", String(seed)] }
+        return try start(NodeRecord(kind: .zone, name: name, directory: nodeDirectory, arguments: arguments))
+    }
+
+    /// A data plane's or zone's own status document.
+    public func nodeStatus(_ name: String) throws -> JSON {
+        let record = try requireRecord(name)
+        let (_, state) = processState(record)
+        guard state == .running else {
+            return ["name": .string(name), "state": .string(state == .paused ? "paused" : "down"), "process": .string(state.rawValue)]
+        }
+        let response = try client(record, timeoutMilliseconds: 2000).send("GET", "/status")
+        guard response.status == 200, let body = response.json else { throw ProcessError("\(name) did not answer its status: \(response.status)") }
+        return body
+    }
+}

@@ -1,0 +1,174 @@
+/// A request as the router sees it.
+public struct ProxyRequestInfo: Sendable {
+    public var method: String
+    /// The path without the query, still percent-encoded.
+    public var path: String
+    /// The Host header's host part, lower-cased, without the port.
+    public var host: String?
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String, path: String, host: String?, headers: [(name: String, value: String)] = []) {
+        self.method = method
+        self.path = path
+        self.host = host
+        self.headers = headers
+    }
+}
+
+/// Where a matched request goes.
+public struct RouteMatch: Sendable, Hashable {
+    public var routeID: String
+    public var serviceID: String?
+    public var upstream: ServiceTarget?
+    /// The path to send upstream (after strip_path and the service path), without the query.
+    public var upstreamPath: String
+    public var preserveHost: Bool
+}
+
+/// A service's upstream, from its protocol, host, port and path.
+public struct ServiceTarget: Sendable, Hashable {
+    public var protocolName: String
+    public var host: String
+    public var port: Int
+    public var path: String?
+    public var connectTimeoutMilliseconds: Int
+    public var readTimeoutMilliseconds: Int
+    public var writeTimeoutMilliseconds: Int
+    public var retries: Int
+    public var enabled: Bool
+}
+
+/// Kong's router for HTTP routes (C3), built once per configuration: a route matches when every
+/// attribute it sets matches (methods, hosts, headers, paths); among matches, the one with more
+/// attributes wins, then the longest path, then `regex_priority`, then the oldest.
+public struct RouteTable: Sendable {
+    struct CompiledRoute: Sendable {
+        var id: String
+        var serviceID: String?
+        var methods: Set<String>?
+        var hosts: [String]?
+        var headers: [(name: String, values: Set<String>)]?
+        var prefixes: [String]?
+        var regexes: [String]?
+        var stripPath: Bool
+        var preserveHost: Bool
+        var regexPriority: Int64
+        var createdAt: Int64
+    }
+
+    private var routes: [CompiledRoute] = []
+    private var services: [String: ServiceTarget] = [:]
+
+    public init(config: DeclarativeConfig) {
+        for service in config.services {
+            guard let id = service["id"]?.stringValue, let host = service["host"]?.stringValue else { continue }
+            services[id] = ServiceTarget(
+                protocolName: service["protocol"]?.stringValue ?? "http", host: host, port: Int(service["port"]?.intValue ?? 80),
+                path: service["path"]?.stringValue, connectTimeoutMilliseconds: Int(service["connect_timeout"]?.intValue ?? 60000),
+                readTimeoutMilliseconds: Int(service["read_timeout"]?.intValue ?? 60000),
+                writeTimeoutMilliseconds: Int(service["write_timeout"]?.intValue ?? 60000), retries: Int(service["retries"]?.intValue ?? 5),
+                enabled: service["enabled"]?.boolValue ?? true)
+        }
+        for route in config.routes {
+            guard let id = route["id"]?.stringValue else { continue }
+            let protocols = route["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? ["http", "https"]
+            guard protocols.contains("http") || protocols.contains("https") else { continue }
+            let paths = route["paths"]?.arrayValue?.compactMap(\.stringValue)
+            var headers: [(String, Set<String>)]? = nil
+            if let object = route["headers"]?.objectValue {
+                headers = object.map { ($0.key.lowercased(), Set(($0.value.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })) }
+            }
+            routes.append(
+                CompiledRoute(
+                    id: id, serviceID: route["service"]?["id"]?.stringValue,
+                    methods: route["methods"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) },
+                    hosts: route["hosts"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() },
+                    headers: headers,
+                    prefixes: paths.map { $0.filter { !$0.hasPrefix("~") } }.flatMap { $0.isEmpty ? nil : $0 },
+                    regexes: paths.map { $0.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) } }.flatMap { $0.isEmpty ? nil : $0 },
+                    stripPath: route["strip_path"]?.boolValue ?? true, preserveHost: route["preserve_host"]?.boolValue ?? false,
+                    regexPriority: route["regex_priority"]?.intValue ?? 0, createdAt: route["created_at"]?.intValue ?? 0))
+        }
+    }
+
+    public var isEmpty: Bool { routes.isEmpty }
+
+    /// The best route for a request, or nil (Kong answers 404 "no Route matched with those values").
+    public func match(_ request: ProxyRequestInfo) -> RouteMatch? {
+        var best: (route: CompiledRoute, score: (Int, Int, Int64, Int64), matched: String?)? = nil
+        for route in routes {
+            var attributes = 0
+            if let methods = route.methods {
+                guard methods.contains(request.method) else { continue }
+                attributes += 1
+            }
+            if let hosts = route.hosts {
+                guard let host = request.host, hosts.contains(where: { RouteTable.hostMatches($0, host) }) else { continue }
+                attributes += 1
+            }
+            if let headers = route.headers {
+                let ok = headers.allSatisfy { header in
+                    request.headers.contains { $0.name.lowercased() == header.name && header.values.contains($0.value.lowercased()) }
+                }
+                guard ok else { continue }
+                attributes += 1
+            }
+            var matchedPrefix: String? = nil
+            var pathLength = 0
+            if route.prefixes != nil || route.regexes != nil {
+                if let prefix = (route.prefixes ?? []).filter({ RouteTable.pathHasPrefix(request.path, $0) }).max(by: { $0.count < $1.count }) {
+                    matchedPrefix = prefix
+                    pathLength = prefix.count
+                } else if let regex = (route.regexes ?? []).first(where: { RouteTable.regexMatches($0, request.path) }) {
+                    matchedPrefix = RouteTable.regexMatchedPrefix(regex, request.path)
+                    pathLength = 0
+                } else {
+                    continue
+                }
+                attributes += 1
+            }
+            let score = (attributes, pathLength, route.regexPriority, -route.createdAt)
+            if let current = best, !(score > current.score) { continue }
+            best = (route, score, matchedPrefix)
+        }
+        guard let (route, _, matched) = best else { return nil }
+        let target = route.serviceID.flatMap { services[$0] }
+        var remainder = request.path
+        if route.stripPath, let matched {
+            remainder = String(request.path.dropFirst(matched.count))
+        }
+        return RouteMatch(
+            routeID: route.id, serviceID: route.serviceID, upstream: target,
+            upstreamPath: RouteTable.join(servicePath: target?.path, remainder), preserveHost: route.preserveHost)
+    }
+
+    /// Kong's prefix rule: `/orders` matches `/orders`, `/orders/42` and `/ordersX` (a plain prefix).
+    static func pathHasPrefix(_ path: String, _ prefix: String) -> Bool {
+        path.hasPrefix(prefix)
+    }
+
+    static func regexMatches(_ pattern: String, _ path: String) -> Bool {
+        regexMatchedPrefix(pattern, path) != nil
+    }
+
+    static func regexMatchedPrefix(_ pattern: String, _ path: String) -> String? {
+        guard let regex = try? Regex(pattern), let match = path.prefixMatch(of: regex) else { return nil }
+        return String(path[match.range])
+    }
+
+    static func hostMatches(_ pattern: String, _ host: String) -> Bool {
+        if pattern.hasPrefix("*.") { return host.hasSuffix(String(pattern.dropFirst(1))) }
+        if pattern.hasSuffix(".*") { return host.hasPrefix(String(pattern.dropLast(1))) }
+        return pattern == host
+    }
+
+    /// Joins the service path and what is left of the request path (Kong's `path_handling v0`).
+    public static func join(servicePath: String?, _ remainder: String) -> String {
+        let base = servicePath ?? "/"
+        if remainder.isEmpty { return base }
+        let rest = remainder.hasPrefix("/") ? remainder : "/" + remainder
+        if base == "/" { return rest }
+        if base.hasSuffix("/") { return base + rest.dropFirst() }
+        return base + rest
+    }
+}

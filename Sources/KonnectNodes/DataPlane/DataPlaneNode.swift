@@ -1,0 +1,298 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCore
+import KonnectHTTP
+import KonnectStorage
+import Synchronization
+
+/// How a data-plane node is started (`konnect-sim node dp ...`).
+public struct DataPlaneConfiguration: Sendable {
+    public var directory: String
+    public var name: String
+    public var geo: String
+    public var geoSocket: String
+    public var credential: String
+    public var controlPlaneID: String
+    public var proxyPort: Int
+    public var faultsFile: String?
+    public var seed: UInt64?
+
+    public init(
+        directory: String, name: String, geo: String, geoSocket: String, credential: String, controlPlaneID: String, proxyPort: Int,
+        faultsFile: String?, seed: UInt64?
+    ) {
+        self.directory = directory
+        self.name = name
+        self.geo = geo
+        self.geoSocket = geoSocket
+        self.credential = credential
+        self.controlPlaneID = controlPlaneID
+        self.proxyPort = proxyPort
+        self.faultsFile = faultsFile
+        self.seed = seed
+    }
+}
+
+/// What a data plane runs: one configuration, applied atomically (swapped as a whole).
+struct RunningConfiguration: Sendable {
+    var version: Int64
+    var hash: String
+    var config: DeclarativeConfig
+    var license: JSON
+    var routes: RouteTable
+    var receivedAt: String
+}
+
+/// A simulated Kong Gateway data plane in hybrid mode (C2, C3, D5, D6): syncs configuration from its
+/// geo's control plane by push, caches it on disk, proxies real HTTP on a loopback port, counts API
+/// calls for usage, and keeps running on its last configuration when its control plane is gone.
+public final class DataPlaneNode: Sendable {
+    public let configuration: DataPlaneConfiguration
+    let nodeID: String
+    let machine: Mutex<DataPlaneMachine>
+    let running: Mutex<RunningConfiguration?>
+    /// Monotonic nanoseconds at which each version was applied (for `bench sync`), newest last.
+    let applied = Mutex<[(version: Int64, at: UInt64)]>([])
+    let lastSync = Mutex<String?>(nil)
+    let usage: Database
+    let usageQueued = Signal()
+    let geo: HTTPClient
+    let faults: FaultFile?
+    let stopping = Mutex(false)
+    let stream = Mutex<HTTPStream?>(nil)
+    let upstreams = Mutex<[String: HTTPClient]>([:])
+    let proxyPort = Mutex(0)
+
+    static let softwareVersion = "3.9.0"
+    /// A silent stream for this long means the control plane is unreachable (it sends a heartbeat every second).
+    static let silenceMilliseconds = 3000
+
+    var cachePath: String { configuration.directory + "/config-cache.json" }
+    var statePath: String { configuration.directory + "/state.json" }
+    var link: String { LinkFault.linkName(from: configuration.name, to: configuration.geo) }
+
+    public init(configuration: DataPlaneConfiguration) throws {
+        self.configuration = configuration
+        // The node id is made once and kept, so a restarted data plane is the same node in the list.
+        let idPath = configuration.directory + "/node-id"
+        if let bytes = readWholeFile(idPath), let text = String(validating: bytes, as: UTF8.self)?.trimmingCharacters(in: " \n"),
+            IdentifierSource.isUUID(text)
+        {
+            nodeID = text
+        } else {
+            var generator = SeededRandom(seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name))
+            nodeID = IdentifierSource.uuid((0..<16).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+            try AtomicFile.write(nodeID + "\n", to: idPath)
+        }
+        faults = configuration.faultsFile.map { FaultFile(path: $0) }
+        geo = HTTPClient(endpoint: .unix(configuration.geoSocket), link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
+        usage = try Database(path: configuration.directory + "/usage.sqlite", migrations: DataPlaneNode.migrations, durability: .normal)
+
+        // Start from the disk cache (D6: a data plane restarted during an outage still serves).
+        var cached: RunningConfiguration? = nil
+        if let bytes = readWholeFile(configuration.directory + "/config-cache.json"), let json = try? JSONParser.parse(bytes),
+            let version = json["version"]?.intValue, let hash = json["hash"]?.stringValue
+        {
+            let config = DeclarativeConfig(json: json["config"] ?? [:])
+            cached = RunningConfiguration(
+                version: version, hash: hash, config: config, license: json["license"] ?? .null, routes: RouteTable(config: config),
+                receivedAt: json["received_at"]?.stringValue ?? "")
+        }
+        var orphanReason: String? = nil
+        if let bytes = readWholeFile(configuration.directory + "/state.json"), let json = try? JSONParser.parse(bytes) {
+            orphanReason = json["orphaned"]?.stringValue
+        }
+        running = Mutex(cached)
+        lastSync.withLock { $0 = cached?.receivedAt }
+        machine = Mutex(
+            DataPlaneMachine(
+                cachedVersion: cached?.version, cachedHash: cached?.hash, orphanReason: orphanReason,
+                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name)))
+        if let cached { Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)") }
+    }
+
+    static let migrations = [
+        Migration(
+            version: 1,
+            sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE counters (service_id TEXT NOT NULL, route_id TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (service_id, route_id));
+                CREATE TABLE outbox (seq INTEGER PRIMARY KEY, counts TEXT NOT NULL);
+                """)
+    ]
+
+    var isStopping: Bool { stopping.withLock { $0 } }
+
+    public func start() {
+        spawnThread(name: "dp-sync") { [self] in syncLoop() }
+        spawnThread(name: "dp-usage") { [self] in usageLoop() }
+        spawnThread(name: "dp-ping") { [self] in pingLoop() }
+    }
+
+    public func stop() {
+        stopping.withLock { $0 = true }
+        stream.withLock { $0?.close() }
+        usageQueued.fire()
+    }
+
+    // MARK: - Sync
+
+    /// Connects the push stream, applies what arrives, and reconnects with backoff and jitter when the
+    /// control plane cannot be reached (D6).
+    func syncLoop() {
+        while !isStopping {
+            let outcome = syncOnce()
+            if isStopping { break }
+            let directives = machine.withLock { $0.onConnectionLost(outcome) }
+            carryOut(directives)
+        }
+    }
+
+    /// One connection; returns why it ended.
+    private func syncOnce() -> String {
+        let hash = machine.withLock { $0.hash } ?? DeclarativeConfig.emptyHash
+        let opened: HTTPStream
+        do {
+            opened = try geo.openStream("GET", "/internal/v1/dp/sync", headers: [
+                "Authorization": "Bearer \(configuration.credential)", "X-Node-Id": nodeID,
+                "X-Node-Hostname": "\(hostname())/\(configuration.name)", "X-Node-Version": DataPlaneNode.softwareVersion,
+                "X-Config-Hash": hash,
+            ])
+        } catch {
+            return error.description
+        }
+        stream.withLock { $0 = opened }
+        defer {
+            stream.withLock { $0 = nil }
+            opened.close()
+        }
+        switch opened.awaitHead(timeoutMilliseconds: DataPlaneNode.silenceMilliseconds) {
+        case .failure(let error): return error.description
+        case .success(let status):
+            guard status == 200 else {
+                return "the control plane refused the connection (\(status)): \(String(decoding: opened.errorBody.prefix(300), as: UTF8.self))"
+            }
+        }
+        machine.withLock { $0.onConnected() }
+        while !isStopping {
+            switch opened.next(timeoutMilliseconds: DataPlaneNode.silenceMilliseconds) {
+            case .timeout:
+                return "no message from the control plane for \(DataPlaneNode.silenceMilliseconds) ms"
+            case .closed(let why):
+                return why
+            case .message(let message):
+                handle(message)
+            }
+        }
+        return "stopping"
+    }
+
+    private func handle(_ message: JSON) {
+        switch message["type"]?.stringValue {
+        case "config":
+            guard let version = message["version"]?.intValue, let hash = message["hash"]?.stringValue else { return }
+            let directives = machine.withLock { $0.onConfiguration(version: version, hash: hash) }
+            if directives.contains(where: { if case .applyConfiguration = $0 { return true }; return false }) {
+                apply(message, version: version, hash: hash)
+            }
+            lastSync.withLock { $0 = NodeRuntime.wallClockNow() }
+            carryOut(directives)
+        case "decommissioned":
+            let reason = message["reason"]?.stringValue ?? "the control plane was decommissioned"
+            Log.warning("control plane decommissioned: \(reason); keeping configuration version \(machine.withLock { $0.version }.map(String.init) ?? "none") and refusing traffic")
+            carryOut(machine.withLock { $0.onDecommissioned(reason: reason) })
+        case "unauthorized":
+            Log.warning("the control plane no longer accepts this data plane's credential")
+        default:
+            break
+        }
+    }
+
+    /// Swaps in a new configuration atomically and writes it to the cache (write, fsync, rename).
+    private func apply(_ message: JSON, version: Int64, hash: String) {
+        let config = DeclarativeConfig(json: message["config"] ?? [:])
+        let now = NodeRuntime.wallClockNow()
+        let next = RunningConfiguration(
+            version: version, hash: hash, config: config, license: message["license"] ?? .null, routes: RouteTable(config: config), receivedAt: now)
+        running.withLock { $0 = next }
+        let stamp = Monotonic.nanoseconds
+        applied.withLock { list in
+            list.append((version, stamp))
+            if list.count > 4096 { list.removeFirst(list.count - 4096) }
+        }
+        let cache: JSON = [
+            "version": .int(version), "hash": .string(hash), "control_plane_id": .string(configuration.controlPlaneID),
+            "received_at": .string(now), "config": config.json, "license": next.license,
+        ]
+        do {
+            try AtomicFile.write(cache.bytes, to: cachePath)
+        } catch {
+            Log.error("cannot write the configuration cache: \(error)")
+        }
+    }
+
+    private func carryOut(_ directives: [DataPlaneDirective]) {
+        for directive in directives {
+            switch directive {
+            case .applyConfiguration:
+                break  // done by `apply`, which has the message
+            case .persistOrphaned(let reason):
+                let state: JSON = ["orphaned": .optional(reason)]
+                try? AtomicFile.write(state.bytes, to: statePath)
+            case .ping:
+                sendPing()
+            case .reconnect(let delay):
+                sleepMilliseconds(delay)
+            }
+        }
+    }
+
+    func pingLoop() {
+        while !isStopping {
+            usageQueued.wait(after: usageQueued.current, timeoutMilliseconds: 5000)
+            if isStopping { break }
+            sendPing()
+        }
+    }
+
+    private func sendPing() {
+        let (hash, state) = machine.withLock { ($0.hash, $0.state) }
+        _ = try? geo.json(
+            "POST", "/internal/v1/dp/ping",
+            ["node_id": .string(nodeID), "config_hash": .string(hash ?? DeclarativeConfig.emptyHash), "state": .string(state.rawValue)],
+            headers: ["Authorization": "Bearer \(configuration.credential)"], timeoutMilliseconds: 1000)
+    }
+
+    func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: - Status
+
+    /// `GET /status` on the node's socket: what `dp status` prints.
+    var statusJSON: JSON {
+        let (state, version, hash, reason, error) = machine.withLock { ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError) }
+        let current = running.withLock { $0 }
+        let pending = (try? usage.read { db in
+            (try db.query("SELECT COALESCE(SUM(count), 0) AS n FROM counters").first?.int("n") ?? 0)
+                + (try db.query("SELECT COUNT(*) AS n FROM outbox").first?.int("n") ?? 0)
+        }) ?? 0
+        return [
+            "name": .string(configuration.name), "node_id": .string(nodeID), "geo": .string(configuration.geo),
+            "control_plane_id": .string(configuration.controlPlaneID), "state": .string(state.rawValue),
+            "orphaned_reason": .optional(reason), "last_error": .optional(error),
+            "config": [
+                "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
+                "services": .int(current?.config.services.count ?? 0), "routes": .int(current?.config.routes.count ?? 0),
+            ],
+            "license": current?.license ?? .null,
+            "last_sync": .optional(lastSync.withLock { $0 }),
+            "proxy_url": .string("http://127.0.0.1:\(proxyPort.withLock { $0 })"),
+            "unreported_usage": .int(pending),
+        ]
+    }
+}
+
