@@ -91,8 +91,16 @@ public struct HTTPRequestParser: Sendable {
                     start += 2
                     scanned = max(scanned, start)
                 }
-                guard let end = findHeadEnd() else {
-                    if buffer.count - start > limits.maxHeadBytes { return fail(.headTooLarge(limit: limits.maxHeadBytes)) }
+                let end: Int
+                switch findHeadEnd() {
+                case .found(let index):
+                    end = index
+                case .bareLineFeed:
+                    // Rejected as soon as it is seen: a head using LF alone never ends in CRLFCRLF.
+                    return fail(.malformed("bare LF in request head"))
+                case .notYet:
+                    // Up to three bytes of the CRLFCRLF that would end a head within the limit may be here.
+                    if buffer.count - start > limits.maxHeadBytes + 3 { return fail(.headTooLarge(limit: limits.maxHeadBytes)) }
                     return .needMoreData
                 }
                 if end - start > limits.maxHeadBytes { return fail(.headTooLarge(limit: limits.maxHeadBytes)) }
@@ -161,17 +169,23 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private mutating func findHeadEnd() -> Int? {
+    private enum HeadEnd { case found(Int), bareLineFeed, notYet }
+
+    /// Scans each byte of the head once, in order, however the bytes arrive: so whether a bare LF or
+    /// the end of the head is seen first does not depend on how the input was split.
+    private mutating func findHeadEnd() -> HeadEnd {
         var index = max(scanned, start)
         let count = buffer.count
-        while index + 3 < count {
+        // Nothing past the size limit is looked at (the caller answers 431), as if it had not arrived yet.
+        while index + 3 < count, index - start <= limits.maxHeadBytes {
             if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D && buffer[index + 3] == 0x0A {
-                return index
+                return .found(index)
             }
+            if buffer[index] == 0x0A && (index == start || buffer[index - 1] != 0x0D) { return .bareLineFeed }
             index += 1
         }
-        scanned = max(start, count - 3)
-        return nil
+        scanned = index
+        return .notYet
     }
 
     enum Framing { case none, length(Int), chunked }
@@ -309,13 +323,17 @@ public struct ChunkedDecoder: Sendable {
             case .done:
                 return .success(index - bytes.startIndex)
             case .size:
+                // A line is too long beyond 1024 bytes before its CRLF, whether or not the CRLF has arrived
+                // (the last byte seen may be its CR), so the outcome does not depend on how input is split.
                 guard let lineEnd = findCRLF(bytes, from: index) else {
-                    if bytes.endIndex - index > 1024 { return .failure(.malformed("chunk size line too long")) }
+                    if bytes.endIndex - index > 1025 { return .failure(.malformed("chunk size line too long")) }
                     return .success(index - bytes.startIndex)
                 }
+                if lineEnd - index > 1024 { return .failure(.malformed("chunk size line too long")) }
                 var sizeText = bytes[index..<lineEnd]
                 if let semicolon = sizeText.firstIndex(of: UInt8(ascii: ";")) { sizeText = sizeText[..<semicolon] }
-                guard !sizeText.isEmpty, sizeText.count <= 15,
+                // Hex digits only: Int(_:radix:) alone accepts a sign, and a negative size would trap below.
+                guard !sizeText.isEmpty, sizeText.count <= 15, sizeText.allSatisfy(ChunkedDecoder.isHexDigit),
                     let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
                 else { return .failure(.malformed("invalid chunk size")) }
                 index = lineEnd + 2
@@ -342,14 +360,20 @@ public struct ChunkedDecoder: Sendable {
                 phase = .size
             case .trailer:
                 guard let lineEnd = findCRLF(bytes, from: index) else {
-                    if bytes.endIndex - index > 8192 { return .failure(.malformed("trailer too long")) }
+                    if bytes.endIndex - index > 8193 { return .failure(.malformed("trailer too long")) }
                     return .success(index - bytes.startIndex)
                 }
+                if lineEnd - index > 8192 { return .failure(.malformed("trailer too long")) }
                 let empty = lineEnd == index
                 index = lineEnd + 2
                 if empty { phase = .done }
             }
         }
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
     }
 
     private func findCRLF(_ bytes: ArraySlice<UInt8>, from: Int) -> Int? {

@@ -95,7 +95,13 @@ enum NodeCommandsEdge {
         case "upstream":
             try NodeMain.runUpstream(directory: directory, name: try command.required("name"), port: try command.integer("port", range: 0...65535) ?? 0)
         default:
-            throw UsageError("zones are not available yet")
+            let tokenFile = try command.required("token-file")
+            guard let bytes = readWholeFile(tokenFile) else { throw UsageError("cannot read --token-file \(tokenFile)") }
+            try NodeMain.runZone(
+                ZoneConfiguration(
+                    directory: directory, name: try command.required("name"), geo: try command.required("geo"),
+                    geoSocket: try command.required("geo-socket"), token: String(decoding: bytes, as: UTF8.self).trimmingWhitespace,
+                    meshControlPlaneID: try command.required("mesh-cp"), faultsFile: command.option("faults"), seed: try command.seed()))
         }
     }
 }

@@ -50,23 +50,22 @@ struct RunningConfiguration: Sendable {
 public final class DataPlaneNode: Sendable {
     public let configuration: DataPlaneConfiguration
     let nodeID: String
-    let machine: Mutex<DataPlaneMachine>
     let running: Mutex<RunningConfiguration?>
     /// Monotonic nanoseconds at which each version was applied (for `bench sync`), newest last.
     let applied = Mutex<[(version: Int64, at: UInt64)]>([])
-    let lastSync = Mutex<String?>(nil)
     let usage: Database
     let usageQueued = Signal()
     let geo: HTTPClient
     let faults: FaultFile?
     let stopping = Mutex(false)
-    let stream = Mutex<HTTPStream?>(nil)
     let upstreams = Mutex<[String: HTTPClient]>([:])
     let proxyPort = Mutex(0)
+    /// Set once in `init`; the subscriber needs `self` for its hooks.
+    private let subscriberBox = Mutex<ConfigSubscriber?>(nil)
+
+    var subscriber: ConfigSubscriber { subscriberBox.withLock { $0! } }
 
     static let softwareVersion = "3.9.0"
-    /// A silent stream for this long means the control plane is unreachable (it sends a heartbeat every second).
-    static let silenceMilliseconds = 3000
 
     var cachePath: String { configuration.directory + "/config-cache.json" }
     var statePath: String { configuration.directory + "/state.json" }
@@ -99,16 +98,25 @@ public final class DataPlaneNode: Sendable {
                 version: version, hash: hash, config: config, license: json["license"] ?? .null, routes: RouteTable(config: config),
                 receivedAt: json["received_at"]?.stringValue ?? "")
         }
-        var orphanReason: String? = nil
-        if let bytes = readWholeFile(configuration.directory + "/state.json"), let json = try? JSONParser.parse(bytes) {
-            orphanReason = json["orphaned"]?.stringValue
-        }
         running = Mutex(cached)
-        lastSync.withLock { $0 = cached?.receivedAt }
-        machine = Mutex(
-            DataPlaneMachine(
-                cachedVersion: cached?.version, cachedHash: cached?.hash, orphanReason: orphanReason,
-                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name)))
+        let credential = configuration.credential
+        let nodeID = self.nodeID
+        let hostname = DataPlaneNode.hostname()
+        let hash = cached?.hash ?? DeclarativeConfig.emptyHash
+        subscriberBox.withLock {
+            $0 = ConfigSubscriber(
+                label: "dp", client: geo, path: "/internal/v1/dp/sync",
+                headers: { [weak self] in
+                    [
+                        "Authorization": "Bearer \(credential)", "X-Node-Id": nodeID, "X-Node-Hostname": "\(hostname)/\(configuration.name)",
+                        "X-Node-Version": DataPlaneNode.softwareVersion, "X-Config-Hash": self?.running.withLock { $0?.hash } ?? hash,
+                    ]
+                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version, cachedHash: cached?.hash,
+                cachedAt: cached?.receivedAt, seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name),
+                hooks: SubscriberHooks(
+                    apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
+                    ping: { [weak self] in self?.sendPing() }))
+        }
         if let cached { Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)") }
     }
 
@@ -125,92 +133,19 @@ public final class DataPlaneNode: Sendable {
     var isStopping: Bool { stopping.withLock { $0 } }
 
     public func start() {
-        spawnThread(name: "dp-sync") { [self] in syncLoop() }
+        subscriber.start()
         spawnThread(name: "dp-usage") { [self] in usageLoop() }
         spawnThread(name: "dp-ping") { [self] in pingLoop() }
     }
 
     public func stop() {
         stopping.withLock { $0 = true }
-        stream.withLock { $0?.close() }
+        subscriber.stop()
         usageQueued.fire()
     }
 
-    // MARK: - Sync
-
-    /// Connects the push stream, applies what arrives, and reconnects with backoff and jitter when the
-    /// control plane cannot be reached (D6).
-    func syncLoop() {
-        while !isStopping {
-            let outcome = syncOnce()
-            if isStopping { break }
-            let directives = machine.withLock { $0.onConnectionLost(outcome) }
-            carryOut(directives)
-        }
-    }
-
-    /// One connection; returns why it ended.
-    private func syncOnce() -> String {
-        let hash = machine.withLock { $0.hash } ?? DeclarativeConfig.emptyHash
-        let opened: HTTPStream
-        do {
-            opened = try geo.openStream("GET", "/internal/v1/dp/sync", headers: [
-                "Authorization": "Bearer \(configuration.credential)", "X-Node-Id": nodeID,
-                "X-Node-Hostname": "\(hostname())/\(configuration.name)", "X-Node-Version": DataPlaneNode.softwareVersion,
-                "X-Config-Hash": hash,
-            ])
-        } catch {
-            return error.description
-        }
-        stream.withLock { $0 = opened }
-        defer {
-            stream.withLock { $0 = nil }
-            opened.close()
-        }
-        switch opened.awaitHead(timeoutMilliseconds: DataPlaneNode.silenceMilliseconds) {
-        case .failure(let error): return error.description
-        case .success(let status):
-            guard status == 200 else {
-                return "the control plane refused the connection (\(status)): \(String(decoding: opened.errorBody.prefix(300), as: UTF8.self))"
-            }
-        }
-        machine.withLock { $0.onConnected() }
-        while !isStopping {
-            switch opened.next(timeoutMilliseconds: DataPlaneNode.silenceMilliseconds) {
-            case .timeout:
-                return "no message from the control plane for \(DataPlaneNode.silenceMilliseconds) ms"
-            case .closed(let why):
-                return why
-            case .message(let message):
-                handle(message)
-            }
-        }
-        return "stopping"
-    }
-
-    private func handle(_ message: JSON) {
-        switch message["type"]?.stringValue {
-        case "config":
-            guard let version = message["version"]?.intValue, let hash = message["hash"]?.stringValue else { return }
-            let directives = machine.withLock { $0.onConfiguration(version: version, hash: hash) }
-            if directives.contains(where: { if case .applyConfiguration = $0 { return true }; return false }) {
-                apply(message, version: version, hash: hash)
-            }
-            lastSync.withLock { $0 = NodeRuntime.wallClockNow() }
-            carryOut(directives)
-        case "decommissioned":
-            let reason = message["reason"]?.stringValue ?? "the control plane was decommissioned"
-            Log.warning("control plane decommissioned: \(reason); keeping configuration version \(machine.withLock { $0.version }.map(String.init) ?? "none") and refusing traffic")
-            carryOut(machine.withLock { $0.onDecommissioned(reason: reason) })
-        case "unauthorized":
-            Log.warning("the control plane no longer accepts this data plane's credential")
-        default:
-            break
-        }
-    }
-
     /// Swaps in a new configuration atomically and writes it to the cache (write, fsync, rename).
-    private func apply(_ message: JSON, version: Int64, hash: String) {
+    func apply(_ message: JSON, version: Int64, hash: String) {
         let config = DeclarativeConfig(json: message["config"] ?? [:])
         let now = NodeRuntime.wallClockNow()
         let next = RunningConfiguration(
@@ -232,22 +167,6 @@ public final class DataPlaneNode: Sendable {
         }
     }
 
-    private func carryOut(_ directives: [DataPlaneDirective]) {
-        for directive in directives {
-            switch directive {
-            case .applyConfiguration:
-                break  // done by `apply`, which has the message
-            case .persistOrphaned(let reason):
-                let state: JSON = ["orphaned": .optional(reason)]
-                try? AtomicFile.write(state.bytes, to: statePath)
-            case .ping:
-                sendPing()
-            case .reconnect(let delay):
-                sleepMilliseconds(delay)
-            }
-        }
-    }
-
     func pingLoop() {
         while !isStopping {
             usageQueued.wait(after: usageQueued.current, timeoutMilliseconds: 5000)
@@ -256,15 +175,15 @@ public final class DataPlaneNode: Sendable {
         }
     }
 
-    private func sendPing() {
-        let (hash, state) = machine.withLock { ($0.hash, $0.state) }
+    func sendPing() {
+        let (hash, state) = subscriber.machine.withLock { ($0.hash, $0.state) }
         _ = try? geo.json(
             "POST", "/internal/v1/dp/ping",
             ["node_id": .string(nodeID), "config_hash": .string(hash ?? DeclarativeConfig.emptyHash), "state": .string(state.rawValue)],
             headers: ["Authorization": "Bearer \(configuration.credential)"], timeoutMilliseconds: 1000)
     }
 
-    func hostname() -> String {
+    static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -274,7 +193,7 @@ public final class DataPlaneNode: Sendable {
 
     /// `GET /status` on the node's socket: what `dp status` prints.
     var statusJSON: JSON {
-        let (state, version, hash, reason, error) = machine.withLock { ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError) }
+        let (state, version, hash, reason, error) = subscriber.machine.withLock { ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError) }
         let current = running.withLock { $0 }
         let pending = (try? usage.read { db in
             (try db.query("SELECT COALESCE(SUM(count), 0) AS n FROM counters").first?.int("n") ?? 0)
@@ -289,7 +208,7 @@ public final class DataPlaneNode: Sendable {
                 "services": .int(current?.config.services.count ?? 0), "routes": .int(current?.config.routes.count ?? 0),
             ],
             "license": current?.license ?? .null,
-            "last_sync": .optional(lastSync.withLock { $0 }),
+            "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
             "proxy_url": .string("http://127.0.0.1:\(proxyPort.withLock { $0 })"),
             "unreported_usage": .int(pending),
         ]

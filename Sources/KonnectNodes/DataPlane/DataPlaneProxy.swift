@@ -21,9 +21,9 @@ extension DataPlaneNode {
     /// Handles one proxied request: route, forward, count.
     func proxy(_ request: HTTPRequest) -> HTTPResponse {
         let started = Monotonic.nanoseconds
-        switch machine.withLock({ $0.proxyMode }) {
+        switch subscriber.machine.withLock({ $0.proxyMode }) {
         case .refuse(let reason):
-            let state = machine.withLock { $0.state }
+            let state = subscriber.machine.withLock { $0.state }
             return DataPlaneNode.proxyError(
                 503, state == .orphaned ? "This data plane no longer proxies: \(reason)" : "This data plane cannot proxy yet: \(reason)",
                 extra: JSONObject([("reason", .string(reason)), ("data_plane_state", .string(state.rawValue))]))

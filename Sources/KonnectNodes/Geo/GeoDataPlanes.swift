@@ -169,9 +169,7 @@ extension GeoNode {
         return bytes
     }
 
-    /// `GET /internal/v1/dp/sync`: the push channel. The geo writes the full configuration (with the
-    /// organization's license) on connect and after every change, `decommissioned` when the control plane
-    /// is, and a heartbeat every second so a data plane notices a frozen geo.
+    /// `GET /internal/v1/dp/sync`: a data plane's push channel (see `pushStream`).
     func syncStream(_ request: APIRequest) throws -> HTTPResponse {
         guard let controlPlaneID = controlPlaneForCredential(request.bearerToken) else {
             throw APIError(status: 401, detail: "Unauthorized: the data-plane credential is unknown or was revoked")
@@ -183,38 +181,10 @@ extension GeoNode {
         let hash = String((request.http.headers["x-config-hash"] ?? DeclarativeConfig.emptyHash).prefix(64))
         try registerNode(nodeID, controlPlaneID: controlPlaneID, hostname: hostname, version: version, configHash: hash)
         let credential = request.bearerToken ?? ""
-        return HTTPResponse(status: 200, headers: ["Content-Type": "application/x-ndjson"], body: .stream { [self] writer in
-            var sentVersion: Int64? = nil
-            var sentDecommission: String? = nil
-            while writer.isOpen && !isStopping {
-                let generation = configChanged.current
-                guard controlPlaneForCredential(credential) == controlPlaneID else {
-                    _ = writer.write(Array("{\"type\":\"unauthorized\",\"reason\":\"the data-plane credential was revoked\"}\n".utf8))
-                    return
-                }
-                switch syncState(controlPlaneID) {
-                case .deleted:
-                    _ = writer.write(Array("{\"type\":\"decommissioned\",\"reason\":\"the control plane was deleted\"}\n".utf8))
-                    return
-                case .decommissioned(let reason):
-                    if sentDecommission != reason {
-                        let message: JSON = ["type": "decommissioned", "reason": .string(reason)]
-                        guard writer.write(message.bytes + [0x0A]) else { return }
-                        sentDecommission = reason
-                        sentVersion = nil
-                    }
-                case .active(let version):
-                    if sentVersion != version || sentDecommission != nil {
-                        guard let bytes = try? configMessage(controlPlaneID, version: version), writer.write(bytes) else { return }
-                        sentVersion = version
-                        sentDecommission = nil
-                    }
-                }
-                if configChanged.wait(after: generation, timeoutMilliseconds: 1000) == generation {
-                    guard writer.write(Array("{\"type\":\"heartbeat\"}\n".utf8)) else { return }
-                }
-            }
-        })
+        return pushStream(
+            stillAuthorized: { [self] in controlPlaneForCredential(credential) == controlPlaneID },
+            state: { [self] in syncState(controlPlaneID) },
+            message: { [self] version in try configMessage(controlPlaneID, version: version) })
     }
 
     func registerNode(_ nodeID: String, controlPlaneID: String, hostname: String, version: String, configHash: String) throws {

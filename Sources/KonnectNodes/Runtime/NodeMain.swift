@@ -64,4 +64,13 @@ public enum NodeMain {
         let server = HTTPServer { request, _ in EchoUpstream.handle(request, name: name) }
         try NodeRuntime(role: "upstream", name: name, directory: directory).run(server: server, tcpPort: port)
     }
+
+    public static func runZone(_ configuration: ZoneConfiguration) throws {
+        NodeRuntime.prepareSignals()
+        let node = ZoneNode(configuration: configuration)
+        let router = node.router
+        let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
+        try NodeRuntime(role: "zone", name: configuration.name, directory: configuration.directory).run(
+            server: server, started: { node.start() }, stop: { node.stop() })
+    }
 }
