@@ -63,7 +63,7 @@ extension AuthNode {
                 try db.query("SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT 100", .int(after))
             }
             let remaining = deadline - Monotonic.now
-            if !rows.isEmpty || remaining <= 0 {
+            if !rows.isEmpty || remaining <= 0 || stopping.withLock({ $0 }) {
                 return HTTPResponse.json([
                     "events": .array(rows.map {
                         [

@@ -38,6 +38,13 @@ public final class AuthNode: Sendable {
     let outboxSignal = Signal()
     /// Serializes calendar moves.
     let advancing = Mutex(())
+    let stopping = Mutex(false)
+
+    /// Ends long polls so that a shutdown does not wait for them.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        outboxSignal.fire()
+    }
 
     public static let sessionLifetime = SimDuration.days(1)
 

@@ -10,7 +10,7 @@ public enum NodeMain {
         try node.resumeInterruptedAdvance()
         let router = node.router
         let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
-        try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(server: server)
+        try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(server: server, stop: { node.stop() })
     }
 
     public static func runGeo(_ configuration: GeoConfiguration) throws {

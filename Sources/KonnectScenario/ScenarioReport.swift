@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCluster
+import KonnectCore
+import KonnectStorage
+
+/// `report.json` (every step, result and timing) and `report.html`: per scenario, a timeline drawn as
+/// inline SVG with one lane per node (up / down / paused), per data plane or zone (synced /
+/// disconnected / orphaned) and per link (partitioned / slowed / dropping), plus calendar jumps,
+/// faults and failed expectations. No JavaScript.
+public enum ScenarioReport {
+    public static func write(_ results: [ScenarioResult], to directory: String) throws {
+        mkdir(directory, 0o755)
+        let passed = results.filter(\.passed).count
+        let json: JSON = [
+            "passed": .int(passed), "failed": .int(results.count - passed), "scenarios": .array(results.map(\.json)),
+        ]
+        try AtomicFile.write(json.prettyText + "\n", to: directory + "/report.json")
+        try AtomicFile.write(html(results), to: directory + "/report.html")
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static let colors: [String: String] = [
+        "up": "#2e7d32", "down": "#c62828", "paused": "#f9a825", "synced": "#43a047", "disconnected": "#fb8c00",
+        "orphaned": "#6a1b9a", "healthy": "#cfd8dc", "partitioned": "#c62828", "slowed": "#fdd835", "dropping": "#ef6c00",
+    ]
+
+    public static func html(_ results: [ScenarioResult]) -> String {
+        let passed = results.filter(\.passed).count
+        var page = """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>konnect-sim scenarios</title>
+            <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:36px}.pass{color:#2e7d32}.fail{color:#c62828}
+            table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
+            .skipped{color:#999}.legend span{display:inline-block;margin-right:14px;font-size:12px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+            code{background:#f4f4f4;padding:1px 3px}</style></head><body>
+            <h1>konnect-sim scenarios: <span class="pass">\(passed) passed</span>, <span class="\(passed == results.count ? "pass" : "fail")">\(results.count - passed) failed</span></h1>
+            <div class="legend">
+            """
+        for (state, color) in colors.sorted(by: { $0.key < $1.key }) {
+            page += "<span><i style=\"background:\(color)\"></i>\(state)</span>"
+        }
+        page += "<span><i style=\"background:#1565c0\"></i>calendar jump</span><span><i style=\"background:#000\"></i>fault</span><span><i style=\"background:#d50000\"></i>failed expectation</span></div>\n<ul>"
+        for result in results {
+            page += "<li><a href=\"#\(escape(result.name))\" class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL") \(escape(result.name))</a></li>"
+        }
+        page += "</ul>\n"
+        for result in results { page += section(result) }
+        page += "</body></html>\n"
+        return page
+    }
+
+    static func section(_ result: ScenarioResult) -> String {
+        var text = "<h2 id=\"\(escape(result.name))\" class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL") \(escape(result.name))</h2>"
+        text += "<p>\(escape(result.summary))</p><p><code>\(escape(result.file))</code>, seed \(result.seed), \(Double(result.durationMilliseconds) / 1000) s</p>"
+        if let error = result.error { text += "<p class=\"fail\">\(escape(error))</p>" }
+        text += timeline(result)
+        text += "<table><tr><th>line</th><th>step</th><th>result</th><th>ms</th><th>calendar</th></tr>"
+        for step in result.steps {
+            text += "<tr class=\"\(step.outcome == .skipped ? "skipped" : "")\"><td>\(step.line)</td><td><code>\(escape(step.text))</code>"
+            if let message = step.message { text += "<br><span class=\"fail\">\(escape(message))</span>" }
+            text += "</td><td class=\"\(step.outcome == .failed ? "fail" : step.outcome == .passed ? "pass" : "skipped")\">\(step.outcome.rawValue)</td>"
+            text += "<td>\(step.durationMilliseconds)</td><td>\(escape(step.calendar ?? ""))</td></tr>"
+        }
+        return text + "</table>\n"
+    }
+
+    /// The SVG timeline of one scenario.
+    static func timeline(_ result: ScenarioResult) -> String {
+        let laneKinds: [TimelineEvent.Kind] = [.node, .sync, .link]
+        var lanes: [(kind: TimelineEvent.Kind, subject: String)] = []
+        for kind in laneKinds {
+            for event in result.timeline where event.kind == kind && !lanes.contains(where: { $0.kind == kind && $0.subject == event.subject }) {
+                lanes.append((kind, event.subject))
+            }
+        }
+        let total = max(1, result.durationMilliseconds)
+        let left = 150.0
+        let width = 900.0
+        let laneHeight = 18.0
+        let top = 24.0
+        let height = top + Double(lanes.count) * (laneHeight + 4) + 30
+        func x(_ at: Int) -> Double { left + width * Double(min(max(at, 0), total)) / Double(total) }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 20))\" height=\"\(Int(height))\" font-size=\"11\" font-family=\"sans-serif\">"
+        for (index, lane) in lanes.enumerated() {
+            let y = top + Double(index) * (laneHeight + 4)
+            let label = lane.kind == .sync ? "\(lane.subject) sync" : lane.subject
+            svg += "<text x=\"4\" y=\"\(y + 13)\">\(escape(label))</text>"
+            let events = result.timeline.filter { $0.kind == lane.kind && $0.subject == lane.subject }
+            for (position, event) in events.enumerated() {
+                let end = position + 1 < events.count ? events[position + 1].at : total
+                let color = colors[event.state] ?? "#90a4ae"
+                svg += "<rect x=\"\(x(event.at))\" y=\"\(y)\" width=\"\(max(1, x(end) - x(event.at)))\" height=\"\(laneHeight)\" fill=\"\(color)\"><title>\(escape(lane.subject)): \(escape(event.state)) \(escape(event.detail)) at \(event.at) ms</title></rect>"
+            }
+        }
+        let bottom = top + Double(lanes.count) * (laneHeight + 4)
+        for event in result.timeline where event.kind == .calendar || event.kind == .fault || event.kind == .failure {
+            let position = x(event.at)
+            let color = event.kind == .calendar ? "#1565c0" : event.kind == .fault ? "#000" : "#d50000"
+            svg += "<line x1=\"\(position)\" y1=\"\(top - 6)\" x2=\"\(position)\" y2=\"\(bottom)\" stroke=\"\(color)\" stroke-width=\"\(event.kind == .failure ? 2 : 1)\" stroke-dasharray=\"\(event.kind == .calendar ? "4 2" : "none")\"><title>\(escape(event.detail))</title></line>"
+            let label = event.kind == .calendar ? "📅 \(event.state.prefix(10))" : event.kind == .fault ? event.detail : "✗ \(event.subject)"
+            svg += "<text x=\"\(position + 2)\" y=\"\(event.kind == .failure ? bottom + 22 : top - 8)\" fill=\"\(color)\">\(escape(String(label.prefix(40))))</text>"
+        }
+        svg += "<text x=\"\(left)\" y=\"\(bottom + 12)\" fill=\"#666\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(bottom + 12)\" fill=\"#666\">\(Double(total) / 1000) s</text>"
+        return svg + "</svg>\n"
+    }
+}

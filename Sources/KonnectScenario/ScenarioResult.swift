@@ -1,0 +1,80 @@
+import KonnectCore
+
+/// How one step went.
+public struct StepResult: Sendable {
+    public enum Outcome: String, Sendable { case passed, failed, skipped }
+
+    public var line: Int
+    public var text: String
+    public var outcome: Outcome
+    public var message: String?
+    /// Milliseconds from the scenario's start.
+    public var startedAt: Int
+    public var durationMilliseconds: Int
+    public var calendar: String?
+
+    public var json: JSON {
+        [
+            "line": .int(line), "step": .string(text), "outcome": .string(outcome.rawValue), "message": .optional(message),
+            "started_ms": .int(startedAt), "duration_ms": .int(durationMilliseconds), "calendar": .optional(calendar),
+        ]
+    }
+}
+
+/// Something the report's timeline draws.
+public struct TimelineEvent: Sendable {
+    public enum Kind: String, Sendable {
+        /// A node's process state: up, down, paused (lane per node).
+        case node
+        /// A data plane's or zone's sync state: synced, disconnected, orphaned.
+        case sync
+        /// A link fault in force: partitioned, latency, drop, healed.
+        case link
+        case calendar
+        case fault
+        case failure
+    }
+
+    public var at: Int
+    public var kind: Kind
+    public var subject: String
+    public var state: String
+    public var detail: String
+
+    public var json: JSON {
+        ["at_ms": .int(at), "kind": .string(kind.rawValue), "subject": .string(subject), "state": .string(state), "detail": .string(detail)]
+    }
+}
+
+/// The outcome of one scenario.
+public struct ScenarioResult: Sendable {
+    public var name: String
+    public var file: String
+    public var summary: String
+    public var seed: UInt64
+    public var steps: [StepResult]
+    public var timeline: [TimelineEvent]
+    public var durationMilliseconds: Int
+    public var error: String?
+
+    public var failures: [StepResult] { steps.filter { $0.outcome == .failed } }
+    public var passed: Bool { error == nil && failures.isEmpty }
+
+    public var json: JSON {
+        [
+            "name": .string(name), "file": .string(file), "summary": .string(summary), "seed": .int(Int64(bitPattern: seed)),
+            "passed": .bool(passed), "duration_ms": .int(durationMilliseconds), "error": .optional(error),
+            "steps": .array(steps.map(\.json)), "timeline": .array(timeline.map(\.json)),
+        ]
+    }
+
+    /// The failure lines printed for people: file:line, the step, what was expected and what was seen.
+    public var failureText: String {
+        var lines: [String] = []
+        if let error { lines.append("\(file): \(error)") }
+        for failure in failures {
+            lines.append("\(file):\(failure.line): \(failure.text)\n    \(failure.message ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCluster
+import KonnectCore
+import KonnectHTTP
+import KonnectNodes
+
+/// A failed step: what was expected and what was seen.
+struct StepFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Options of a run.
+public struct ScenarioOptions: Sendable {
+    public var seed: UInt64
+    public var keepGoing: Bool
+    /// Where relative file names in steps (rate cards) are resolved.
+    public var baseDirectory: String
+    /// Keep the cluster's run directory after the run (for debugging).
+    public var keepDirectory: Bool
+
+    public init(seed: UInt64 = 1, keepGoing: Bool = false, baseDirectory: String = ".", keepDirectory: Bool = false) {
+        self.seed = seed
+        self.keepGoing = keepGoing
+        self.baseDirectory = baseDirectory
+        self.keepDirectory = keepDirectory
+    }
+}
+
+/// Runs one scenario in its own fresh cluster in a temporary directory, and always stops it.
+public final class ScenarioRunner {
+    let scenario: Scenario
+    let options: ScenarioOptions
+    var cluster: Cluster?
+    var directory: String?
+    var variables: [String: JSON] = [:]
+    var last: JSON = .null
+    let started = Monotonic.now
+    var timeline: [TimelineEvent] = []
+    var observed: [String: String] = [:]
+    var proxyClients: [String: HTTPClient] = [:]
+
+    public init(scenario: Scenario, options: ScenarioOptions) {
+        self.scenario = scenario
+        self.options = options
+    }
+
+    var elapsed: Int { Monotonic.now - started }
+
+    public func run() -> ScenarioResult {
+        var results: [StepResult] = []
+        var failed = false
+        var fatal: String? = nil
+        defer { teardown() }
+        for step in scenario.steps {
+            if failed && !options.keepGoing {
+                results.append(StepResult(line: step.line, text: step.text, outcome: .skipped, message: nil, startedAt: elapsed, durationMilliseconds: 0, calendar: nil))
+                continue
+            }
+            let stepStart = elapsed
+            var outcome = StepResult.Outcome.passed
+            var message: String? = nil
+            do {
+                try execute(step.action)
+            } catch let failure as StepFailure {
+                outcome = .failed
+                message = failure.message
+            } catch {
+                outcome = .failed
+                message = "\(error)"
+            }
+            if outcome == .failed {
+                failed = true
+                timeline.append(TimelineEvent(at: elapsed, kind: .failure, subject: "line \(step.line)", state: "failed", detail: "\(step.text): \(message ?? "")"))
+                if case .cluster = step.action { fatal = message }
+            }
+            observe()
+            results.append(
+                StepResult(
+                    line: step.line, text: step.text, outcome: outcome, message: message, startedAt: stepStart,
+                    durationMilliseconds: elapsed - stepStart, calendar: cluster?.calendarNow?.iso8601))
+            if fatal != nil { break }
+        }
+        return ScenarioResult(
+            name: scenario.name, file: scenario.file, summary: scenario.summary, seed: options.seed, steps: results, timeline: timeline,
+            durationMilliseconds: elapsed, error: fatal.map { "the cluster did not start: \($0)" })
+    }
+
+    private func teardown() {
+        for client in proxyClients.values { client.reset() }
+        guard let cluster else { return }
+        _ = cluster.down(graceMilliseconds: 3000)
+        if !options.keepDirectory, let directory { removeTree(directory) }
+    }
+
+    // MARK: - Observation for the timeline
+
+    /// Samples every node's process state and every data plane's and zone's sync state.
+    func observe() {
+        guard let cluster else { return }
+        let plan = cluster.faultPlan
+        for record in cluster.records {
+            let (_, process) = cluster.processState(record)
+            let state = process == .running ? "up" : process.rawValue
+            note(.node, record.name, state, "")
+            if process == .running, record.kind == .dataPlane || record.kind == .zone,
+                let status = try? cluster.nodeStatus(record.name), let sync = status["state"]?.stringValue
+            {
+                let version = status["config"]?["version"]?.intValue ?? status["policies"]?["version"]?.intValue
+                note(.sync, record.name, sync, version.map { "version \($0)" } ?? "")
+            }
+        }
+        for link in cluster.links {
+            let fault = plan.links[link]
+            var state = "healthy"
+            if fault?.partitioned == true {
+                state = "partitioned"
+            } else if let fault, fault.dropPartsPerMillion > 0 {
+                state = "dropping"
+            } else if let fault, fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 {
+                state = "slowed"
+            }
+            note(.link, link, state, "")
+        }
+    }
+
+    private func note(_ kind: TimelineEvent.Kind, _ subject: String, _ state: String, _ detail: String) {
+        let key = "\(kind.rawValue):\(subject)"
+        guard observed[key] != state else { return }
+        observed[key] = state
+        timeline.append(TimelineEvent(at: elapsed, kind: kind, subject: subject, state: state, detail: detail))
+    }
+
+    func requireCluster() throws -> Cluster {
+        guard let cluster else { throw StepFailure(message: "no cluster: the first step must start one") }
+        return cluster
+    }
+}
+
+/// Removes a directory tree (the scenario's temporary run directory).
+func removeTree(_ path: String) {
+    guard let directory = opendir(path) else {
+        unlink(path)
+        return
+    }
+    var children: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { children.append(path + "/" + name) }
+    }
+    closedir(directory)
+    for child in children {
+        var info = stat()
+        if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+    }
+    rmdir(path)
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KonnectCluster
+import KonnectCore
+import KonnectHTTP
+import KonnectStorage
+import Synchronization
+
+/// Finds, parses and runs scenario files: each in its own cluster, several at once.
+public enum ScenarioSuite {
+    /// Scenario files under the given paths (files, or directories searched for `*.scenario`), sorted.
+    public static func files(_ paths: [String]) throws -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw UsageError("no such file or directory: \(path)") }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                guard let directory = opendir(path) else { throw UsageError("cannot read directory \(path)") }
+                while let entry = readdir(directory) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if name.hasSuffix(".scenario") { found.append((path.hasSuffix("/") ? path : path + "/") + name) }
+                }
+                closedir(directory)
+            } else {
+                found.append(path)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Parses every file first: nothing starts unless all parse.
+    public static func parse(_ files: [String]) throws -> [Scenario] {
+        var scenarios: [Scenario] = []
+        var errors: [String] = []
+        for file in files {
+            guard let bytes = readWholeFile(file), let text = String(validating: bytes, as: UTF8.self) else {
+                errors.append("\(file): cannot read the file as UTF-8 text")
+                continue
+            }
+            do {
+                scenarios.append(try ScenarioParser.parse(text, file: file))
+            } catch {
+                errors.append(error.description)
+            }
+        }
+        if !errors.isEmpty { throw UsageError("scenario files do not parse:\n" + errors.joined(separator: "\n")) }
+        return scenarios
+    }
+
+    /// Runs scenarios, at most `jobs` at once; `progress` is called as each finishes.
+    public static func run(_ scenarios: [Scenario], options: ScenarioOptions, jobs: Int, progress: @escaping @Sendable (ScenarioResult) -> Void) -> [ScenarioResult] {
+        let results = Mutex<[Int: ScenarioResult]>([:])
+        let next = Mutex(0)
+        let done = Signal()
+        let workers = max(1, min(jobs, scenarios.count))
+        let finished = Mutex(0)
+        for _ in 0..<workers {
+            spawnThread(name: "scenario", stackSize: 4 << 20) {
+                while true {
+                    let index = next.withLock { value -> Int in
+                        defer { value += 1 }
+                        return value
+                    }
+                    guard index < scenarios.count else { break }
+                    var scenarioOptions = options
+                    scenarioOptions.baseDirectory = directoryOf(scenarios[index].file)
+                    let result = ScenarioRunner(scenario: scenarios[index], options: scenarioOptions).run()
+                    results.withLock { $0[index] = result }
+                    progress(result)
+                }
+                finished.withLock { $0 += 1 }
+                done.fire()
+            }
+        }
+        while finished.withLock({ $0 }) < workers { done.wait(after: done.current, timeoutMilliseconds: 200) }
+        let all = results.withLock { $0 }
+        return scenarios.indices.compactMap { all[$0] }
+    }
+
+    static func directoryOf(_ file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "." }
+        return String(file[..<slash])
+    }
+
+    /// `konnect-sim scenario run|check`.
+    public static func command(_ command: ParsedCommand) throws {
+        let files = try files(command.arguments)
+        guard !files.isEmpty else { throw UsageError("no .scenario files in \(command.arguments.joined(separator: " "))") }
+        let scenarios = try parse(files)
+        if command.path.last == "check" {
+            print("\(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s") parse: \(scenarios.map(\.name).joined(separator: ", "))")
+            return
+        }
+        guard let seed = UInt64(command.option("seed") ?? "1") else { throw UsageError("invalid value '\(command.option("seed") ?? "")' for --seed; expected a non-negative integer") }
+        var jobs = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let text = command.option("jobs") {
+            guard let value = Int(text), (1...64).contains(value) else { throw UsageError("invalid value '\(text)' for --jobs; expected 1 to 64") }
+            jobs = value
+        }
+        let options = ScenarioOptions(seed: seed, keepGoing: command.flag("keep-going"))
+        let started = Monotonic.now
+        let results = run(scenarios, options: options, jobs: jobs) { result in
+            let line = "\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(result.steps.count) steps, \(Double(result.durationMilliseconds) / 1000) s)"
+            print(line)
+            if !result.passed { print(indent(result.failureText) + "\n    seed \(result.seed): replay with 'konnect-sim scenario run --seed \(result.seed) \(result.file)'") }
+        }
+        let failed = results.filter { !$0.passed }.count
+        print("\(results.count - failed) passed, \(failed) failed (\(Double(Monotonic.now - started) / 1000) s, seed \(seed))")
+        if let report = command.option("report") {
+            try ScenarioReport.write(results, to: report)
+            print("report: \(report)/report.html and \(report)/report.json")
+        }
+        if failed > 0 { throw ProcessError("\(failed) scenario\(failed == 1 ? "" : "s") failed") }
+    }
+
+    static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+    }
+}
