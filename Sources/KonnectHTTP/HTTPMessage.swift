@@ -169,7 +169,7 @@ public enum PercentEncoding {
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.popFirst(), let low = iterator.popFirst(),
+                guard let high = iterator.popFirst(), let low = iterator.popFirst(), isHexDigit(high), isHexDigit(low),
                     let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
                 else { return nil }
                 bytes.append(value)
@@ -180,6 +180,10 @@ public enum PercentEncoding {
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 70) || (byte >= 97 && byte <= 102)
     }
 
     public static func encode(_ text: String) -> String {

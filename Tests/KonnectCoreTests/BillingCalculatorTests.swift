@@ -53,7 +53,7 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         (SimTime(year: 2026, month: 3, day: 1, hour: 23, minute: 59, second: 59), 1),
         (SimTime(year: 2026, month: 3, day: 2), 2),
         (SimTime(year: 2025, month: 6, day: 1), 0),  // before creation: the first cycle
-    ])
+    ] as [(SimTime, Int64)])
     func containingMomentFindsItsCycle(moment: SimTime, index: Int64) {
         let cycle = BillingCycle(containing: moment, createdAt: created)
         #expect(cycle.index == index)

@@ -161,8 +161,7 @@ private func event(_ at: SimTime, _ kind: DueEventKind, _ org: String = "org") -
                     c + SimDuration(seconds: Int64.random(in: 0..<1_000, using: &random)), DueEventKind.allCases.randomElement(using: &random)!,
                     "org-\(Int.random(in: 0..<3, using: &random))")
                 queue.push(item)
-                reference.append(item)
-                reference.sort()
+                reference.insert(item, at: reference.firstIndex { item < $0 } ?? reference.endIndex)
             } else {
                 if queue.pop() != reference.removeFirst() { mismatches += 1 }
             }

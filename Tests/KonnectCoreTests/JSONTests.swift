@@ -377,14 +377,14 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
         (JSON.array([]), "[]"),
         (JSON.object(JSONObject()), "{}"),
         (["b": 1, "a": [true, nil]], #"{"b":1,"a":[true,null]}"#),
-    ])
+    ] as [(JSON, String)])
     func compactEncoding(value: JSON, expected: String) {
         #expect(value.text == expected)
         #expect(value.bytes == Array(expected.utf8))
     }
 
     @Test(arguments: [
-        JSON.null, true, false, 0, -1, .int(Int64.max), .int(Int64.min), 0.1, -2.5e-8, 1e20, 5e-324, .double(.greatestFiniteMagnitude),
+        JSON.null, true, false, 0, -1, .int(Int64.max), .int(Int64.min), 0.1, -2.5e-8, 1e20, .double(.leastNonzeroMagnitude), .double(.greatestFiniteMagnitude),
         "", "plain", "quote \" backslash \\ slash /", "controls \u{0}\u{1}\u{8}\u{C}\n\r\t\u{1F}\u{7F}", "unicode é 世界 🎉 \u{2028}",
         [], [1, "two", 3.5, nil, [false]],
         ["nested": ["deeper": ["deepest": [1, 2, 3]]], "empty": [:], "list": []],

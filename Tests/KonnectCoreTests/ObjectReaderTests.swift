@@ -200,9 +200,11 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
 
     @Test func nestedReaderPrefixesFieldPaths() throws {
         var reader = try ObjectReader(["config": ["port": "80", "extra": 1, "inner": ["deep": 1]]])
-        var config = try #require(reader.nested("config"))
+        let configReader = reader.nested("config")
+        var config = try #require(configReader)
         _ = config.int("port")
-        var inner = try #require(config.nested("inner"))
+        let innerReader = config.nested("inner")
+        var inner = try #require(innerReader)
         _ = inner.string("deep")
         config.absorb(inner, strict: true)
         reader.absorb(config, strict: true)
@@ -228,7 +230,8 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
 
     @Test func nestedStringArrayElementCarriesPrefix() throws {
         var reader = try ObjectReader(["outer": ["list": [1]]])
-        var outer = try #require(reader.nested("outer"))
+        let outerReader = reader.nested("outer")
+        var outer = try #require(outerReader)
         _ = outer.stringArray("list")
         #expect(outer.problems.map(\.field) == ["outer.list[0]"])
     }

@@ -1,6 +1,6 @@
-/// Prices and allowances for Plus organizations (B4), read from a JSON file shipped with the project
-/// (`Sources/KonnectCore/Billing/default-rate-card.json` documents the same defaults) and overridable per
-/// cluster with `up --rate-card FILE`.
+/// Prices and allowances for Plus organizations (B4). `standard` holds the defaults, also shipped as
+/// `Scenarios/rate-cards/default.json` (a test checks they agree); a cluster takes another file with
+/// `up --rate-card FILE`, where members left out keep the standard values.
 public struct RateCard: Sendable, Hashable {
     /// Charged per Gateway service for a whole cycle, prorated by day.
     public var servicePerCycle: Money

@@ -60,6 +60,12 @@ public final class DataPlaneNode: Sendable {
     let stopping = Mutex(false)
     let upstreams = Mutex<[String: HTTPClient]>([:])
     let proxyPort = Mutex(0)
+    let pendingCache = Mutex<(Int64, JSON)?>(nil)
+    let cacheQueued = Signal()
+    /// Asks the ping loop to report the running hash soon (after an apply), off the sync path.
+    let pingRequested = Signal()
+    /// The version the disk cache holds.
+    let cachedVersion = Mutex<Int64?>(nil)
     /// Set once in `init`; the subscriber needs `self` for its hooks.
     private let subscriberBox = Mutex<ConfigSubscriber?>(nil)
 
@@ -115,7 +121,7 @@ public final class DataPlaneNode: Sendable {
                 cachedAt: cached?.receivedAt, seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name),
                 hooks: SubscriberHooks(
                     apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
-                    ping: { [weak self] in self?.sendPing() }))
+                    ping: { [weak self] in self?.pingRequested.fire() }))
         }
         if let cached { Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)") }
     }
@@ -133,6 +139,8 @@ public final class DataPlaneNode: Sendable {
     var isStopping: Bool { stopping.withLock { $0 } }
 
     public func start() {
+        cachedVersion.withLock { $0 = running.withLock { $0?.version } }
+        spawnThread(name: "dp-cache") { [self] in cacheLoop() }
         subscriber.start()
         spawnThread(name: "dp-usage") { [self] in usageLoop() }
         spawnThread(name: "dp-ping") { [self] in pingLoop() }
@@ -142,6 +150,7 @@ public final class DataPlaneNode: Sendable {
         stopping.withLock { $0 = true }
         subscriber.stop()
         usageQueued.fire()
+        cacheQueued.fire()
     }
 
     /// Swaps in a new configuration atomically and writes it to the cache (write, fsync, rename).
@@ -160,16 +169,39 @@ public final class DataPlaneNode: Sendable {
             "version": .int(version), "hash": .string(hash), "control_plane_id": .string(configuration.controlPlaneID),
             "received_at": .string(now), "config": config.json, "license": next.license,
         ]
-        do {
-            try AtomicFile.write(cache.bytes, to: cachePath)
-        } catch {
-            Log.error("cannot write the configuration cache: \(error)")
+        pendingCache.withLock { $0 = (version, cache) }
+        cacheQueued.fire()
+    }
+
+    /// Writes the newest applied configuration to the disk cache (write, fsync, rename) off the apply
+    /// path; versions that arrive while a write is in progress are coalesced into the next write.
+    func cacheLoop() {
+        while !isStopping {
+            let generation = cacheQueued.current
+            // A short pause keeps the fsync out of the moment every data plane applies the change.
+            if pendingCache.withLock({ $0 != nil }) { sleepMilliseconds(25) }
+            if let (version, cache) = pendingCache.withLock({ pending -> (Int64, JSON)? in
+                defer { pending = nil }
+                return pending
+            }) {
+                do {
+                    try AtomicFile.write(cache.bytes, to: cachePath)
+                    cachedVersion.withLock { $0 = version }
+                } catch {
+                    Log.error("cannot write the configuration cache: \(error)")
+                }
+                continue
+            }
+            cacheQueued.wait(after: generation, timeoutMilliseconds: 1000)
         }
     }
 
+    /// Reports the running hash every 5 s, and shortly after each applied configuration (coalesced, so a
+    /// burst of changes costs one ping and the push to other data planes is not slowed by it).
     func pingLoop() {
         while !isStopping {
-            usageQueued.wait(after: usageQueued.current, timeoutMilliseconds: 5000)
+            let seen = pingRequested.current
+            if pingRequested.wait(after: seen, timeoutMilliseconds: 5000) != seen { sleepMilliseconds(100) }
             if isStopping { break }
             sendPing()
         }
@@ -205,6 +237,7 @@ public final class DataPlaneNode: Sendable {
             "orphaned_reason": .optional(reason), "last_error": .optional(error),
             "config": [
                 "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
+                "cached_version": .optional(cachedVersion.withLock { $0 }),
                 "services": .int(current?.config.services.count ?? 0), "routes": .int(current?.config.routes.count ?? 0),
             ],
             "license": current?.license ?? .null,

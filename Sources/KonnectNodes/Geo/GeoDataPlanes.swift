@@ -129,6 +129,27 @@ extension GeoNode {
         return try? db.read { db in try db.query("SELECT cp_id FROM dp_credentials WHERE secret_hash = ?", .text(hash)).first?.string("cp_id") }
     }
 
+    /// `controlPlaneForCredential`, computed once per change generation.
+    func cachedControlPlane(forCredential credential: String) -> String? {
+        let generation = configChanged.current
+        if let hit = credentialSnapshots.withLock({ $0.generation == generation ? $0.map[credential] : nil }) { return hit }
+        let value = controlPlaneForCredential(credential)
+        credentialSnapshots.withLock { snapshot in
+            if snapshot.generation != generation { snapshot = (generation, [:]) }
+            snapshot.map[credential] = .some(value)
+        }
+        return value
+    }
+
+    /// `syncState`, computed once per change generation.
+    func cachedSyncState(_ controlPlaneID: String) -> SyncState {
+        let generation = configChanged.current
+        if let hit = syncSnapshots.withLock({ $0[controlPlaneID] }), hit.generation == generation { return hit.value }
+        let value = syncState(controlPlaneID)
+        syncSnapshots.withLock { $0[controlPlaneID] = (generation, value) }
+        return value
+    }
+
     /// Where a control plane stands for its data planes.
     enum SyncState: Equatable {
         case active(version: Int64)
@@ -182,8 +203,8 @@ extension GeoNode {
         try registerNode(nodeID, controlPlaneID: controlPlaneID, hostname: hostname, version: version, configHash: hash)
         let credential = request.bearerToken ?? ""
         return pushStream(
-            stillAuthorized: { [self] in controlPlaneForCredential(credential) == controlPlaneID },
-            state: { [self] in syncState(controlPlaneID) },
+            stillAuthorized: { [self] in cachedControlPlane(forCredential: credential) == controlPlaneID },
+            state: { [self] in cachedSyncState(controlPlaneID) },
             message: { [self] version in try configMessage(controlPlaneID, version: version) })
     }
 

@@ -52,6 +52,10 @@ public final class GeoNode: Sendable {
     let stopping = Mutex(false)
     /// Data planes' latest heartbeats, flushed to `dp_nodes` every few seconds.
     let nodePings = Mutex<[String: NodePing]>([:])
+    /// Per change generation: each control plane's sync state and which credentials are valid, computed
+    /// once per change rather than once per connected data plane.
+    let syncSnapshots = Mutex<[String: (generation: UInt64, value: SyncState)]>([:])
+    let credentialSnapshots = Mutex<(generation: UInt64, map: [String: String?])>((0, [:]))
     /// The latest config message per control plane, shared by all its streams.
     let configCache = Mutex<[String: (version: Int64, bytes: [UInt8])]>([:])
 

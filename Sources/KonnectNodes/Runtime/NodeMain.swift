@@ -45,6 +45,11 @@ public enum NodeMain {
             Router.route("GET", "/config") { _ in
                 HTTPResponse.json(node.running.withLock { $0.map { ["version": .int($0.version), "hash": .string($0.hash), "config": $0.config.json] } } ?? .null)
             },
+            Router.route("GET", "/version") { _ in
+                HTTPResponse.json([
+                    "version": .optional(node.running.withLock { $0?.version }), "cached_version": .optional(node.cachedVersion.withLock { $0 }),
+                ])
+            },
             Router.route("GET", "/applied") { _ in
                 HTTPResponse.json(.array(node.applied.withLock { $0 }.map { ["version": .int($0.version), "monotonic_ns": .int(Int64(bitPattern: $0.at))] }))
             },
