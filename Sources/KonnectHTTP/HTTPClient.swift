@@ -56,13 +56,20 @@ public final class HTTPClient: Sendable {
     public func send(
         _ method: String, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = [], timeoutMilliseconds: Int? = nil
     ) throws(HTTPClientError) -> ClientResponse {
-        try applyFaults()
         let timeout = timeoutMilliseconds ?? self.timeoutMilliseconds
+        // Injected latency counts against the request's time budget, as a slow link would.
+        let delay = try applyFaults()
+        if delay >= timeout {
+            sleepMilliseconds(timeout)
+            throw HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms (link \(link ?? "") slowed by \(delay) ms, injected fault)")
+        }
+        sleepMilliseconds(delay)
+        let remaining = timeout - delay
         let bytes = serialize(method, target, headers: headers, body: body)
         // A pooled connection may have been closed by the server while idle: if it fails before any
         // response byte arrives, retry once on a fresh connection.
         if let fd = takeIdle() {
-            switch exchange(fd, bytes, method: method, timeout: timeout) {
+            switch exchange(fd, bytes, method: method, timeout: remaining) {
             case .success(let (response, reusable)):
                 finish(fd, reusable: reusable)
                 return response
@@ -72,7 +79,7 @@ public final class HTTPClient: Sendable {
             }
         }
         let fd = try connect()
-        switch exchange(fd, bytes, method: method, timeout: timeout) {
+        switch exchange(fd, bytes, method: method, timeout: remaining) {
         case .success(let (response, reusable)):
             finish(fd, reusable: reusable)
             return response
@@ -93,7 +100,7 @@ public final class HTTPClient: Sendable {
 
     /// Opens a streamed (chunked) response that stays open: data-plane and zone config push.
     public func openStream(_ method: String, _ target: String, headers: HTTPHeaders = [:]) throws(HTTPClientError) -> HTTPStream {
-        try applyFaults()
+        sleepMilliseconds(min(try applyFaults(), timeoutMilliseconds))
         let fd = try connect()
         do {
             try Socket.writeAll(fd, serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
@@ -104,8 +111,9 @@ public final class HTTPClient: Sendable {
         return HTTPStream(fd: fd, method: method, endpoint: endpoint, link: link, faults: faults)
     }
 
-    func applyFaults() throws(HTTPClientError) {
-        guard let link, let faults, let fault = faults.fault(on: link) else { return }
+    /// Refuses or drops the request as the link's fault says; returns the latency to add.
+    func applyFaults() throws(HTTPClientError) -> Int {
+        guard let link, let faults, let fault = faults.fault(on: link) else { return 0 }
         if fault.partitioned {
             reset()
             throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link) is partitioned (injected fault): connection refused")
@@ -114,8 +122,14 @@ public final class HTTPClient: Sendable {
             reset()
             throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "request dropped on link \(link) (injected fault): connection reset")
         }
-        let delay = fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1)
-        sleepMilliseconds(delay)
+        return fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1)
+    }
+
+    /// Whether the link has been partitioned since the request was sent (checked while waiting, so a
+    /// partition also cuts requests in flight, such as long polls).
+    private var isPartitioned: Bool {
+        guard let link, let faults else { return false }
+        return faults.fault(on: link)?.partitioned == true
     }
 
     private func connect() throws(HTTPClientError) -> Int32 {
@@ -173,6 +187,10 @@ public final class HTTPClient: Sendable {
         while true {
             switch parser.next() {
             case .response(let response):
+                // A partition applied while the answer was in flight loses the answer, as a real one would.
+                if isPartitioned {
+                    return .failure(ExchangeFailure(error: HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link ?? "") was partitioned during the request (injected fault)"), responseStarted: true))
+                }
                 let close = response.headers["connection"]?.lowercased().contains("close") == true
                 return .success((response, !close && parser.isIdle))
             case .failure(let why):
@@ -184,7 +202,10 @@ public final class HTTPClient: Sendable {
             guard remaining > 0 else {
                 return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
             }
-            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: remaining) {
+            if isPartitioned {
+                return .failure(ExchangeFailure(error: HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link ?? "") was partitioned during the request (injected fault)"), responseStarted: true))
+            }
+            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: link != nil && faults != nil ? min(remaining, 100) : remaining) {
             case .data(let count):
                 received = true
                 parser.feed(buffer[0..<count])
@@ -192,6 +213,7 @@ public final class HTTPClient: Sendable {
                 if received, case .response(let response) = parser.finish() { return .success((response, false)) }
                 return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "connection closed before a complete response"), responseStarted: received))
             case .timeout:
+                if deadline - Monotonic.now > 0 { continue }
                 return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
             case .failed(let error):
                 return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description), responseStarted: received))

@@ -226,30 +226,31 @@ extension ScenarioRunner {
         timeline.append(TimelineEvent(at: elapsed, kind: .calendar, subject: "calendar", state: now, detail: "\(before?.iso8601 ?? "?") -> \(now) (\(events) due events)"))
     }
 
-    /// Waits until data planes and geos have delivered their usage.
+    /// Waits until data planes and geos have delivered their usage: data planes are read before geos
+    /// (a data plane's report moves to its geo before the data plane says it has none left), and two
+    /// clean passes in a row are required.
     func settle(timeoutMilliseconds: Int) throws {
         let cluster = try requireCluster()
         let deadline = Monotonic.now + timeoutMilliseconds
         var pending = ""
+        var cleanPasses = 0
+        let order: [NodeKind: Int] = [.dataPlane: 0, .geo: 1]
         while Monotonic.now < deadline {
             pending = ""
-            for record in cluster.records where cluster.processState(record).1 == .running {
-                switch record.kind {
-                case .dataPlane:
+            let running = cluster.records.filter { order[$0.kind] != nil && cluster.processState($0).1 == .running }
+            for record in running.sorted(by: { order[$0.kind]! < order[$1.kind]! }) {
+                if record.kind == .dataPlane {
                     if let status = try? cluster.nodeStatus(record.name), (status["unreported_usage"]?.intValue ?? 0) > 0 {
                         pending += "\(record.name) has \(status["unreported_usage"]?.intValue ?? 0) unreported calls; "
                     }
-                case .geo:
-                    if let status = try? cluster.client(record, timeoutMilliseconds: 1000).send("GET", "/internal/v1/status").json,
-                        (status["pending_usage_records"]?.intValue ?? 0) > 0
-                    {
-                        pending += "\(record.name) has \(status["pending_usage_records"]?.intValue ?? 0) undelivered usage records; "
-                    }
-                default:
-                    break
+                } else if let status = try? cluster.client(record, timeoutMilliseconds: 1000).send("GET", "/internal/v1/status").json,
+                    (status["pending_usage_records"]?.intValue ?? 0) > 0
+                {
+                    pending += "\(record.name) has \(status["pending_usage_records"]?.intValue ?? 0) undelivered usage records; "
                 }
             }
-            if pending.isEmpty { return }
+            cleanPasses = pending.isEmpty ? cleanPasses + 1 : 0
+            if cleanPasses >= 2 { return }
             usleep(20_000)
         }
         throw StepFailure(message: "usage was not delivered within \(timeoutMilliseconds / 1000) s: \(pending)")

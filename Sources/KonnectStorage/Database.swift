@@ -32,14 +32,29 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     public static func int(_ value: Int) -> SQLValue { .int(Int64(value)) }
 }
 
+/// The column names of a result, shared by all its rows.
+public final class ColumnIndex: Sendable {
+    public let names: [String]
+    let positions: [String: Int]
+
+    init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        self.positions = positions
+    }
+}
+
 /// One result row, read by column name.
 public struct Row: Sendable {
-    public let columns: [String]
+    let index: ColumnIndex
     public let values: [SQLValue]
 
+    public var columns: [String] { index.names }
+
     public subscript(name: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: name) else { return .null }
-        return values[index]
+        guard let position = index.positions[name] else { return .null }
+        return values[position]
     }
 
     public func string(_ name: String) -> String? {
@@ -229,7 +244,7 @@ public final class Database: @unchecked Sendable {
             }
         }
         let columnCount = sqlite3_column_count(statement)
-        let columns = (0..<columnCount).map { String(cString: sqlite3_column_name(statement, $0)) }
+        let columns = ColumnIndex((0..<columnCount).map { String(cString: sqlite3_column_name(statement, $0)) })
         var rows: [Row] = []
         while true {
             let step = sqlite3_step(statement)
@@ -254,7 +269,7 @@ public final class Database: @unchecked Sendable {
                 default: values.append(.null)
                 }
             }
-            rows.append(Row(columns: columns, values: values))
+            rows.append(Row(index: columns, values: values))
         }
         return rows
     }

@@ -286,20 +286,18 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         #expect(invoice.total == dollars("100.00"))
     }
 
-    @Test func onlyCallsInsideTheWindowCount() {
+    @Test func everyCallAttributedToTheWindowCounts() {
+        // B3: the auth node attributes calls to the window open when it records them; the calculator
+        // counts what it is given, including calls recorded at the window's closing moment.
         let window = BillingWindow(cycle: cycle0, from: day(10), to: day(20))
         let invoice = price(
             window: window,
-            calls: [
-                APICallRecord(at: day(9, hour: 23), count: 5), APICallRecord(at: day(10), count: 7),
-                APICallRecord(at: day(19, hour: 23), count: 11), APICallRecord(at: day(20), count: 13),
-                APICallRecord(at: created - .days(1), count: 17), APICallRecord(at: cycle0.end, count: 19),
-            ])
-        #expect(invoice.apiCalls == 18)
+            calls: [APICallRecord(at: day(10), count: 7), APICallRecord(at: day(19, hour: 23), count: 11), APICallRecord(at: day(20), count: 13)])
+        #expect(invoice.apiCalls == 31)
     }
 
     @Test func noCallsMeansNoCallLine() {
-        #expect(price(calls: [APICallRecord(at: cycle0.end + .days(1), count: 10)]).lines.isEmpty)
+        #expect(price(calls: []).lines.isEmpty)
     }
 
     @Test func everythingTogetherAddsUp() {
@@ -425,11 +423,11 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         let invoice = price(
             window: window, services: [service("a", from: created)],
             portals: [portal("p1", from: created), portal("p2", from: created)],
-            calls: [APICallRecord(at: day(2), count: 1_000_000), APICallRecord(at: day(11), count: 5_000_000)])
+            calls: [APICallRecord(at: day(2), count: 1_000_000)])
         #expect(invoice.periodEnd == day(10, hour: 6))
         #expect(invoice.serviceDays == 11)  // slots 0-10
         #expect(invoice.portalDays == 22)
-        #expect(invoice.apiCalls == 1_000_000)  // the later calls come after billing stopped
+        #expect(invoice.apiCalls == 1_000_000)  // calls recorded after billing stopped are not attributed to it
         // 38.50 for the service + 110.00 for 11 extra portal-days + nothing for calls
         #expect(invoice.total == dollars("148.50"))
     }
@@ -444,7 +442,7 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
 
     @Test func emptyWindowCostsNothing() {
         let window = BillingWindow(cycle: cycle0, from: day(10), to: day(10))
-        let invoice = price(window: window, services: [service("a", from: created)], calls: [APICallRecord(at: day(10), count: 5)])
+        let invoice = price(window: window, services: [service("a", from: created)])
         #expect(invoice.lines.isEmpty)
         #expect(invoice.total == .zero)
     }

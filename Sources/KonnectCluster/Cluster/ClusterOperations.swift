@@ -20,7 +20,7 @@ extension Cluster {
 
     /// The calendar's moment, or nil when the auth node does not answer.
     public var calendarNow: SimTime? {
-        guard let auth = record(named: "auth"),
+        guard let auth = record(named: "auth"), processState(auth).1 == .running,
             let response = try? client(auth, timeoutMilliseconds: 500).send("GET", "/v3/simulator/clock")
         else { return nil }
         return response.json?["now"]?.stringValue.flatMap(SimTime.init(iso8601:))

@@ -60,7 +60,9 @@ public enum BillingCalculator {
     /// - Parameters:
     ///   - services: spans of the organization's Gateway services (in every geo).
     ///   - portals: spans during which Dev Portals were published.
-    ///   - calls: API call records (only those inside the window count).
+    ///   - calls: the API calls recorded for this window. The auth node attributes each call to the window
+    ///     that was open when the call was recorded, so no call is counted twice or lost, also when a
+    ///     deactivation and a reactivation happen at the same calendar moment.
     ///   - trialEnd: credits pay only for usage before this moment.
     ///   - creditsAvailable: unexpired credits left before this invoice.
     ///   - contract: Enterprise: quantities recorded, nothing charged.
@@ -130,7 +132,7 @@ public enum BillingCalculator {
         }
 
         // API calls: the calls beyond the included amount are the latest ones of the window.
-        let inWindow = calls.filter { $0.at >= window.from && $0.at < window.to }.sorted { $0.at < $1.at }
+        let inWindow = calls.sorted { $0.at < $1.at }
         let totalCalls = inWindow.reduce(0) { $0 + $1.count }
         if totalCalls > 0 {
             var seen: Int64 = 0

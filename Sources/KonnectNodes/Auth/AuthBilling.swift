@@ -47,10 +47,10 @@ extension AuthNode {
         return HTTPResponse.json(try planJSON(principal.organizationID))
     }
 
+    /// Services and Dev Portals over time.
     struct OrganizationUsage {
         var services: [UsageSpan]
         var portals: [UsageSpan]
-        var calls: [APICallRecord]
     }
 
     func usageRecords(_ db: Transaction, organizationID: String) throws -> OrganizationUsage {
@@ -60,11 +60,16 @@ extension AuthNode {
                 id: row.string("object_id") ?? "", name: row.string("name") ?? "", geo: row.string("geo") ?? "",
                 start: row.time("start_at") ?? SimTime(seconds: 0), end: row.time("end_at"))
         }
-        let calls = try db.query("SELECT at, SUM(count) AS n FROM api_calls WHERE org_id = ? GROUP BY at ORDER BY at", .text(organizationID))
         return OrganizationUsage(
-            services: spans.filter { $0.string("kind") == "service" }.map(span),
-            portals: spans.filter { $0.string("kind") == "portal" }.map(span),
-            calls: calls.map { APICallRecord(at: $0.time("at") ?? SimTime(seconds: 0), count: $0.int("n") ?? 0) })
+            services: spans.filter { $0.string("kind") == "service" }.map(span), portals: spans.filter { $0.string("kind") == "portal" }.map(span))
+    }
+
+    /// The API calls attributed to a cycle and not yet invoiced.
+    func openCalls(_ db: Transaction, organizationID: String, cycle: Int64) throws -> [APICallRecord] {
+        try db.query(
+            "SELECT at, SUM(count) AS n FROM api_calls WHERE org_id = ? AND cycle = ? AND invoice_id IS NULL GROUP BY at ORDER BY at",
+            .text(organizationID), .int(cycle)
+        ).map { APICallRecord(at: $0.time("at") ?? SimTime(seconds: 0), count: $0.int("n") ?? 0) }
     }
 
     /// Credits still usable: granted, minus used, unless the trial is over (they expire with it, P1).
@@ -74,20 +79,23 @@ extension AuthNode {
     }
 
     /// Prices the open cycle's window up to `until` (the current view, or the invoice at its end).
-    func priceOpenCycle(_ db: Transaction, _ row: Row, until: SimTime) throws -> Invoice {
+    func priceOpenCycle(_ db: Transaction, _ row: Row, until: SimTime, usage known: OrganizationUsage? = nil) throws -> Invoice {
         let created = row.time("created_at") ?? until
         let cycle = BillingCycle(index: row.int("next_cycle") ?? 0, createdAt: created)
         let window = BillingWindow(cycle: cycle, from: row.time("billing_from"), to: min(until, cycle.end))
-        let usage = try usageRecords(db, organizationID: row.string("id") ?? "")
+        let usage = try known ?? usageRecords(db, organizationID: row.string("id") ?? "")
+        let calls = try openCalls(db, organizationID: row.string("id") ?? "", cycle: cycle.index)
         return BillingCalculator.invoice(
-            window: window, rateCard: configuration.rateCard, services: usage.services, portals: usage.portals, calls: usage.calls,
+            window: window, rateCard: configuration.rateCard, services: usage.services, portals: usage.portals, calls: calls,
             trialEnd: row.time("trial_ends_at"), creditsAvailable: creditsAvailable(row), contract: row.string("plan") == PlanKind.enterprise.rawValue)
     }
 
     /// Issues the invoice of the open cycle up to `at` (its end, or a deactivation: D3) and moves on.
-    func closeCycle(_ db: Transaction, organizationID: String, at moment: SimTime, final: Bool) throws {
-        guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else { return }
-        let invoice = try priceOpenCycle(db, row, until: moment)
+    func closeCycle(
+        _ db: Transaction, organizationID: String, at moment: SimTime, final: Bool, row known: Row? = nil, usage: OrganizationUsage? = nil
+    ) throws {
+        guard let row = try known ?? db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else { return }
+        let invoice = try priceOpenCycle(db, row, until: moment, usage: usage)
         if invoice.periodStart < invoice.periodEnd {
             var body = invoice.json
             let id = try ids.next(db)
@@ -102,13 +110,14 @@ extension AuthNode {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(id), .text(organizationID), .int(invoice.cycle.index), .time(invoice.periodStart), .time(invoice.periodEnd),
                 .text(body.text), .int(invoice.subtotal.cents), .int(invoice.creditsApplied.cents), .int(invoice.total.cents), .time(moment))
-            try db.execute("UPDATE organizations SET credits_used = credits_used + ? WHERE id = ?", .int(invoice.creditsApplied.cents), .text(organizationID))
+            try db.execute(
+                "UPDATE api_calls SET invoice_id = ? WHERE org_id = ? AND cycle = ? AND invoice_id IS NULL", .text(id), .text(organizationID),
+                .int(invoice.cycle.index))
         }
-        if final {
-            try db.execute("UPDATE organizations SET billing_from = NULL WHERE id = ?", .text(organizationID))
-        } else {
-            try db.execute("UPDATE organizations SET next_cycle = next_cycle + 1, billing_from = NULL WHERE id = ?", .text(organizationID))
-        }
+        // Credits used, and the next cycle (unless billing stopped here for good, D3).
+        try db.execute(
+            "UPDATE organizations SET credits_used = credits_used + ?, next_cycle = next_cycle + ?, billing_from = NULL WHERE id = ?",
+            .int(invoice.periodStart < invoice.periodEnd ? invoice.creditsApplied.cents : 0), .int(final ? 0 : 1), .text(organizationID))
     }
 
     func invoices(_ organizationID: String) throws -> [JSON] {

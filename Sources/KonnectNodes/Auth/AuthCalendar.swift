@@ -65,13 +65,19 @@ extension AuthNode {
                 let reached = try db.write { db -> SimTime in
                     var processed = 0
                     var moment = first.at
+                    // Requests between batches may have changed organizations and usage: reload both once
+                    // per batch; inside the batch, this transaction is the only writer.
+                    var rows: [String: Row] = [:]
+                    for row in try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')") {
+                        rows[row.string("id") ?? ""] = row
+                    }
+                    var usage: [String: OrganizationUsage] = [:]
                     while processed < AuthNode.advanceBatchSize, let event = queue.first, event.at <= target {
                         _ = queue.pop()
                         guard scheduled[event.organizationID] == event else { continue }
-                        // Re-read the organization: a login or payment method added during the move may
-                        // have changed what falls due.
-                        let before = try db.query("SELECT * FROM organizations WHERE id = ?", .text(event.organizationID)).first
-                        guard let current = before.map(schedule)?.nextEvent else {
+                        // A login, payment method or deactivation since the queue was built may have
+                        // changed what falls due.
+                        guard let row = rows[event.organizationID], let current = schedule(row).nextEvent else {
                             scheduled[event.organizationID] = nil
                             continue
                         }
@@ -81,10 +87,11 @@ extension AuthNode {
                             continue
                         }
                         moment = event.at
-                        try carryOut(event, db)
+                        try carryOut(event, db, row: row, usage: &usage)
                         counts[event.kind, default: 0] += 1
                         processed += 1
                         let after = try db.query("SELECT * FROM organizations WHERE id = ?", .text(event.organizationID)).first
+                        rows[event.organizationID] = after
                         if let next = after.map(schedule)?.nextEvent, next.at <= target, next != event {
                             queue.push(next)
                             scheduled[event.organizationID] = next
@@ -120,10 +127,12 @@ extension AuthNode {
     }
 
     /// One due event (B1): cycle end, trial end, inactivity (D2) or the end of retention (A5).
-    private func carryOut(_ event: DueEvent, _ db: Transaction) throws {
+    private func carryOut(_ event: DueEvent, _ db: Transaction, row: Row, usage: inout [String: OrganizationUsage]) throws {
         switch event.kind {
         case .cycleEnd:
-            try closeCycle(db, organizationID: event.organizationID, at: event.at, final: false)
+            let records = try usage[event.organizationID] ?? usageRecords(db, organizationID: event.organizationID)
+            usage[event.organizationID] = records
+            try closeCycle(db, organizationID: event.organizationID, at: event.at, final: false, row: row, usage: records)
         case .trialEnd:
             try db.execute(
                 "UPDATE organizations SET trial_closed = 1, credits_expired = MAX(0, credits_granted - credits_used) WHERE id = ?",

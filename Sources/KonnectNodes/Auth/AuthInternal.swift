@@ -132,8 +132,12 @@ extension AuthNode {
         case "api_calls":
             let count = record["count"]?.intValue ?? 0
             guard count > 0 else { return }
-            // Calls are attributed to the calendar moment the auth node records them (B3).
-            try db.execute("INSERT INTO api_calls(org_id, geo, at, count) VALUES (?, ?, ?, ?)", .text(org), .text(geo), .time(moment), .int(count))
+            // Calls are stamped with the calendar moment the auth node records them and attributed to the
+            // billing cycle open then; while the organization is not billed (deactivated), to none (B3, D3).
+            let billing = try db.query("SELECT state, next_cycle FROM organizations WHERE id = ?", .text(org)).first
+            let cycle: SQLValue = billing?.string("state") == OrganizationState.active.rawValue ? .optional(billing?.int("next_cycle")) : .null
+            try db.execute(
+                "INSERT INTO api_calls(org_id, geo, at, count, cycle) VALUES (?, ?, ?, ?, ?)", .text(org), .text(geo), .time(moment), .int(count), cycle)
             try db.execute("UPDATE organizations SET last_api_call_at = ? WHERE id = ?", .time(moment), .text(org))
         default:
             throw APIError.invalid(field: "records", rule: "enum", reason: "unknown record type \(type)")

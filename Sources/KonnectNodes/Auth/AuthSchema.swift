@@ -80,6 +80,15 @@ enum AuthSchema {
                     credits_applied INTEGER NOT NULL, total INTEGER NOT NULL, issued_at INTEGER NOT NULL);
                 CREATE INDEX invoices_by_org ON invoices(org_id, period_start);
                 CREATE TABLE support_credentials (token_hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
-                """)
+                """),
+        // API calls are attributed to the billing cycle open when they are recorded (NULL: the organization
+        // was not being billed), and to the invoice that charged them.
+        Migration(
+            version: 2,
+            sql: """
+                ALTER TABLE api_calls ADD COLUMN cycle INTEGER;
+                ALTER TABLE api_calls ADD COLUMN invoice_id TEXT;
+                CREATE INDEX calls_by_cycle ON api_calls(org_id, cycle, invoice_id);
+                """),
     ]
 }

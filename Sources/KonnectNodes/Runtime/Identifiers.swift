@@ -1,6 +1,7 @@
 import KonnectCore
 import KonnectSecurity
 import KonnectStorage
+import Synchronization
 
 /// Makes object ids (UUID v4 shape). Random by default; with a cluster seed, derived from the seed,
 /// the node's name and a counter stored in the node's database, so that a seeded run creates the same
@@ -8,6 +9,12 @@ import KonnectStorage
 public struct IdentifierSource: Sendable {
     public let seed: UInt64?
     public let node: String
+    /// The counter, read from the database once and then kept here (every write stores it too).
+    private let cached = CounterCache()
+
+    final class CounterCache: Sendable {
+        let value = Mutex<Int64?>(nil)
+    }
 
     public init(seed: UInt64?, node: String) {
         self.seed = seed
@@ -17,10 +24,12 @@ public struct IdentifierSource: Sendable {
     /// A new id, inside the write transaction that stores the object.
     public func next(_ db: Transaction) throws -> String {
         guard let seed else { return IdentifierSource.uuid(Secrets.randomBytes(16)) }
-        let counter = (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'")).flatMap { value -> Int64? in
+        let stored = try cached.value.withLock { $0 } ?? (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'")).flatMap { value -> Int64? in
             if case .text(let text) = value { return Int64(text) }
             return nil
         } ?? 0
+        let counter = stored
+        cached.value.withLock { $0 = counter + 1 }
         try db.execute(
             "INSERT INTO meta(key, value) VALUES ('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             .text(String(counter + 1)))
