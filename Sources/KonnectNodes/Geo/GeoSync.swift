@@ -17,11 +17,12 @@ extension GeoNode {
             var sentDecommission: String? = nil
             while writer.isOpen && !isStopping {
                 let generation = configChanged.current
-                guard stillAuthorized() else {
+                let current = state()
+                guard current == .deleted || stillAuthorized() else {
                     _ = writer.write(Array("{\"type\":\"unauthorized\",\"reason\":\"the credential was revoked\"}\n".utf8))
                     return
                 }
-                switch state() {
+                switch current {
                 case .deleted:
                     _ = writer.write(Array("{\"type\":\"decommissioned\",\"reason\":\"the control plane was deleted\"}\n".utf8))
                     return
