@@ -124,7 +124,7 @@ extension GeoNode {
     private func readControlPlane(_ body: JSON, creating: Bool) throws -> ControlPlaneFields {
         var reader = try ObjectReader(body)
         var fields = ControlPlaneFields()
-        fields.name = reader.string("name", required: creating, nullable: false, minLength: 1, maxLength: 100)
+        fields.name = reader.string("name", required: creating, nullable: false, minLength: 2, maxLength: 256)
         fields.description = reader.string("description", nullable: false, maxLength: 2048)
         if creating {
             fields.clusterType = reader.string("cluster_type", nullable: false, allowed: GeoNode.clusterTypes)

@@ -179,7 +179,7 @@ public enum OpenAPIDocument {
         "CreateControlPlane": [
             "type": "object", "additionalProperties": false, "required": ["name"],
             "properties": [
-                "name": ["type": "string", "maxLength": 100], "description": ["type": "string", "maxLength": 2048], "cluster_type": ["type": "string"],
+                "name": ["type": "string", "minLength": 2, "maxLength": 256], "description": ["type": "string", "maxLength": 2048], "cluster_type": ["type": "string"],
                 "auth_type": ["type": "string"], "cloud_gateway": ["type": "boolean"], "proxy_urls": ["type": "array", "maxItems": 5, "items": ["type": "object"]],
                 "labels": ["type": "object"],
             ],

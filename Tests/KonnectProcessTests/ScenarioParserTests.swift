@@ -1,0 +1,95 @@
+import KonnectCore
+@testable import KonnectScenario
+import Testing
+
+/// The scenario language's parser (issue 7): steps, values, and errors at file:line:column.
+@Suite struct ScenarioParserTests {
+    func parse(_ text: String) throws -> Scenario { try ScenarioParser.parse(text, file: "t.scenario") }
+
+    func error(_ text: String) -> ScenarioParseError? {
+        do {
+            _ = try ScenarioParser.parse(text, file: "t.scenario")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func summaryStepsAndDefaultCluster() throws {
+        let scenario = try parse("# A story.\n# Two lines.\n\nsignup ana@example.com org Acme geo eu as $acme\nadvance 31d\n")
+        #expect(scenario.name == "t")
+        #expect(scenario.summary == "A story. Two lines.")
+        #expect(scenario.steps.count == 3)
+        #expect(scenario.steps[0].action == .cluster(geos: ["us", "eu", "au"], start: .defaultStart, rateCard: nil))
+        #expect(scenario.steps[1].line == 4)
+        #expect(scenario.steps[2].action == .advance(.days(31)))
+    }
+
+    @Test func requestWithBodyTokenCaptureAndStatus() throws {
+        let scenario = try parse(#"POST eu /v2/control-planes/$cp.id/core-entities/services {"name":"a","port":$up.port} with $ana as $svc -> 201"#)
+        guard case .request(let node, let method, let path, let body, let token, let capture, let status) = scenario.steps[1].action else {
+            Issue.record("expected a request")
+            return
+        }
+        #expect(node == "eu")
+        #expect(method == "POST")
+        #expect(path == .template("/v2/control-planes/$cp.id/core-entities/services"))
+        #expect(body == .template(#"{"name":"a","port":$up.port}"#))
+        #expect(token == .reference(name: "ana", path: ""))
+        #expect(capture == "svc")
+        #expect(status == 201)
+    }
+
+    @Test func expectationsWithComparisonsAndWithin() throws {
+        let scenario = try parse("expect dp dp1 state synced within 5s\nexpect $x.a.0 >= 3\nexpect body name contains \"sh\"\nexpect node eu down\n")
+        #expect(scenario.steps[1].action == .expect(subject: .dataPlane("dp1"), path: "state", comparison: .equal, value: .literal("synced"), withinMilliseconds: 5000))
+        #expect(scenario.steps[2].action == .expect(subject: .variable("x"), path: "a.0", comparison: .greaterOrEqual, value: .literal(3), withinMilliseconds: nil))
+        #expect(scenario.steps[3].action == .expect(subject: .lastResponse, path: "body.name", comparison: .contains, value: .literal("sh"), withinMilliseconds: nil))
+        #expect(scenario.steps[4].action == .expect(subject: .node("eu"), path: "state", comparison: .equal, value: .literal("down"), withinMilliseconds: nil))
+    }
+
+    @Test func faultsAndTraffic() throws {
+        let scenario = try parse("latency dp1 eu 50ms jitter 20ms\ndrop eu auth 0.25\nsend 100 requests to dp1 /orders -> 200\nheal all\n")
+        #expect(scenario.steps[1].action == .latency(from: "dp1", to: "eu", milliseconds: 50, jitterMilliseconds: 20))
+        #expect(scenario.steps[2].action == .drop(from: "eu", to: "auth", partsPerMillion: 250_000))
+        #expect(scenario.steps[3].action == .send(count: 100, dataPlane: "dp1", method: "GET", path: .template("/orders"), status: 200))
+        #expect(scenario.steps[4].action == .healAll)
+    }
+
+    @Test(arguments: [
+        ("frobnicate", 1, 1, "unknown step 'frobnicate'"),
+        ("advance soon", 1, 9, "expected a duration"),
+        ("cluster geos us,mars", 1, 14, "unknown geo 'mars'"),
+        (#"POST eu /x {"a":}"#, 1, 17, "invalid JSON"),
+        ("signup\n", 1, 7, "expected an email"),
+        ("expect node eu sleeping", 1, 16, "expected up, down or paused"),
+        ("advance 1d\ncluster", 2, 1, "'cluster' must be the first step"),
+        ("drop eu auth 1.5", 1, 14, "expected a fraction"),
+        (#"login "ana"#, 1, 7, "unterminated string"),
+        ("expect status 201 extra", 1, 19, "unexpected 'extra'"),
+    ])
+    func errorsNameLineColumnAndWhatWasExpected(_ text: String, _ line: Int, _ column: Int, _ message: String) throws {
+        let failure = try #require(error(text))
+        #expect(failure.line == line)
+        #expect(failure.column == column)
+        #expect(failure.message.contains(message), "\(failure.message)")
+        #expect(failure.description.hasPrefix("t.scenario:\(line):\(column): "))
+    }
+
+    @Test func templatesSubstituteInsideAndOutsideStrings() throws {
+        let text = Templates.substitute(#"{"id":"$cp.id","port":$up.port}"#, json: true) { name, path in
+            name == "cp" ? .string("a\"b") : .int(8080)
+        }
+        #expect(text == #"{"id":"a\"b","port":8080}"#)
+        #expect(Templates.substitute("/v2/x/$cp.id/y", json: false) { _, _ in "abc" } == "/v2/x/abc/y")
+    }
+
+    @Test func comparisonsAreNumericAcrossDecimalStrings() {
+        #expect(ScenarioRunner.holds(.string("105.00"), .equal, .int(105)))
+        #expect(ScenarioRunner.holds(.int(3), .greater, .string("2.5")))
+        #expect(ScenarioRunner.holds(.array(["a", "b"]), .contains, "b"))
+        #expect(ScenarioRunner.holds(nil, .missing, nil))
+        #expect(!ScenarioRunner.holds(.null, .exists, nil))
+        #expect(!ScenarioRunner.holds(.string("x"), .equal, .string("y")))
+    }
+}
