@@ -68,24 +68,19 @@ public final class HTTPClient: Sendable {
         let bytes = serialize(method, target, headers: headers, body: body)
         // A pooled connection may have been closed by the server while idle: if it fails before any
         // response byte arrives, retry once on a fresh connection.
-        if let fd = takeIdle() {
+        var pooled = takeIdle()
+        while true {
+            let fd: Int32
+            if let pooled { fd = pooled } else { fd = try connect() }
             switch exchange(fd, bytes, method: method, timeout: remaining) {
             case .success(let (response, reusable)):
                 finish(fd, reusable: reusable)
                 return response
             case .failure(let failure):
                 close(fd)
-                if failure.responseStarted { throw failure.error }
+                guard pooled != nil, !failure.responseStarted else { throw failure.error }
+                pooled = nil
             }
-        }
-        let fd = try connect()
-        switch exchange(fd, bytes, method: method, timeout: remaining) {
-        case .success(let (response, reusable)):
-            finish(fd, reusable: reusable)
-            return response
-        case .failure(let failure):
-            close(fd)
-            throw failure.error
         }
     }
 

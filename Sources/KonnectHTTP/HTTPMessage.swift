@@ -1,3 +1,5 @@
+import KonnectCore
+
 /// Header fields in arrival order with case-insensitive lookup, as HTTP/1.1 defines them.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var fields: [(name: String, value: String)] = []
@@ -133,22 +135,7 @@ public struct HTTPResponse: Sendable {
         case 301: "Moved Permanently"
         case 302: "Found"
         case 304: "Not Modified"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 409: "Conflict"
-        case 413: "Content Too Large"
-        case 415: "Unsupported Media Type"
-        case 422: "Unprocessable Content"
-        case 429: "Too Many Requests"
-        case 431: "Request Header Fields Too Large"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
+        case 400...599: APIError.defaultTitle(status)
         default: "Status \(status)"
         }
     }

@@ -151,36 +151,20 @@ extension Cluster {
     /// Starts a data plane joined to a control plane (by name or id), with a credential the geo issues.
     @discardableResult
     public func startDataPlane(name: String, geo: String, controlPlane: String, organizationID: String? = nil, port: Int = 0) throws -> NodeDescriptor {
-        if let existing = try reserve(.dataPlane, name) {
-            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
-            return try start(existing)
+        try startJoined(
+            .dataPlane, name: name, geo: geo, operatorPath: "/internal/v1/operator/dp-credentials",
+            request: ["control_plane": .string(controlPlane), "organization_id": .optional(organizationID)], secretFile: "credential"
+        ) { directory, geoSocket, secret, target in
+            [
+                "node", "dp", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket, "--credential-file", secret,
+                "--control-plane", target, "--port", String(port),
+            ]
         }
-        let geoNode = try geoRecord(geo)
-        let response = try client(geoNode).json("POST", "/internal/v1/operator/dp-credentials", [
-            "control_plane": .string(controlPlane), "organization_id": .optional(organizationID),
-        ])
-        guard response.status == 201, let body = response.json, let credential = body["credential"]?.stringValue,
-            let cpID = body["control_plane_id"]?.stringValue
-        else {
-            throw ProcessError("geo \(geo) could not issue a credential: \(response.json?["detail"]?.stringValue ?? response.text)")
-        }
-        let nodeDirectory = self.nodeDirectory(.dataPlane, name)
-        mkdir(nodeDirectory, 0o755)
-        try AtomicFile.write(credential + "\n", to: nodeDirectory + "/credential", mode: 0o600)
-        var arguments = [
-            "node", "dp", "--dir", nodeDirectory, "--name", name, "--geo", geo, "--geo-socket", NodeFiles.socket(geoNode.directory),
-            "--credential-file", nodeDirectory + "/credential", "--control-plane", cpID, "--port", String(port), "--faults", faultsPath,
-        ]
-        if let seed = configuration?.seed { arguments += ["--seed", String(seed)] }
-        return try start(NodeRecord(kind: .dataPlane, name: name, directory: nodeDirectory, arguments: arguments))
     }
 
     @discardableResult
     public func startUpstream(name: String, port: Int = 0) throws -> NodeDescriptor {
-        if let existing = try reserve(.upstream, name) {
-            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
-            return try start(existing)
-        }
+        if let existing = try reserve(.upstream, name) { return try startAgain(existing) }
         let nodeDirectory = self.nodeDirectory(.upstream, name)
         return try start(
             NodeRecord(
@@ -188,31 +172,45 @@ extension Cluster {
                 arguments: ["node", "upstream", "--dir", nodeDirectory, "--name", name, "--port", String(port)]))
     }
 
-    /// Starts a Mesh zone control plane joined to a Mesh global control plane.
+    /// Starts a Mesh zone control plane joined to a Mesh global control plane, with a zone token.
     @discardableResult
     public func startZone(name: String, geo: String, meshControlPlane: String, organizationID: String? = nil) throws -> NodeDescriptor {
-        if let existing = try reserve(.zone, name) {
-            if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
-            return try start(existing)
+        try startJoined(
+            .zone, name: name, geo: geo, operatorPath: "/internal/v1/operator/zone-tokens",
+            request: ["mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID), "zone": .string(name)],
+            secretFile: "token"
+        ) { directory, geoSocket, secret, target in
+            ["node", "zone", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket, "--token-file", secret, "--mesh-cp", target]
         }
+    }
+
+    /// A node that exists already: returned if it runs, started again with its arguments if not.
+    private func startAgain(_ existing: NodeRecord) throws -> NodeDescriptor {
+        if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
+        return try start(existing)
+    }
+
+    /// Data planes and zones: the geo issues a secret for the target (over its Unix socket, the
+    /// operator's access), kept in the node's directory (mode 0600), then the node starts.
+    private func startJoined(
+        _ kind: NodeKind, name: String, geo: String, operatorPath: String, request: JSON, secretFile: String,
+        arguments: (_ directory: String, _ geoSocket: String, _ secret: String, _ target: String) -> [String]
+    ) throws -> NodeDescriptor {
+        if let existing = try reserve(kind, name) { return try startAgain(existing) }
         let geoNode = try geoRecord(geo)
-        let response = try client(geoNode).json("POST", "/internal/v1/operator/zone-tokens", [
-            "mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID), "zone": .string(name),
-        ])
-        guard response.status == 201, let body = response.json, let token = body["credential"]?.stringValue,
-            let meshID = body["control_plane_id"]?.stringValue
+        let response = try client(geoNode).json("POST", operatorPath, request)
+        guard response.status == 201, let body = response.json, let secret = body["credential"]?.stringValue,
+            let target = body["control_plane_id"]?.stringValue
         else {
-            throw ProcessError("geo \(geo) could not issue a zone token: \(response.json?["detail"]?.stringValue ?? response.text)")
+            throw ProcessError("geo \(geo) could not issue a credential for \(name): \(response.json?["detail"]?.stringValue ?? response.text)")
         }
-        let nodeDirectory = self.nodeDirectory(.zone, name)
+        let nodeDirectory = self.nodeDirectory(kind, name)
         mkdir(nodeDirectory, 0o755)
-        try AtomicFile.write(token + "\n", to: nodeDirectory + "/token", mode: 0o600)
-        var arguments = [
-            "node", "zone", "--dir", nodeDirectory, "--name", name, "--geo", geo, "--geo-socket", NodeFiles.socket(geoNode.directory),
-            "--token-file", nodeDirectory + "/token", "--mesh-cp", meshID, "--faults", faultsPath,
-        ]
-        if let seed = configuration?.seed { arguments += ["--seed", String(seed)] }
-        return try start(NodeRecord(kind: .zone, name: name, directory: nodeDirectory, arguments: arguments))
+        let secretPath = nodeDirectory + "/" + secretFile
+        try AtomicFile.write(secret + "\n", to: secretPath, mode: 0o600)
+        var launch = arguments(nodeDirectory, NodeFiles.socket(geoNode.directory), secretPath, target) + ["--faults", faultsPath]
+        if let seed = configuration?.seed { launch += ["--seed", String(seed)] }
+        return try start(NodeRecord(kind: kind, name: name, directory: nodeDirectory, arguments: launch))
     }
 
     /// A data plane's or zone's own status document.
