@@ -144,7 +144,10 @@ public struct SimDuration: Sendable, Hashable, Comparable, CustomStringConvertib
             case "s": unit = 1
             default: return nil
             }
-            total += value * unit
+            let (product, overflow) = value.multipliedReportingOverflow(by: unit)
+            let (sum, overflowSum) = total.addingReportingOverflow(product)
+            guard !overflow, !overflowSum else { return nil }
+            total = sum
             digits = ""
             sawUnit = true
         }

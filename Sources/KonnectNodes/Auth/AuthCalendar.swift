@@ -18,8 +18,8 @@ extension AuthNode {
                 guard let text, let duration = SimDuration(text: text), duration.seconds >= 0 else {
                     throw APIError.invalid(field: "by", rule: "invalid", reason: "must be a duration such as 31d, 12h, 90m or 1d12h")
                 }
-                guard duration.seconds <= 100 * 365 * SimTime.secondsPerDay else {
-                    throw APIError.invalid(field: "by", rule: "max", reason: "must be at most 100 years")
+                guard duration <= AuthNode.longestMove else {
+                    throw APIError.invalid(field: "by", rule: "max", reason: "must be at most \(AuthNode.longestMove)")
                 }
                 let result = try self.advance(to: self.now + duration, actor: "support")
                 return HTTPResponse.json(result)
@@ -38,6 +38,9 @@ extension AuthNode {
         ]
     }
 
+    /// The longest single move (100 years), so one request cannot occupy the calendar indefinitely.
+    static let longestMove = SimDuration.days(36_500)
+
     /// How many due events one transaction carries out.
     static let advanceBatchSize = 4096
 
@@ -47,6 +50,9 @@ extension AuthNode {
             let start = now
             guard target >= start else {
                 throw APIError.conflict("The calendar only moves forward: it is at \(start.iso8601), \(target.iso8601) is earlier")
+            }
+            guard target - start <= AuthNode.longestMove else {
+                throw APIError.invalid(field: "now", rule: "max", reason: "the calendar moves at most \(AuthNode.longestMove) at a time")
             }
             try db.write { db in try db.execute("UPDATE clock SET target = ? WHERE id = 1", .time(target)) }
             var queue = DueEventQueue()
