@@ -78,7 +78,7 @@ public enum ScenarioReport {
         return text + "</table>\n"
     }
 
-    /// The SVG timeline of one scenario.
+    /// The SVG timeline of one scenario, followed by the numbered list of its markers.
     static func timeline(_ result: ScenarioResult) -> String {
         let laneKinds: [TimelineEvent.Kind] = [.node, .sync, .link]
         var lanes: [(kind: TimelineEvent.Kind, subject: String)] = []
@@ -87,13 +87,16 @@ public enum ScenarioReport {
                 lanes.append((kind, event.subject))
             }
         }
+        let markers = result.timeline.filter { $0.kind == .calendar || $0.kind == .fault || $0.kind == .failure }
         let total = max(1, result.durationMilliseconds)
         let left = 150.0
         let width = 900.0
         let laneHeight = 18.0
-        let top = 24.0
-        let height = top + Double(lanes.count) * (laneHeight + 4) + 30
+        let top = 50.0
+        let bottom = top + Double(lanes.count) * (laneHeight + 4)
+        let height = bottom + 20
         func x(_ at: Int) -> Double { left + width * Double(min(max(at, 0), total)) / Double(total) }
+        func color(_ kind: TimelineEvent.Kind) -> String { kind == .calendar ? "#1565c0" : kind == .fault ? "#000" : "#d50000" }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + 20))\" height=\"\(Int(height))\" font-size=\"11\" font-family=\"sans-serif\">"
         for (index, lane) in lanes.enumerated() {
             let y = top + Double(index) * (laneHeight + 4)
@@ -102,19 +105,26 @@ public enum ScenarioReport {
             let events = result.timeline.filter { $0.kind == lane.kind && $0.subject == lane.subject }
             for (position, event) in events.enumerated() {
                 let end = position + 1 < events.count ? events[position + 1].at : total
-                let color = colors[event.state] ?? "#90a4ae"
-                svg += "<rect x=\"\(x(event.at))\" y=\"\(y)\" width=\"\(max(1, x(end) - x(event.at)))\" height=\"\(laneHeight)\" fill=\"\(color)\"><title>\(escape(lane.subject)): \(escape(event.state)) \(escape(event.detail)) at \(event.at) ms</title></rect>"
+                let fill = colors[event.state] ?? "#90a4ae"
+                svg += "<rect x=\"\(x(event.at))\" y=\"\(y)\" width=\"\(max(1, x(end) - x(event.at)))\" height=\"\(laneHeight)\" fill=\"\(fill)\"><title>\(escape(lane.subject)): \(escape(event.state)) \(escape(event.detail)) at \(event.at) ms</title></rect>"
             }
         }
-        let bottom = top + Double(lanes.count) * (laneHeight + 4)
-        for event in result.timeline where event.kind == .calendar || event.kind == .fault || event.kind == .failure {
+        // Markers: a numbered flag on one of three rows (so close ones do not overlap) and a line down.
+        for (number, event) in markers.enumerated() {
             let position = x(event.at)
-            let color = event.kind == .calendar ? "#1565c0" : event.kind == .fault ? "#000" : "#d50000"
-            svg += "<line x1=\"\(position)\" y1=\"\(top - 6)\" x2=\"\(position)\" y2=\"\(bottom)\" stroke=\"\(color)\" stroke-width=\"\(event.kind == .failure ? 2 : 1)\" stroke-dasharray=\"\(event.kind == .calendar ? "4 2" : "none")\"><title>\(escape(event.detail))</title></line>"
-            let label = event.kind == .calendar ? "📅 \(event.state.prefix(10))" : event.kind == .fault ? event.detail : "✗ \(event.subject)"
-            svg += "<text x=\"\(position + 2)\" y=\"\(event.kind == .failure ? bottom + 22 : top - 8)\" fill=\"\(color)\">\(escape(String(label.prefix(40))))</text>"
+            let row = Double(number % 3)
+            let stroke = color(event.kind)
+            svg += "<line x1=\"\(position)\" y1=\"\(8 + row * 13)\" x2=\"\(position)\" y2=\"\(bottom)\" stroke=\"\(stroke)\" stroke-width=\"\(event.kind == .failure ? 2 : 1)\" stroke-dasharray=\"\(event.kind == .calendar ? "4 2" : "none")\"><title>\(escape(event.detail))</title></line>"
+            svg += "<text x=\"\(position + 2)\" y=\"\(17 + row * 13)\" fill=\"\(stroke)\" font-weight=\"bold\">\(number + 1)</text>"
         }
-        svg += "<text x=\"\(left)\" y=\"\(bottom + 12)\" fill=\"#666\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(bottom + 12)\" fill=\"#666\">\(Double(total) / 1000) s</text>"
-        return svg + "</svg>\n"
+        svg += "<text x=\"\(left)\" y=\"\(bottom + 14)\" fill=\"#666\">0 s</text><text x=\"\(left + width - 30)\" y=\"\(bottom + 14)\" fill=\"#666\">\(Double(total) / 1000) s</text>"
+        svg += "</svg>\n"
+        guard !markers.isEmpty else { return svg }
+        var list = "<ol style=\"font-size:12px;columns:2\">"
+        for event in markers {
+            let kind = event.kind == .calendar ? "calendar" : event.kind == .fault ? "fault" : "failed"
+            list += "<li style=\"color:\(color(event.kind))\">\(Double(event.at) / 1000) s, \(kind): \(escape(event.detail))</li>"
+        }
+        return svg + list + "</ol>\n"
     }
 }
