@@ -117,8 +117,11 @@ extension GeoNode {
         let nextOffset = offset + size < rows.count ? offset + size : nil
         var body = JSONObject([("data", .array(page.map { $0.json("body") }))])
         if let nextOffset {
-            let path = request.path
-            body["next"] = .string("\(path)?offset=\(nextOffset)&size=\(size)")
+            // The next page keeps every other query parameter (tags, filters).
+            var query = request.http.query.filter { $0.name != "offset" && $0.name != "size" }
+                .map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }
+            query += ["offset=\(nextOffset)", "size=\(size)"]
+            body["next"] = .string("\(request.path)?\(query.joined(separator: "&"))")
             body["offset"] = .string(String(nextOffset))
         } else {
             body["next"] = .null
@@ -172,7 +175,8 @@ extension GeoNode {
                 input[field] = ["id": .string(parent)]
             }
             let existing = try findEntity(db, controlPlaneID: cpID, kind: scope.kind, key: key)
-            if !IdentifierSource.isUUID(key), existing == nil, input[scope.kind.uniqueField] == nil {
+            // PUT by name: the name in the path is the entity's name (Kong), also on a replacement.
+            if !IdentifierSource.isUUID(key), input[scope.kind.uniqueField] == nil || input[scope.kind.uniqueField] == .null {
                 input[scope.kind.uniqueField] = .string(key)
             }
             let validated = try GatewayEntityValidator.validate(scope.kind, input)
@@ -237,8 +241,8 @@ extension GeoNode {
         do {
             if replacing {
                 try db.execute(
-                    "UPDATE entities SET name = ?, body = ?, updated_at = ? WHERE id = ?", .optional(unique), .text(JSON.object(body).text), .int(now),
-                    .text(entityID))
+                    "UPDATE entities SET name = ?, body = ?, updated_at = ? WHERE id = ? AND cp_id = ?", .optional(unique), .text(JSON.object(body).text),
+                    .int(now), .text(entityID), .text(controlPlaneID))
             } else {
                 try db.execute(
                     "INSERT INTO entities(id, cp_id, kind, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", .text(entityID),
@@ -251,7 +255,7 @@ extension GeoNode {
                 }
             }
         } catch let error as DatabaseError where error.isConstraintViolation {
-            if try db.query("SELECT 1 FROM entities WHERE id = ?", .text(entityID)).first != nil, !replacing {
+            if try db.query("SELECT 1 FROM entities WHERE id = ? AND cp_id = ?", .text(entityID), .text(controlPlaneID)).first != nil, !replacing {
                 throw APIError(status: 409, detail: "UNIQUE violation detected on '{id=\"\(entityID)\"}'")
             }
             throw APIError(status: 409, detail: "UNIQUE violation detected on '{\(entity.kind.uniqueField)=\"\(unique ?? "")\"}'")
@@ -283,10 +287,10 @@ extension GeoNode {
             // Plugins scoped to the entity go with it, as in Kong.
             if scope.kind != .plugin {
                 for plugin in all where plugin.string("kind") == "plugin" && plugin.json("body")[scope.kind.rawValue]?["id"]?.stringValue == id {
-                    try db.execute("DELETE FROM entities WHERE id = ?", .text(plugin.string("id") ?? ""))
+                    try db.execute("DELETE FROM entities WHERE id = ? AND cp_id = ?", .text(plugin.string("id") ?? ""), .text(cpID))
                 }
             }
-            try db.execute("DELETE FROM entities WHERE id = ?", .text(id))
+            try db.execute("DELETE FROM entities WHERE id = ? AND cp_id = ?", .text(id), .text(cpID))
             try bumpConfiguration(db, controlPlaneID: cpID, at: caller.now)
             return true
         }

@@ -51,6 +51,20 @@ enum GeoSchema {
                     mesh_cp_id TEXT NOT NULL REFERENCES mesh_control_planes(id) ON DELETE CASCADE, name TEXT NOT NULL,
                     version TEXT NOT NULL, config_hash TEXT NOT NULL, connected_at INTEGER, disconnected_at INTEGER,
                     last_seen INTEGER NOT NULL, workloads INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (mesh_cp_id, name));
-                """)
+                """),
+        // Entity ids are unique per control plane, not per geo: an id used by another organization's
+        // control plane must not be detectable (T3).
+        Migration(
+            version: 2,
+            sql: """
+                CREATE TABLE entities_by_control_plane (
+                    id TEXT NOT NULL, cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL, name TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (cp_id, id), UNIQUE (cp_id, kind, name));
+                INSERT INTO entities_by_control_plane SELECT id, cp_id, kind, name, body, created_at, updated_at FROM entities;
+                DROP TABLE entities;
+                ALTER TABLE entities_by_control_plane RENAME TO entities;
+                CREATE INDEX entities_by_cp ON entities(cp_id, kind, created_at);
+                """),
     ]
 }

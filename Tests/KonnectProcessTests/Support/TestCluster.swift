@@ -154,6 +154,7 @@ final class TestCluster {
     }
 
     /// Creates a control plane; returns its id.
+    @discardableResult
     func createControlPlane(_ name: String, geo: String = "eu", token: String) throws -> String {
         let body = try expect(201, geo, "POST", "/v2/control-planes", ["name": .string(name)], token: token)
         return body["id"]?.stringValue ?? ""
