@@ -50,12 +50,19 @@ public struct OrganizationSchedule: Sendable, Hashable {
     public var lastLoginAt: SimTime?
     public var lastAPICallAt: SimTime?
     public var deletionDueAt: SimTime?
+    /// When the organization last became free (payment method removed); nil: since creation.
+    public var freeSince: SimTime?
+    /// Nothing falls due before this moment (the calendar's current moment): something due "in the past",
+    /// for example an organization that is inactive the moment it becomes free, happens now (B1).
+    public var notBefore: SimTime?
 
     public init(
         organizationID: String, createdAt: SimTime, state: OrganizationState, plan: PlanKind, hasPaymentMethod: Bool,
         nextCycleIndex: Int64, trialEndsAt: SimTime?, trialClosed: Bool, lastLoginAt: SimTime?, lastAPICallAt: SimTime?,
-        deletionDueAt: SimTime?
+        deletionDueAt: SimTime?, freeSince: SimTime? = nil, notBefore: SimTime? = nil
     ) {
+        self.freeSince = freeSince
+        self.notBefore = notBefore
         self.organizationID = organizationID
         self.createdAt = createdAt
         self.state = state
@@ -81,7 +88,9 @@ public struct OrganizationSchedule: Sendable, Hashable {
             if let trialEndsAt, !trialClosed {
                 candidates.append(DueEvent(at: trialEndsAt, kind: .trialEnd, organizationID: organizationID))
             }
-            if let due = InactivityRule.dueAt(isFree: isFree, state: state, createdAt: createdAt, lastLoginAt: lastLoginAt, lastAPICallAt: lastAPICallAt) {
+            if let due = InactivityRule.dueAt(
+                isFree: isFree, state: state, createdAt: createdAt, lastLoginAt: lastLoginAt, lastAPICallAt: lastAPICallAt, freeSince: freeSince)
+            {
                 candidates.append(DueEvent(at: due, kind: .inactivity, organizationID: organizationID))
             }
         case .inactive:
@@ -92,7 +101,12 @@ public struct OrganizationSchedule: Sendable, Hashable {
         case .deleting, .deleted:
             break
         }
-        return candidates.min()
+        guard let notBefore else { return candidates.min() }
+        return candidates.map { event in
+            var clamped = event
+            clamped.at = max(event.at, notBefore)
+            return clamped
+        }.min()
     }
 }
 

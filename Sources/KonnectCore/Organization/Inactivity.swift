@@ -9,11 +9,14 @@ public enum InactivityRule {
     /// - Parameters:
     ///   - lastLoginAt: the latest login into the organization; nil counts the creation as the last activity.
     ///   - lastAPICallAt: the latest proxied API call; nil if none ever.
+    ///   - freeSince: when the organization last became free (its payment method removed); nil means since
+    ///     its creation. Only a free organization is deactivated, so never before this moment.
     public static func dueAt(
-        isFree: Bool, state: OrganizationState, createdAt: SimTime, lastLoginAt: SimTime?, lastAPICallAt: SimTime?
+        isFree: Bool, state: OrganizationState, createdAt: SimTime, lastLoginAt: SimTime?, lastAPICallAt: SimTime?,
+        freeSince: SimTime? = nil
     ) -> SimTime? {
         guard isFree, state == .active else { return nil }
-        let loginCondition = max(lastLoginAt ?? createdAt, createdAt) + window
+        let loginCondition = max(max(lastLoginAt ?? createdAt, createdAt) + window, freeSince ?? createdAt)
         var callCondition = createdAt
         if let lastAPICallAt {
             // A call in cycle k keeps the organization active through cycle k+1.

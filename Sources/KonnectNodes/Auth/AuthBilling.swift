@@ -14,7 +14,9 @@ extension AuthNode {
             Router.route("DELETE", "/v3/organizations/me/payment-method") { request in
                 let principal = try self.billingPrincipal(request)
                 try self.db.write { db in
-                    try db.execute("UPDATE organizations SET payment_method = NULL, updated_at = ? WHERE id = ?", .time(self.now), .text(principal.organizationID))
+                    try db.execute(
+                        "UPDATE organizations SET free_since = CASE WHEN payment_method IS NULL THEN free_since ELSE ? END, payment_method = NULL, updated_at = ? WHERE id = ?",
+                        .time(self.now), .time(self.now), .text(principal.organizationID))
                 }
                 return HTTPResponse.json(try self.planJSON(principal.organizationID))
             },

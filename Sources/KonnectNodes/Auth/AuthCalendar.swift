@@ -58,7 +58,7 @@ extension AuthNode {
             var queue = DueEventQueue()
             var scheduled: [String: DueEvent] = [:]
             let schedules = try db.read { db in
-                try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')").map(schedule)
+                try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')").map { schedule($0, notBefore: start) }
             }
             for schedule in schedules {
                 if let event = schedule.nextEvent, event.at <= target {
@@ -83,7 +83,7 @@ extension AuthNode {
                         guard scheduled[event.organizationID] == event else { continue }
                         // A login, payment method or deactivation since the queue was built may have
                         // changed what falls due.
-                        guard let row = rows[event.organizationID], let current = schedule(row).nextEvent else {
+                        guard let row = rows[event.organizationID], let current = schedule(row, notBefore: start).nextEvent else {
                             scheduled[event.organizationID] = nil
                             continue
                         }
@@ -98,7 +98,7 @@ extension AuthNode {
                         processed += 1
                         let after = try db.query("SELECT * FROM organizations WHERE id = ?", .text(event.organizationID)).first
                         rows[event.organizationID] = after
-                        if let next = after.map(schedule)?.nextEvent, next.at <= target, next != event {
+                        if let next = after.map({ schedule($0, notBefore: start) })?.nextEvent, next.at <= target, next != event {
                             queue.push(next)
                             scheduled[event.organizationID] = next
                         } else {
@@ -121,7 +121,7 @@ extension AuthNode {
         }
     }
 
-    func schedule(_ row: Row) -> OrganizationSchedule {
+    func schedule(_ row: Row, notBefore: SimTime? = nil) -> OrganizationSchedule {
         let state = OrganizationState(rawValue: row.string("state") ?? "") ?? .active
         let retention = row.int("retention_days") ?? OrganizationLifecycle.defaultRetentionDays
         return OrganizationSchedule(
@@ -129,7 +129,8 @@ extension AuthNode {
             plan: PlanKind(rawValue: row.string("plan") ?? "") ?? .plus, hasPaymentMethod: row.string("payment_method") != nil,
             nextCycleIndex: row.int("next_cycle") ?? 0, trialEndsAt: row.time("trial_ends_at"), trialClosed: row.bool("trial_closed"),
             lastLoginAt: row.time("last_login_at"), lastAPICallAt: row.time("last_api_call_at"),
-            deletionDueAt: state == .inactive ? row.time("deactivated_at").map { $0 + .days(retention) } : nil)
+            deletionDueAt: state == .inactive ? row.time("deactivated_at").map { $0 + .days(retention) } : nil,
+            freeSince: row.time("free_since"), notBefore: notBefore)
     }
 
     /// One due event (B1): cycle end, trial end, inactivity (D2) or the end of retention (A5).

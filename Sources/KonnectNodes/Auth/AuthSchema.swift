@@ -90,5 +90,7 @@ enum AuthSchema {
                 ALTER TABLE api_calls ADD COLUMN invoice_id TEXT;
                 CREATE INDEX calls_by_cycle ON api_calls(org_id, cycle, invoice_id);
                 """),
+        // When a Plus organization last became free (its payment method removed): inactivity counts from then.
+        Migration(version: 3, sql: "ALTER TABLE organizations ADD COLUMN free_since INTEGER;"),
     ]
 }

@@ -78,6 +78,9 @@ public final class GeoNode: Sendable {
 
     /// Starts the background loops: the auth node's event feed (decommissions, D4) and usage reports (B3).
     public func startBackgroundWork() {
+        // No stream survives a restart: zones that were connected are disconnected until they reconnect.
+        let now = wallSeconds()
+        _ = try? db.write { db in try db.execute("UPDATE zones SET disconnected_at = ? WHERE disconnected_at IS NULL", .int(now)) }
         spawnThread(name: "geo-events") { [self] in followAuthEvents() }
         spawnThread(name: "geo-usage") { [self] in reportUsage() }
     }
