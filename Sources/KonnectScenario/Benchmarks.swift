@@ -43,6 +43,7 @@ public enum Benchmarks {
         }
         deinit {
             _ = cluster.down(graceMilliseconds: 3000)
+            if let log = readWholeFile(directory + "/auth/node.log") { print(String(decoding: log, as: UTF8.self).split(separator: "\n").filter { $0.contains("PROFILE") }.joined(separator: "\n")) }
             removeTree(directory)
         }
         func tcp(_ name: String) throws -> HTTPClient {
@@ -211,7 +212,7 @@ public enum Benchmarks {
         let elapsed = Double(Monotonic.nanoseconds - advanceStart) / 1_000_000
         let body = try bench.expect(response, 200, "advance")
         let events = body["events"]?.intValue ?? 0
-        print("advanced \(duration) in \(format(elapsed)): \(events) due events (\(body["by_kind"]?.text ?? "")), \(Int(Double(events) / max(elapsed / 1000, 0.000001))) events/s")
+        print("advanced \(duration) in \(format(elapsed)) (\(body["elapsed_ms"]?.intValue ?? 0) ms inside the auth node, \(body["cpu_ms"]?.intValue ?? 0) ms of CPU): \(events) due events (\(body["by_kind"]?.text ?? "")), \(Int(Double(events) / max(elapsed / 1000, 0.000001))) events/s")
     }
 
     /// Requests per second through a geo's API (each authenticated at the auth node) and a data plane's proxy.

@@ -28,6 +28,7 @@ public enum Secrets {
 
     /// SHA-256 as lowercase hex: how tokens are stored (never in clear).
     public static func sha256Hex(_ bytes: [UInt8]) -> String { hex(digest(bytes, EVP_sha256(), length: 32)) }
+    public static func sha256Bytes(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, EVP_sha256(), length: 32) }
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
 
     /// MD5 as lowercase hex: Kong's configuration hash format (a content fingerprint, not a secret).
@@ -46,14 +47,14 @@ public enum Secrets {
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var text = ""
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
         text.reserveCapacity(bytes.count * 2)
         for byte in bytes {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0xF)])
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Compares two strings in time independent of where they differ.

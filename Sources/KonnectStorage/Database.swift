@@ -107,7 +107,13 @@ public final class Database: @unchecked Sendable {
     private let lock = Mutex(())
     public let path: String
     // Prepared statements by SQL text, reused across calls (guarded by `lock` like `handle`).
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: PreparedStatement] = [:]
+
+    /// A prepared statement with its result's column names, both reused across calls.
+    private struct PreparedStatement {
+        var handle: OpaquePointer
+        var columns: ColumnIndex
+    }
 
     /// How hard a commit pushes to disk. `full` fsyncs every commit (acknowledged API writes); `normal`
     /// survives a process crash but not a power loss (a data plane's call counters, written per request).
@@ -132,7 +138,7 @@ public final class Database: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for statement in statements.values { sqlite3_finalize(statement.handle) }
         sqlite3_close_v2(handle)
     }
 
@@ -209,8 +215,12 @@ public final class Database: @unchecked Sendable {
 
     fileprivate func unlockedQuery(_ sql: String, _ arguments: [SQLValue]) throws(DatabaseError) -> [Row] {
         let statement: OpaquePointer
+        let columns: ColumnIndex
+        let cachedStatement: Bool
         if let cached = statements[sql] {
-            statement = cached
+            statement = cached.handle
+            columns = cached.columns
+            cachedStatement = true
         } else {
             var prepared: OpaquePointer?
             let status = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
@@ -218,10 +228,12 @@ public final class Database: @unchecked Sendable {
                 throw DatabaseError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
             }
             statement = prepared
-            if statements.count < 512 { statements[sql] = prepared }
+            columns = ColumnIndex((0..<sqlite3_column_count(prepared)).map { String(cString: sqlite3_column_name(prepared, $0)) })
+            cachedStatement = statements.count < 512
+            if cachedStatement { statements[sql] = PreparedStatement(handle: prepared, columns: columns) }
         }
         defer {
-            if statements[sql] == statement {
+            if cachedStatement {
                 sqlite3_reset(statement)
                 sqlite3_clear_bindings(statement)
             } else {
@@ -243,8 +255,7 @@ public final class Database: @unchecked Sendable {
                 throw DatabaseError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
             }
         }
-        let columnCount = sqlite3_column_count(statement)
-        let columns = ColumnIndex((0..<columnCount).map { String(cString: sqlite3_column_name(statement, $0)) })
+        let columnCount = Int32(columns.names.count)
         var rows: [Row] = []
         while true {
             let step = sqlite3_step(statement)

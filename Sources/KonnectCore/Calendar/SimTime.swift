@@ -27,10 +27,33 @@ public struct SimTime: Sendable, Hashable, Comparable, CustomStringConvertible {
         let days = seconds >= 0 ? seconds / SimTime.secondsPerDay : (seconds - SimTime.secondsPerDay + 1) / SimTime.secondsPerDay
         let remainder = seconds - days * SimTime.secondsPerDay
         let (year, month, day) = SimTime.civilFromDays(days)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let yearText = year >= 0 && year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
-        return "\(yearText)-\(two(Int64(month)))-\(two(Int64(day)))T\(two(remainder / 3600)):\(two(remainder % 3600 / 60)):\(two(remainder % 60))Z"
+        guard (0...9999).contains(year) else {
+            return "\(year)-\(SimTime.two(Int64(month)))-\(SimTime.two(Int64(day)))T\(SimTime.two(remainder / 3600)):\(SimTime.two(remainder % 3600 / 60)):\(SimTime.two(remainder % 60))Z"
+        }
+        var text = [UInt8](repeating: 0, count: 20)
+        func put(_ value: Int, at offset: Int, digits: Int) {
+            var rest = value
+            for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+                text[position] = UInt8(48 + rest % 10)
+                rest /= 10
+            }
+        }
+        put(year, at: 0, digits: 4)
+        text[4] = UInt8(ascii: "-")
+        put(month, at: 5, digits: 2)
+        text[7] = UInt8(ascii: "-")
+        put(day, at: 8, digits: 2)
+        text[10] = UInt8(ascii: "T")
+        put(Int(remainder / 3600), at: 11, digits: 2)
+        text[13] = UInt8(ascii: ":")
+        put(Int(remainder % 3600 / 60), at: 14, digits: 2)
+        text[16] = UInt8(ascii: ":")
+        put(Int(remainder % 60), at: 17, digits: 2)
+        text[19] = UInt8(ascii: "Z")
+        return String(decoding: text, as: UTF8.self)
     }
+
+    static func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     public var description: String { iso8601 }
 

@@ -99,8 +99,9 @@ extension AuthNode {
         guard let row = try known ?? db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else { return }
         let invoice = try priceOpenCycle(db, row, until: moment, usage: usage)
         if invoice.periodStart < invoice.periodEnd {
-            var body = invoice.json
-            let id = try ids.next(db)
+            // One invoice per organization and billing period: its id derives from them.
+            let id = ids.derived(from: "invoice/\(organizationID)/\(invoice.cycle.index)/\(invoice.periodStart.seconds)")
+            guard case .object(var body) = invoice.json else { return }
             body["id"] = .string(id)
             body["organization_id"] = .string(organizationID)
             body["issued_at"] = moment.json
@@ -111,7 +112,7 @@ extension AuthNode {
                 INSERT INTO invoices(id, org_id, cycle, period_start, period_end, body, subtotal, credits_applied, total, issued_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(id), .text(organizationID), .int(invoice.cycle.index), .time(invoice.periodStart), .time(invoice.periodEnd),
-                .text(body.text), .int(invoice.subtotal.cents), .int(invoice.creditsApplied.cents), .int(invoice.total.cents), .time(moment))
+                .text(JSON.object(body).text), .int(invoice.subtotal.cents), .int(invoice.creditsApplied.cents), .int(invoice.total.cents), .time(moment))
             try db.execute(
                 "UPDATE api_calls SET invoice_id = ? WHERE org_id = ? AND cycle = ? AND invoice_id IS NULL", .text(id), .text(organizationID),
                 .int(invoice.cycle.index))

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectStorage
@@ -47,6 +50,8 @@ extension AuthNode {
     /// Moves the calendar to `target`, carrying out every due event in date order.
     func advance(to target: SimTime, actor: String) throws -> JSON {
         try advancing.withLock { _ in
+            let startedAt = Monotonic.nanoseconds
+            let cpuAtStart = AuthNode.threadCPUMilliseconds()
             let start = now
             guard target >= start else {
                 throw APIError.conflict("The calendar only moves forward: it is at \(start.iso8601), \(target.iso8601) is earlier")
@@ -117,8 +122,19 @@ extension AuthNode {
             Log.info("calendar moved from \(start.iso8601) to \(target.iso8601) by \(actor): \(total) due events")
             var byKind = JSONObject()
             for kind in DueEventKind.allCases { byKind[kind.name] = .int(counts[kind] ?? 0) }
-            return ["now": .string(target.iso8601), "previous": .string(start.iso8601), "events": .int(total), "by_kind": .object(byKind)]
+            let elapsed = Int64((Monotonic.nanoseconds - startedAt) / 1_000_000)
+            return [
+                "now": .string(target.iso8601), "previous": .string(start.iso8601), "events": .int(total), "by_kind": .object(byKind),
+                "elapsed_ms": .int(elapsed), "cpu_ms": .int(AuthNode.threadCPUMilliseconds() - cpuAtStart),
+            ]
         }
+    }
+
+    /// CPU time used by the calling thread, to tell computing from waiting in the move's report.
+    static func threadCPUMilliseconds() -> Int64 {
+        var usage = rusage()
+        getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD
+        return Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
     }
 
     func schedule(_ row: Row, notBefore: SimTime? = nil) -> OrganizationSchedule {

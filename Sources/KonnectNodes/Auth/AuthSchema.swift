@@ -92,5 +92,12 @@ enum AuthSchema {
                 """),
         // When a Plus organization last became free (its payment method removed): inactivity counts from then.
         Migration(version: 3, sql: "ALTER TABLE organizations ADD COLUMN free_since INTEGER;"),
+        // Deactivation revokes an organization's sessions and tokens: find them without a scan.
+        Migration(
+            version: 4,
+            sql: """
+                CREATE INDEX sessions_by_org ON sessions(org_id, user_id);
+                CREATE INDEX access_tokens_by_org ON access_tokens(org_id, user_id);
+                """),
     ]
 }

@@ -42,14 +42,25 @@ public struct IdentifierSource: Sendable {
         return IdentifierSource.uuid(bytes)
     }
 
+    /// An id derived from something unique about the object (an organization's billing period, say):
+    /// the same in every run with the same seed, never repeated, and free of any counter.
+    public func derived(from key: String) -> String {
+        IdentifierSource.uuid(Array(Secrets.sha256Bytes(Array("\(seed ?? 0)/\(node)/\(key)".utf8)).prefix(16)))
+    }
+
     static func uuid(_ raw: [UInt8]) -> String {
-        var bytes = raw
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Secrets.hex(bytes)
-        let characters = Array(hex)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for index in 0..<16 {
+            var byte = raw[index]
+            if index == 6 { byte = (byte & 0x0F) | 0x40 }
+            if index == 8 { byte = (byte & 0x3F) | 0x80 }
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether a string is a UUID in canonical form (path ids are checked before any lookup).
