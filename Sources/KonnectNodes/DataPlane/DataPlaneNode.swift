@@ -196,12 +196,12 @@ public final class DataPlaneNode: Sendable {
         }
     }
 
-    /// Reports the running hash every 5 s, and shortly after each applied configuration (coalesced, so a
+    /// Reports the running hash every 5 s, and half a second after an applied configuration (coalesced, so a
     /// burst of changes costs one ping and the push to other data planes is not slowed by it).
     func pingLoop() {
         while !isStopping {
             let seen = pingRequested.current
-            if pingRequested.wait(after: seen, timeoutMilliseconds: 5000) != seen { sleepMilliseconds(100) }
+            if pingRequested.wait(after: seen, timeoutMilliseconds: 5000) != seen { sleepMilliseconds(500) }
             if isStopping { break }
             sendPing()
         }
