@@ -59,3 +59,15 @@ import Testing
         #expect(card == RateCard.standard)
     }
 }
+
+/// The copies in docs/openapi/ are what the nodes serve (regenerate with `konnect-sim openapi auth|geo`).
+@Suite struct OpenAPICopiesTests {
+    @Test(arguments: ["auth", "geo"])
+    func committedCopyIsCurrent(_ api: String) throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/openapi/\(api).json")
+        let committed = try JSONParser.parse(Array(try Data(contentsOf: file)))
+        let served = api == "auth" ? OpenAPIDocument.auth : OpenAPIDocument.geo
+        #expect(committed == served, "docs/openapi/\(api).json is out of date: run 'swift run konnect-sim openapi \(api) > docs/openapi/\(api).json'")
+    }
+}

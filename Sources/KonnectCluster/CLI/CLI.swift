@@ -51,6 +51,12 @@ public enum KonnectSimCLI {
         case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]: try EdgeCommands.zone(command)
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
         case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"]: try BenchCommand.handler(command)
+        case ["openapi"]:
+            switch command.arguments[0] {
+            case "auth": print(OpenAPIDocument.auth.prettyText)
+            case "geo": print(OpenAPIDocument.geo.prettyText)
+            default: throw UsageError("invalid value '\(command.arguments[0])' for <api>; expected auth or geo")
+            }
         case ["node", "auth"], ["node", "geo"], ["node", "dp"], ["node", "upstream"], ["node", "zone"]: try NodeCommands.run(command)
         default: throw UsageError("unknown command \(command.path.joined(separator: " "))")
         }

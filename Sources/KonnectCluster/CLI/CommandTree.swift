@@ -130,6 +130,10 @@ public enum CommandTree {
                         options: [.option("requests", "n", "Requests per client.", default: "2000"), .option("clients", "n", "Concurrent clients.", default: "4")]),
                 ]),
             CommandSpec(
+                "openapi", abstract: "Print the OpenAPI 3 document of the global API (auth) or the geo API.",
+                discussion: "The same documents the nodes serve at GET /openapi.json; docs/openapi/ keeps copies (a test checks they are current).",
+                arguments: [ArgumentSpec("api", "auth or geo")]),
+            CommandSpec(
                 "node", abstract: "Run one node in the foreground (what `up` starts).",
                 subcommands: [
                     CommandSpec(
