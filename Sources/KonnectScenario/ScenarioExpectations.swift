@@ -47,6 +47,7 @@ extension ScenarioRunner {
         case .email(let email): "email \((try? stringValue(email)) ?? "")"
         case .geo(let name): "geo \(name)"
         case .faults: "the fault log"
+        case .api(let node, let path, _): "GET \(node) \((try? text(path)) ?? "")"
         }
     }
 
@@ -92,6 +93,9 @@ extension ScenarioRunner {
         case .faults:
             let log = cluster.faultLog
             return ["count": .int(log.count), "faults": .array(log)]
+        case .api(let node, let path, let token):
+            let response = try call(node, "GET", try text(path), body: nil, token: try token.map(tokenText))
+            return ["status": .int(response.status), "body": response.json ?? .string(response.text)]
         }
     }
 

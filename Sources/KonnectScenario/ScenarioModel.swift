@@ -39,6 +39,8 @@ public enum ExpectSubject: Sendable, Equatable {
     case geo(String)
     /// The fault log, as `{count, faults}`.
     case faults
+    /// A fresh `GET` on a node's public API each time it is observed: `{status, body}`.
+    case api(node: String, path: ScenarioValue, token: ScenarioValue?)
 }
 
 /// One step of a scenario.

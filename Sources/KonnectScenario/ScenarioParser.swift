@@ -232,7 +232,7 @@ public enum ScenarioParser {
     }
 
     static func parseExpect(_ c: inout Cursor) throws(ScenarioParseError) -> StepAction {
-        let head = try c.word("status, body, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo or faults")
+        let head = try c.word("status, body, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo, faults or GET")
         var subject: ExpectSubject
         var path = ""
         switch head {
@@ -283,6 +283,12 @@ public enum ScenarioParser {
         case "faults":
             subject = .faults
             path = try c.word("count, or a field such as faults.0.fault")
+        case "GET":
+            let node = try c.word("a node name (auth or a geo)")
+            let target = try c.template("a path such as /v2/control-planes")
+            let token = try c.keyword("with") ? try c.value("a token such as $ana") : nil
+            subject = .api(node: node, path: target, token: token)
+            path = try c.word("a field such as status or body.items.0.config_hash")
         default:
             guard head.hasPrefix("$") else {
                 throw c.error("expected status, body, header, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo or faults after expect, got '\(head)'", back: 1)

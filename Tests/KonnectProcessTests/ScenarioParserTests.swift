@@ -48,6 +48,15 @@ import Testing
         #expect(scenario.steps[4].action == .expect(subject: .node("eu"), path: "state", comparison: .equal, value: .literal("down"), withinMilliseconds: nil))
     }
 
+    @Test func expectationOnAFreshRequest() throws {
+        let scenario = try parse("expect GET eu /v2/control-planes/$cp.id/nodes with $ana body.items.0.config_hash == $v.hash within 5s")
+        #expect(
+            scenario.steps[1].action
+                == .expect(
+                    subject: .api(node: "eu", path: .template("/v2/control-planes/$cp.id/nodes"), token: .reference(name: "ana", path: "")),
+                    path: "body.items.0.config_hash", comparison: .equal, value: .reference(name: "v", path: "hash"), withinMilliseconds: 5000))
+    }
+
     @Test func faultsAndTraffic() throws {
         let scenario = try parse("latency dp1 eu 50ms jitter 20ms\ndrop eu auth 0.25\nsend 100 requests to dp1 /orders -> 200\nheal all\n")
         #expect(scenario.steps[1].action == .latency(from: "dp1", to: "eu", milliseconds: 50, jitterMilliseconds: 20))
