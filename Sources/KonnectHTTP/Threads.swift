@@ -47,3 +47,34 @@ public final class Signal: Sendable {
         return generation.withLock { $0 }
     }
 }
+
+/// Runs `body(0..<count)` on up to `lanes` threads and returns when all are done; rethrows the first
+/// error (after every item has run). Used to start nodes and to load clusters in benchmarks.
+public func concurrently(_ count: Int, lanes: Int, name: String = "worker", _ body: @escaping @Sendable (Int) throws -> Void) throws {
+    guard count > 0 else { return }
+    let next = Mutex(0)
+    let finished = Mutex(0)
+    let firstError = Mutex<(any Error)?>(nil)
+    let done = Signal()
+    let workers = max(1, min(lanes, count))
+    for _ in 0..<workers {
+        spawnThread(name: name, stackSize: 4 << 20) {
+            while true {
+                let index = next.withLock { value -> Int in
+                    defer { value += 1 }
+                    return value
+                }
+                guard index < count else { break }
+                do {
+                    try body(index)
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                }
+            }
+            finished.withLock { $0 += 1 }
+            done.fire()
+        }
+    }
+    while finished.withLock({ $0 }) < workers { done.wait(after: done.current, timeoutMilliseconds: 100) }
+    if let error = firstError.withLock({ $0 }) { throw error }
+}

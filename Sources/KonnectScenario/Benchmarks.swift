@@ -43,7 +43,6 @@ public enum Benchmarks {
         }
         deinit {
             _ = cluster.down(graceMilliseconds: 3000)
-            if let log = readWholeFile(directory + "/auth/node.log") { print(String(decoding: log, as: UTF8.self).split(separator: "\n").filter { $0.contains("PROFILE") }.joined(separator: "\n")) }
             removeTree(directory)
         }
         func tcp(_ name: String) throws -> HTTPClient {
@@ -91,23 +90,13 @@ public enum Benchmarks {
             "create service")
 
         let started = Monotonic.now
-        let failures = Mutex<[String]>([])
-        let remaining = Mutex(dataPlanes)
-        let done = Signal()
-        let lanes = min(dataPlanes, 8)
-        for lane in 0..<lanes {
-            spawnThread(name: "bench-dp") {
-                var index = lane
-                while index < dataPlanes {
-                    do { try bench.cluster.startDataPlane(name: "dp\(index)", geo: "eu", controlPlane: cpID) } catch { failures.withLock { $0.append("\(error)") } }
-                    remaining.withLock { $0 -= 1 }
-                    done.fire()
-                    index += lanes
-                }
+        do {
+            try concurrently(dataPlanes, lanes: 8, name: "bench-dp") { index in
+                try bench.cluster.startDataPlane(name: "dp\(index)", geo: "eu", controlPlane: cpID)
             }
+        } catch {
+            throw ProcessError("a data plane did not start: \(error)")
         }
-        while remaining.withLock({ $0 }) > 0 { done.wait(after: done.current, timeoutMilliseconds: 200) }
-        if let failure = failures.withLock({ $0.first }) { throw ProcessError("a data plane did not start: \(failure)") }
         print("started \(dataPlanes) data planes in \(Double(Monotonic.now - started) / 1000) s")
 
         let clients = (0..<dataPlanes).map { try? bench.cluster.client(named: "dp\($0)", timeoutMilliseconds: 5000) }
@@ -181,31 +170,19 @@ public enum Benchmarks {
         let bench = try BenchCluster(geos: ["eu"])
         let auth = try bench.tcp("auth")
         let started = Monotonic.now
-        let failures = Mutex<[String]>([])
-        let remaining = Mutex(organizations)
-        let done = Signal()
-        let lanes = 4
-        for lane in 0..<lanes {
-            spawnThread(name: "bench-org") {
-                var index = lane
-                while index < organizations {
-                    do {
-                        // Half pay (they are billed every cycle for a year); half stay free (trial, inactivity, retention).
-                        let token = try bench.organization("org\(index)@example.com")
-                        if index % 2 == 0 {
-                            _ = try bench.expect(try auth.json("PUT", "/v3/organizations/me/payment-method", ["token": "pm_bench"], headers: ["Authorization": "Bearer \(token)"]), 200, "payment method")
-                        }
-                    } catch {
-                        failures.withLock { $0.append("\(error)") }
-                    }
-                    remaining.withLock { $0 -= 1 }
-                    done.fire()
-                    index += lanes
+        do {
+            try concurrently(organizations, lanes: 4, name: "bench-org") { index in
+                // Half pay (they are billed every cycle for a year); half stay free (trial, inactivity, retention).
+                let token = try bench.organization("org\(index)@example.com")
+                if index % 2 == 0 {
+                    _ = try bench.expect(
+                        try auth.json("PUT", "/v3/organizations/me/payment-method", ["token": "pm_bench"], headers: ["Authorization": "Bearer \(token)"]), 200,
+                        "payment method")
                 }
             }
+        } catch {
+            throw ProcessError("signup failed: \(error)")
         }
-        while remaining.withLock({ $0 }) > 0 { done.wait(after: done.current, timeoutMilliseconds: 200) }
-        if let failure = failures.withLock({ $0.first }) { throw ProcessError("signup failed: \(failure)") }
         print("created \(organizations) organizations in \(Double(Monotonic.now - started) / 1000) s")
         let advanceStart = Monotonic.nanoseconds
         let response = try bench.cluster.support("POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)], timeoutMilliseconds: 600_000)
@@ -235,26 +212,19 @@ public enum Benchmarks {
         func run(_ label: String, _ makeRequest: @escaping @Sendable (HTTPClient) throws -> Int, endpoint: Endpoint) throws {
             let samples = Mutex<[Double]>([])
             let errors = Mutex(0)
-            let finished = Mutex(0)
-            let done = Signal()
             let start = Monotonic.nanoseconds
-            for _ in 0..<clients {
-                spawnThread(name: "bench-http") {
-                    let client = HTTPClient(endpoint: endpoint, timeoutMilliseconds: 10_000)
-                    var local: [Double] = []
-                    local.reserveCapacity(requests)
-                    for _ in 0..<requests {
-                        let begin = Monotonic.nanoseconds
-                        let status = (try? makeRequest(client)) ?? 0
-                        if status != 200 { errors.withLock { $0 += 1 } }
-                        local.append(Double(Monotonic.nanoseconds - begin) / 1_000_000)
-                    }
-                    samples.withLock { $0.append(contentsOf: local) }
-                    finished.withLock { $0 += 1 }
-                    done.fire()
+            try concurrently(clients, lanes: clients, name: "bench-http") { _ in
+                let client = HTTPClient(endpoint: endpoint, timeoutMilliseconds: 10_000)
+                var local: [Double] = []
+                local.reserveCapacity(requests)
+                for _ in 0..<requests {
+                    let begin = Monotonic.nanoseconds
+                    let status = (try? makeRequest(client)) ?? 0
+                    if status != 200 { errors.withLock { $0 += 1 } }
+                    local.append(Double(Monotonic.nanoseconds - begin) / 1_000_000)
                 }
+                samples.withLock { $0.append(contentsOf: local) }
             }
-            while finished.withLock({ $0 }) < clients { done.wait(after: done.current, timeoutMilliseconds: 200) }
             let seconds = Double(Monotonic.nanoseconds - start) / 1_000_000_000
             let sorted = samples.withLock { $0 }.sorted()
             print("\(label): \(Int(Double(sorted.count) / seconds)) requests/s, p50 \(format(percentile(sorted, 0.5))), p99 \(format(percentile(sorted, 0.99))), errors \(errors.withLock { $0 })")

@@ -51,29 +51,14 @@ public enum ScenarioSuite {
     /// Runs scenarios, at most `jobs` at once; `progress` is called as each finishes.
     public static func run(_ scenarios: [Scenario], options: ScenarioOptions, jobs: Int, progress: @escaping @Sendable (ScenarioResult) -> Void) -> [ScenarioResult] {
         let results = Mutex<[Int: ScenarioResult]>([:])
-        let next = Mutex(0)
-        let done = Signal()
-        let workers = max(1, min(jobs, scenarios.count))
-        let finished = Mutex(0)
-        for _ in 0..<workers {
-            spawnThread(name: "scenario", stackSize: 4 << 20) {
-                while true {
-                    let index = next.withLock { value -> Int in
-                        defer { value += 1 }
-                        return value
-                    }
-                    guard index < scenarios.count else { break }
-                    var scenarioOptions = options
-                    scenarioOptions.baseDirectory = directoryOf(scenarios[index].file)
-                    let result = ScenarioRunner(scenario: scenarios[index], options: scenarioOptions).run()
-                    results.withLock { $0[index] = result }
-                    progress(result)
-                }
-                finished.withLock { $0 += 1 }
-                done.fire()
-            }
+        // A scenario never throws: failures are in its result.
+        try? concurrently(scenarios.count, lanes: jobs, name: "scenario") { index in
+            var scenarioOptions = options
+            scenarioOptions.baseDirectory = directoryOf(scenarios[index].file)
+            let result = ScenarioRunner(scenario: scenarios[index], options: scenarioOptions).run()
+            results.withLock { $0[index] = result }
+            progress(result)
         }
-        while finished.withLock({ $0 }) < workers { done.wait(after: done.current, timeoutMilliseconds: 200) }
         let all = results.withLock { $0 }
         return scenarios.indices.compactMap { all[$0] }
     }

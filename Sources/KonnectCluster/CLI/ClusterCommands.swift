@@ -6,6 +6,7 @@ import KonnectHTTP
 import KonnectNodes
 import KonnectSecurity
 import KonnectStorage
+import Synchronization
 
 /// `up`, `down` and `status`.
 enum ClusterCommands {
@@ -165,22 +166,7 @@ public enum ClusterBoot {
     }
 
     static func startInParallel(_ cluster: Cluster, _ records: [NodeRecord]) throws {
-        let failures = LockedList<String>()
-        let done = Signal()
-        let remaining = LockedCounter(records.count)
-        for record in records {
-            spawnThread(name: "start-\(record.name)") {
-                do {
-                    try cluster.start(record)
-                } catch {
-                    failures.append("\(error)")
-                }
-                remaining.decrement()
-                done.fire()
-            }
-        }
-        while remaining.value > 0 { done.wait(after: done.current, timeoutMilliseconds: 100) }
-        if let first = failures.items.first { throw ProcessError(first) }
+        try concurrently(records.count, lanes: records.count, name: "start") { index in try cluster.start(records[index]) }
     }
 
     public static func authRecord(_ cluster: Cluster, _ configuration: ClusterConfiguration) -> NodeRecord {
@@ -204,19 +190,3 @@ public enum ClusterBoot {
         return NodeRecord(kind: .geo, name: geo, directory: directory, arguments: arguments)
     }
 }
-
-/// A list several threads append to.
-final class LockedList<T: Sendable>: Sendable {
-    private let storage = Mutex<[T]>([])
-    func append(_ item: T) { storage.withLock { $0.append(item) } }
-    var items: [T] { storage.withLock { $0 } }
-}
-
-final class LockedCounter: Sendable {
-    private let storage: Mutex<Int>
-    init(_ value: Int) { storage = Mutex(value) }
-    func decrement() { storage.withLock { $0 -= 1 } }
-    var value: Int { storage.withLock { $0 } }
-}
-
-import Synchronization
