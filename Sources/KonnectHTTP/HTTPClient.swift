@@ -247,10 +247,16 @@ public final class HTTPStream: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Closes the stream; only the thread that reads it may call this.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         Glibc.close(fd)
+    }
+
+    /// Wakes and ends a read in progress on another thread (the reader then closes the stream).
+    public func interrupt() {
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
     /// Waits for the response head; returns its status. A non-200 status carries its body in `errorBody`.

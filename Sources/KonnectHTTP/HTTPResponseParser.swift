@@ -33,6 +33,7 @@ public struct HTTPResponseParser: Sendable {
     private var framing: Framing?
     private let method: String
     private let maxBodyBytes: Int
+    private var interimResponses = 0
 
     public init(method: String, maxBodyBytes: Int = 32 * 1024 * 1024) {
         self.method = method
@@ -53,7 +54,8 @@ public struct HTTPResponseParser: Sendable {
     }
 
     public mutating func next() -> Result {
-        if head == nil {
+        // Interim (1xx) responses are skipped, a bounded number of them.
+        while head == nil {
             guard let end = findHeadEnd() else {
                 if buffer.count > 64 * 1024 { return .failure("response head too large") }
                 return .needMoreData
@@ -71,8 +73,9 @@ public struct HTTPResponseParser: Sendable {
                 headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingSpaces)
             }
             if (100..<200).contains(status) {
-                // An interim response (100 Continue): skip it and parse the final one.
-                return next()
+                interimResponses += 1
+                if interimResponses > 16 { return .failure("more than 16 interim (1xx) responses") }
+                continue
             }
             head = (status, headers)
             if HTTPResponse.hasNoBody(status: status, method: method) {
@@ -140,6 +143,7 @@ public struct HTTPResponseParser: Sendable {
     private mutating func reset() {
         head = nil
         framing = nil
+        interimResponses = 0
     }
 
     private func findHeadEnd() -> Int? {

@@ -86,13 +86,13 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, waits up to `drainMilliseconds` for in-flight requests, then closes everything.
     public func shutdown(drainMilliseconds: Int = 5000) {
-        let idle: [Int32] = state.withLock { state in
+        state.withLock { state in
             state.draining = true
-            return state.connections.filter { !$0.value.busy }.map(\.key)
+            // Under the lock: a connection's descriptor is closed (and its number reused) only under it too.
+            for (fd, connection) in state.connections where !connection.busy { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
         }
         var byte: UInt8 = 1
         _ = Glibc.write(wakeWrite, &byte, 1)
-        for fd in idle { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
         let deadline = Monotonic.now + drainMilliseconds
         while true {
             let seen = drained.current

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Writes files so that a crash leaves either the old or the new content, never a mix: write to a
 /// temporary file, fsync, rename over the target, fsync the directory. Used for data-plane config
@@ -12,8 +13,11 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(message)" }
     }
 
+    /// Makes temporary names unique per write, also between threads of one process.
+    private static let writes = Atomic<Int>(0)
+
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(WriteError) {
-        let temporary = path + ".tmp-\(getpid())"
+        let temporary = path + ".tmp-\(getpid())-\(writes.add(1, ordering: .relaxed).newValue)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(path: path, message: String(cString: strerror(errno))) }
         var offset = 0

@@ -76,3 +76,20 @@ import Testing
         #expect(Money.prorate(Money(cents: Int64.max), times: Int64.max, over: 1) == Money(cents: Int64.max))
     }
 }
+
+/// Review regression: money and call totals saturate instead of trapping.
+@Suite struct SaturatingMoneyTests {
+    @Test func additionSaturates() {
+        #expect((Money(cents: .max) + Money(cents: 1)).cents == .max)
+        #expect((Money(cents: .min) - Money(cents: 1)).cents == .min)
+    }
+
+    @Test func hugeCallCountsDoNotTrap() {
+        let cycle = BillingCycle(index: 0, createdAt: .defaultStart)
+        let invoice = BillingCalculator.invoice(
+            window: BillingWindow(cycle: cycle), rateCard: .standard, services: [], portals: [],
+            calls: [APICallRecord(at: .defaultStart, count: .max), APICallRecord(at: .defaultStart + .days(1), count: .max)], trialEnd: nil,
+            creditsAvailable: .zero, contract: false)
+        #expect(invoice.apiCalls == .max)
+    }
+}

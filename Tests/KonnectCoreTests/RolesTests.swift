@@ -266,3 +266,13 @@ private func role(_ name: String, _ type: String, id: String = "*", region: Stri
         #expect(!viewer.canReadPortals(geo: "eu"))
     }
 }
+
+/// Review regression: Mesh Creator creates, and only Admin changes existing Mesh control planes (A4).
+@Suite struct MeshCreatorTests {
+    @Test func creatorCreatesButDoesNotChangeOthers() {
+        let creator = Permissions([RoleAssignment(roleName: "Creator", entityTypeName: RoleCatalog.meshControlPlanes)])
+        #expect(creator.canWriteMesh(nil, geo: "eu"))
+        #expect(!creator.canWriteMesh("0d1c3e5a-9b2f-4c6d-8e0a-1b3c5d7e9f11", geo: "eu"))
+        #expect(creator.canReadMesh("0d1c3e5a-9b2f-4c6d-8e0a-1b3c5d7e9f11", geo: "eu"))
+    }
+}

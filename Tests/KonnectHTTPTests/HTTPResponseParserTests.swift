@@ -268,3 +268,27 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
         #expect(ClientResponse(status: 500, headers: HTTPHeaders(), body: Array("oops".utf8)).json == nil)
     }
 }
+
+/// Review regression: interim responses are skipped iteratively and only up to a bound.
+@Suite struct HTTPResponseParserInterimTests {
+    @Test func manyInterimResponsesFailInsteadOfRecursing() {
+        var parser = HTTPResponseParser(method: "GET")
+        parser.feed(Array(String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 5000).utf8))
+        guard case .failure(let why) = parser.next() else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(why.contains("interim"))
+    }
+
+    @Test func aFewInterimResponsesAreSkipped() {
+        var parser = HTTPResponseParser(method: "GET")
+        parser.feed(Array((String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 3) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").utf8))
+        guard case .response(let response) = parser.next() else {
+            Issue.record("expected a response")
+            return
+        }
+        #expect(response.status == 200)
+        #expect(response.text == "ok")
+    }
+}

@@ -84,7 +84,7 @@ public enum BillingCalculator {
         var perService: [(key: String, span: UsageSpan, slots: Set<Int64>)] = []
         for span in services {
             guard let days = window.days(overlapping: span.start, span.end) else { continue }
-            let key = "\(span.geo)/\(span.id)"
+            let key = "\(span.geo)/\(span.scope)/\(span.id)"
             if let existing = perService.firstIndex(where: { $0.key == key }) {
                 perService[existing].slots.formUnion(days)
             } else {
@@ -133,13 +133,15 @@ public enum BillingCalculator {
 
         // API calls: the calls beyond the included amount are the latest ones of the window.
         let inWindow = calls.sorted { $0.at < $1.at }
-        let totalCalls = inWindow.reduce(0) { $0 + $1.count }
+        // Saturating sums: counts come from outside; a total beyond Int64 is clamped, never a trap.
+        let totalCalls = inWindow.reduce(Int64(0)) { $0.addingReportingOverflow(max(0, $1.count)).overflow ? .max : $0 + max(0, $1.count) }
         if totalCalls > 0 {
             var seen: Int64 = 0
             var extraTrial: Int64 = 0
             for record in inWindow {
                 let before = seen
-                seen += record.count
+                let (next, overflow) = seen.addingReportingOverflow(max(0, record.count))
+                seen = overflow ? .max : next
                 let extraHere = max(0, seen - max(before, rateCard.apiCallsIncluded))
                 if let trialEnd, record.at < trialEnd { extraTrial += extraHere }
             }

@@ -6,8 +6,15 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let zero = Money(cents: 0)
 
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.cents < rhs.cents }
-    public static func + (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents + rhs.cents) }
-    public static func - (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents - rhs.cents) }
+    /// Saturating: amounts clamped by `prorate` never trap when added up.
+    public static func + (lhs: Money, rhs: Money) -> Money {
+        let (sum, overflow) = lhs.cents.addingReportingOverflow(rhs.cents)
+        return Money(cents: overflow ? (rhs.cents > 0 ? .max : .min) : sum)
+    }
+    public static func - (lhs: Money, rhs: Money) -> Money {
+        let (difference, overflow) = lhs.cents.subtractingReportingOverflow(rhs.cents)
+        return Money(cents: overflow ? (rhs.cents < 0 ? .max : .min) : difference)
+    }
 
     /// `105.00`, `-3.50`.
     public var description: String {

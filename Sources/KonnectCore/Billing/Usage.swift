@@ -7,13 +7,16 @@ public struct UsageSpan: Sendable, Hashable {
     public var start: SimTime
     /// nil while it still exists.
     public var end: SimTime?
+    /// Where the id is unique: a service's control plane (ids are unique per control plane only).
+    public var scope: String
 
-    public init(id: String, name: String, geo: String, start: SimTime, end: SimTime?) {
+    public init(id: String, name: String, geo: String, start: SimTime, end: SimTime?, scope: String = "") {
         self.id = id
         self.name = name
         self.geo = geo
         self.start = start
         self.end = end
+        self.scope = scope
     }
 }
 

@@ -151,12 +151,13 @@ public struct Permissions: Sendable {
         isOrganizationAdmin || assignments.contains { $0.entityTypeName == RoleCatalog.controlPlanes && $0.applies(toRegion: geo) }
     }
 
+    /// Changing a Mesh global control plane (nil: creating one; Creator may only create).
     public func canWriteMesh(_ id: String?, geo: String) -> Bool {
-        isOrganizationAdmin || holds(RoleCatalog.meshControlPlanes, ["Admin", "Creator"], geo: geo, entity: id)
+        isOrganizationAdmin || holds(RoleCatalog.meshControlPlanes, id == nil ? ["Admin", "Creator"] : ["Admin"], geo: geo, entity: id)
     }
 
     public func canReadMesh(_ id: String?, geo: String) -> Bool {
-        canWriteMesh(id, geo: geo) || holds(RoleCatalog.meshControlPlanes, ["Viewer", "Connector"], geo: geo, entity: id)
+        canWriteMesh(id, geo: geo) || holds(RoleCatalog.meshControlPlanes, ["Viewer", "Connector", "Creator"], geo: geo, entity: id)
     }
 
     public func canWritePortals(geo: String) -> Bool {

@@ -60,7 +60,7 @@ extension AuthNode {
         func span(_ row: Row) -> UsageSpan {
             UsageSpan(
                 id: row.string("object_id") ?? "", name: row.string("name") ?? "", geo: row.string("geo") ?? "",
-                start: row.time("start_at") ?? SimTime(seconds: 0), end: row.time("end_at"))
+                start: row.time("start_at") ?? SimTime(seconds: 0), end: row.time("end_at"), scope: row.string("scope") ?? "")
         }
         return OrganizationUsage(
             services: spans.filter { $0.string("kind") == "service" }.map(span), portals: spans.filter { $0.string("kind") == "portal" }.map(span))
@@ -74,9 +74,10 @@ extension AuthNode {
         ).map { APICallRecord(at: $0.time("at") ?? SimTime(seconds: 0), count: $0.int("n") ?? 0) }
     }
 
-    /// Credits still usable: granted, minus used, unless the trial is over (they expire with it, P1).
+    /// Credits not used yet. The calculator lets them pay only for usage before the trial's end (P1), so
+    /// they are worthless for anything later, and expire when the cycle covering the trial's end closes.
     func creditsAvailable(_ row: Row) -> Money {
-        guard !row.bool("trial_closed") else { return .zero }
+        guard (row.int("credits_expired") ?? 0) == 0 else { return .zero }
         return Money(cents: max(0, (row.int("credits_granted") ?? 0) - (row.int("credits_used") ?? 0)))
     }
 
@@ -121,6 +122,12 @@ extension AuthNode {
         try db.execute(
             "UPDATE organizations SET credits_used = credits_used + ?, next_cycle = next_cycle + ?, billing_from = NULL WHERE id = ?",
             .int(invoice.periodStart < invoice.periodEnd ? invoice.creditsApplied.cents : 0), .int(final ? 0 : 1), .text(organizationID))
+        // Once the cycle covering the trial's end is invoiced, what is left of the credits has expired.
+        if let trialEnd = row.time("trial_ends_at"), !final, invoice.cycle.end >= trialEnd {
+            try db.execute(
+                "UPDATE organizations SET credits_expired = MAX(0, credits_granted - credits_used) WHERE id = ? AND credits_expired = 0",
+                .text(organizationID))
+        }
     }
 
     func invoices(_ organizationID: String) throws -> [JSON] {
@@ -154,15 +161,17 @@ extension AuthNode {
                 let used = Money(cents: row.int("credits_used") ?? 0)
                 let expired = Money(cents: row.int("credits_expired") ?? 0)
                 var pending = Money.zero
-                if !row.bool("trial_closed"), row.string("state") == OrganizationState.active.rawValue {
+                if expired == .zero, row.string("state") == OrganizationState.active.rawValue {
                     pending = try priceOpenCycle(db, row, until: now).creditsApplied
                 }
+                // After the trial, unused credits are lost even before the last trial cycle is invoiced.
+                let lost = row.bool("trial_closed") ? (expired > .zero ? expired : max(.zero, granted - used - pending)) : .zero
                 body["trial"] = [
                     "start": row.time("created_at")?.json ?? .null, "end": trialEnd?.json ?? .null,
                     "active": .bool(trialEnd.map { now < $0 } ?? false),
                 ]
                 body["credits"] = [
-                    "granted": granted.json, "used": (used + pending).json, "expired": expired.json,
+                    "granted": granted.json, "used": (used + pending).json, "expired": lost.json,
                     "left": (row.bool("trial_closed") ? Money.zero : max(.zero, granted - used - pending)).json,
                     "expires_at": trialEnd?.json ?? .null, "currency": .string(configuration.rateCard.currency),
                 ]

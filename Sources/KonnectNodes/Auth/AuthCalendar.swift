@@ -65,6 +65,7 @@ extension AuthNode {
             let schedules = try db.read { db in
                 try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')").map { schedule($0, notBefore: start) }
             }
+            var considered = Set(schedules.map(\.organizationID))
             for schedule in schedules {
                 if let event = schedule.nextEvent, event.at <= target {
                     queue.push(event)
@@ -80,7 +81,16 @@ extension AuthNode {
                     // per batch; inside the batch, this transaction is the only writer.
                     var rows: [String: Row] = [:]
                     for row in try db.query("SELECT * FROM organizations WHERE state IN ('active', 'inactive')") {
-                        rows[row.string("id") ?? ""] = row
+                        let id = row.string("id") ?? ""
+                        rows[id] = row
+                        // An organization created between batches joins the move.
+                        if !considered.contains(id) {
+                            considered.insert(id)
+                            if let event = schedule(row, notBefore: start).nextEvent, event.at <= target {
+                                queue.push(event)
+                                scheduled[id] = event
+                            }
+                        }
                     }
                     var usage: [String: OrganizationUsage] = [:]
                     while processed < AuthNode.advanceBatchSize, let event = queue.first, event.at <= target {
@@ -144,7 +154,7 @@ extension AuthNode {
             organizationID: row.string("id") ?? "", createdAt: row.time("created_at") ?? SimTime(seconds: 0), state: state,
             plan: PlanKind(rawValue: row.string("plan") ?? "") ?? .plus, hasPaymentMethod: row.string("payment_method") != nil,
             nextCycleIndex: row.int("next_cycle") ?? 0, trialEndsAt: row.time("trial_ends_at"), trialClosed: row.bool("trial_closed"),
-            lastLoginAt: row.time("last_login_at"), lastAPICallAt: row.time("last_api_call_at"),
+            lastLoginAt: [row.time("last_login_at"), row.time("reactivated_at")].compactMap { $0 }.max(), lastAPICallAt: row.time("last_api_call_at"),
             deletionDueAt: state == .inactive ? row.time("deactivated_at").map { $0 + .days(retention) } : nil,
             freeSince: row.time("free_since"), notBefore: notBefore)
     }
@@ -157,9 +167,9 @@ extension AuthNode {
             usage[event.organizationID] = records
             try closeCycle(db, organizationID: event.organizationID, at: event.at, final: false, row: row, usage: records)
         case .trialEnd:
-            try db.execute(
-                "UPDATE organizations SET trial_closed = 1, credits_expired = MAX(0, credits_granted - credits_used) WHERE id = ?",
-                .text(event.organizationID))
+            // New usage earns no credits from now on; the cycle covering the trial's end may still pay its
+            // trial part from them when it closes, and records what expired then.
+            try db.execute("UPDATE organizations SET trial_closed = 1 WHERE id = ?", .text(event.organizationID))
         case .inactivity:
             try deactivate(db, organizationID: event.organizationID, reason: .inactivity, actor: "system", at: event.at)
         case .retentionEnd:

@@ -89,8 +89,8 @@ extension AuthNode {
             }
             let orgID = try createOrganization(db, name: name, plan: plan, geo: geo, ownerID: userID, actor: userID, now: now)
             return (
-                try db.query("SELECT * FROM users WHERE id = ?", .text(userID)).first!,
-                try db.query("SELECT * FROM organizations WHERE id = ?", .text(orgID)).first!
+                try db.single("SELECT * FROM users WHERE id = ?", .text(userID), missing: APIError.notFound("The user was not found")),
+                try db.single("SELECT * FROM organizations WHERE id = ?", .text(orgID), missing: APIError.notFound("The organization was not found"))
             )
         }
         Log.info("signup: user \(user.string("id") ?? "") created organization \(org.string("id") ?? "") (\(plan.rawValue), \(geo))")
@@ -358,7 +358,7 @@ extension AuthNode {
                 "INSERT INTO access_tokens(id, user_id, org_id, name, token_hash, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 .text(id), .text(principal.userID), .text(principal.organizationID), .text(name), .text(Secrets.sha256Hex(token)),
                 .time(now), .time(now), .time(expires))
-            return try db.query("SELECT * FROM access_tokens WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM access_tokens WHERE id = ?", .text(id), missing: APIError.notFound("The access token was not found"))
         }
         var body = accessTokenJSON(row)
         body["konnect_token"] = .string(token)
@@ -487,7 +487,7 @@ extension AuthNode {
             guard changed == 1 else { throw APIError.conflict("The invite was accepted meanwhile") }
             try db.execute(
                 "INSERT OR IGNORE INTO memberships(org_id, user_id, created_at) VALUES (?, ?, ?)", .text(orgID), .text(userID), .time(now))
-            return try db.query("SELECT * FROM users WHERE id = ?", .text(userID)).first!
+            return try db.single("SELECT * FROM users WHERE id = ?", .text(userID), missing: APIError.notFound("The user was not found"))
         }
         return HTTPResponse.json(["user": userJSON(user), "organization_id": .string(orgID)], status: 201)
     }

@@ -118,20 +118,24 @@ extension AuthNode {
             throw APIError.invalid(field: "records", rule: "invalid", reason: "every record needs type and organization_id")
         }
         let objectID = record["id"]?.stringValue ?? ""
+        let scope = record["control_plane_id"]?.stringValue ?? ""
         let at = record["at"]?.stringValue.flatMap(SimTime.init(iso8601:)) ?? moment
         switch type {
         case "service_started", "portal_published":
             try db.execute(
-                "INSERT OR IGNORE INTO usage_spans(kind, org_id, geo, object_id, name, start_at) VALUES (?, ?, ?, ?, ?, ?)",
-                .text(type == "service_started" ? "service" : "portal"), .text(org), .text(geo), .text(objectID),
+                "INSERT OR IGNORE INTO usage_spans(kind, org_id, geo, scope, object_id, name, start_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                .text(type == "service_started" ? "service" : "portal"), .text(org), .text(geo), .text(scope), .text(objectID),
                 .text(record["name"]?.stringValue ?? objectID), .time(at))
         case "service_ended", "portal_unpublished":
             try db.execute(
-                "UPDATE usage_spans SET end_at = ? WHERE kind = ? AND geo = ? AND object_id = ? AND end_at IS NULL", .time(at),
-                .text(type == "service_ended" ? "service" : "portal"), .text(geo), .text(objectID))
+                "UPDATE usage_spans SET end_at = ? WHERE kind = ? AND org_id = ? AND geo = ? AND scope = ? AND object_id = ? AND end_at IS NULL",
+                .time(at), .text(type == "service_ended" ? "service" : "portal"), .text(org), .text(geo), .text(scope), .text(objectID))
         case "api_calls":
             let count = record["count"]?.intValue ?? 0
             guard count > 0 else { return }
+            guard count <= 1_000_000_000_000 else {
+                throw APIError.invalid(field: "records", rule: "max", reason: "an api_calls record counts at most 10^12 calls")
+            }
             // Calls are stamped with the calendar moment the auth node records them and attributed to the
             // billing cycle open then; while the organization is not billed (deactivated), to none (B3, D3).
             let billing = try db.query("SELECT state, next_cycle FROM organizations WHERE id = ?", .text(org)).first

@@ -243,7 +243,10 @@ extension AuthNode {
             case .resumeBilling(let at):
                 let created = row.time("created_at") ?? at
                 let cycle = BillingCycle(containing: at, createdAt: created)
-                try db.execute("UPDATE organizations SET next_cycle = ?, billing_from = ? WHERE id = ?", .int(cycle.index), .time(at), .text(id))
+                // A reactivation counts as activity: the inactivity window starts again from it (D2, D7).
+                try db.execute(
+                    "UPDATE organizations SET next_cycle = ?, billing_from = ?, reactivated_at = ? WHERE id = ?", .int(cycle.index), .time(at), .time(at),
+                    .text(id))
             case .recommissionControlPlanes:
                 try appendEvent(db, kind: "organization.reactivated", organizationID: id, payload: [
                     "gateway_license": try gatewayLicense(db, organizationID: id), "mesh_license": try meshLicense(db, organizationID: id),

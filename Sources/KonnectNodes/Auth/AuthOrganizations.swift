@@ -126,6 +126,14 @@ extension AuthNode {
         }
         try db.write { db in
             try db.execute("UPDATE organizations SET owner_id = ?, updated_at = ? WHERE id = ?", .text(userID), .time(now), .text(principal.organizationID))
+            // The owner always holds Organization Admin directly (A2), not only through a team that could go.
+            let direct = try db.query(
+                "SELECT 1 FROM role_assignments WHERE org_id = ? AND user_id = ? AND entity_type_name = ? AND role_name = 'Admin'",
+                .text(principal.organizationID), .text(userID), .text(RoleCatalog.organization)
+            ).first
+            if direct == nil {
+                try assignRole(db, organizationID: principal.organizationID, userID: userID, teamID: nil, RoleCatalog.organizationAdmin, now: now)
+            }
         }
         return HTTPResponse.json(organizationJSON(try organizationRow(principal.organizationID)))
     }
@@ -193,7 +201,7 @@ extension AuthNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A team named \(name ?? "") already exists in this organization")
             }
-            return try db.query("SELECT * FROM teams WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM teams WHERE id = ?", .text(id), missing: APIError.notFound("The requested team was not found"))
         }
         return HTTPResponse.json(teamJSON(row), status: 201)
     }
@@ -342,7 +350,7 @@ extension AuthNode {
             let id = try assignRole(
                 db, organizationID: principal.organizationID, userID: owner == .user ? ownerID : nil, teamID: owner == .team ? ownerID : nil,
                 role, now: now)
-            return try db.query("SELECT * FROM role_assignments WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM role_assignments WHERE id = ?", .text(id), missing: APIError.notFound("The role assignment was not found"))
         }
         return HTTPResponse.json(assignedRoleJSON(row), status: 201)
     }

@@ -99,5 +99,20 @@ enum AuthSchema {
                 CREATE INDEX sessions_by_org ON sessions(org_id, user_id);
                 CREATE INDEX access_tokens_by_org ON access_tokens(org_id, user_id);
                 """),
+        // Usage spans belong to an organization and, for services, a control plane: entity ids are unique
+        // per control plane only, so another organization's id must not end a span (B3, T3).
+        Migration(
+            version: 5,
+            sql: """
+                CREATE TABLE usage_spans_scoped (
+                    kind TEXT NOT NULL, org_id TEXT NOT NULL, geo TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',
+                    object_id TEXT NOT NULL, name TEXT NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER,
+                    PRIMARY KEY (kind, org_id, geo, scope, object_id, start_at));
+                INSERT INTO usage_spans_scoped SELECT kind, org_id, geo, '', object_id, name, start_at, end_at FROM usage_spans;
+                DROP TABLE usage_spans;
+                ALTER TABLE usage_spans_scoped RENAME TO usage_spans;
+                CREATE INDEX spans_by_org ON usage_spans(org_id, kind);
+                ALTER TABLE organizations ADD COLUMN reactivated_at INTEGER;
+                """),
     ]
 }

@@ -179,7 +179,7 @@ extension GeoNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("Control Plane with provided name already exists.")
             }
-            return try db.query("SELECT * FROM control_planes WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM control_planes WHERE id = ?", .text(id), missing: GeoNode.controlPlaneNotFound())
         }
         Log.info("control plane \(row.string("id") ?? "") '\(fields.name ?? "")' created for organization \(caller.organizationID)")
         return HTTPResponse.json(controlPlaneJSON(row), status: 201)
@@ -192,6 +192,8 @@ extension GeoNode {
         let fields = try readControlPlane(try request.json(), creating: false)
         let now = caller.now
         let row = try db.write { db -> Row in
+            _ = try db.single(
+                "SELECT id FROM control_planes WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID), missing: GeoNode.controlPlaneNotFound())
             do {
                 if let value = fields.name { try db.execute("UPDATE control_planes SET name = ? WHERE id = ?", .text(value), .text(id)) }
             } catch let error as DatabaseError where error.isConstraintViolation {
@@ -202,7 +204,7 @@ extension GeoNode {
             if let value = fields.proxyURLs { try db.execute("UPDATE control_planes SET proxy_urls = ? WHERE id = ?", .text(value.text), .text(id)) }
             if let value = fields.labels { try db.execute("UPDATE control_planes SET labels = ? WHERE id = ?", .text(value.text), .text(id)) }
             try db.execute("UPDATE control_planes SET updated_at = ? WHERE id = ?", .time(now), .text(id))
-            return try db.query("SELECT * FROM control_planes WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM control_planes WHERE id = ?", .text(id), missing: GeoNode.controlPlaneNotFound())
         }
         return HTTPResponse.json(controlPlaneJSON(row))
     }
@@ -212,7 +214,11 @@ extension GeoNode {
         let caller = try self.caller(request)
         let id = request.parameter("controlPlaneId")
         _ = try controlPlane(caller, id, write: true)
-        try db.write { db in try removeControlPlane(db, id: id, organizationID: caller.organizationID, at: caller.now) }
+        try db.write { db in
+            _ = try db.single(
+                "SELECT id FROM control_planes WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID), missing: GeoNode.controlPlaneNotFound())
+            try removeControlPlane(db, id: id, organizationID: caller.organizationID, at: caller.now)
+        }
         configChanged.fire()
         usageQueued.fire()
         return .noContent
@@ -221,7 +227,10 @@ extension GeoNode {
     /// Removes a control plane with its entities, credentials and node records; ends its services' usage.
     func removeControlPlane(_ db: Transaction, id: String, organizationID: String, at moment: SimTime) throws {
         for service in try db.query("SELECT id FROM entities WHERE cp_id = ? AND kind = 'service'", .text(id)) {
-            try queueUsage(db, ["type": "service_ended", "organization_id": .string(organizationID), "id": .optional(service.string("id")), "at": moment.json])
+            try queueUsage(db, [
+                "type": "service_ended", "organization_id": .string(organizationID), "id": .optional(service.string("id")), "control_plane_id": .string(id),
+                "at": moment.json,
+            ])
         }
         try db.execute("DELETE FROM entities WHERE cp_id = ?", .text(id))
         try db.execute("DELETE FROM dp_credentials WHERE cp_id = ?", .text(id))

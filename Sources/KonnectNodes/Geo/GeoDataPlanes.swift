@@ -105,7 +105,7 @@ extension GeoNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("This certificate is already pinned")
             }
-            return try db.query("SELECT * FROM dp_credentials WHERE id = ?", .text(credentialID)).first!
+            return try db.single("SELECT * FROM dp_credentials WHERE id = ?", .text(credentialID), missing: GeoNode.controlPlaneNotFound())
         }
         return (row, secret)
     }
@@ -270,13 +270,22 @@ extension GeoNode {
         var reader = try ObjectReader(request.json())
         let nodeID = reader.string("node_id", required: true, nullable: false, maxLength: 64)
         let seq = reader.int("seq", required: true, nullable: false, min: 1)
-        let counts = reader.raw("counts")?.arrayValue ?? []
+        guard let counts = reader.raw("counts")?.arrayValue, counts.count <= 10_000 else {
+            throw APIError.invalid(field: "counts", rule: "is_array", reason: "must be an array of at most 10000 entries")
+        }
         try reader.finish()
         guard let nodeID, let seq else { throw APIError.badRequest("Invalid request") }
         let duplicate = try db.write { db -> Bool in
             let last = try db.query("SELECT last_seq FROM dp_usage_cursors WHERE node_id = ?", .text(nodeID)).first?.int("last_seq") ?? 0
             guard seq > last else { return true }
-            let total = counts.reduce(Int64(0)) { $0 + max(0, $1["count"]?.intValue ?? 0) }
+            // A report counts at most a billion calls per entry (a data plane reports every half second).
+            var total: Int64 = 0
+            for entry in counts {
+                guard let count = entry["count"]?.intValue, (0...1_000_000_000).contains(count) else {
+                    throw APIError.invalid(field: "counts", rule: "invalid", reason: "every count must be an integer from 0 to 1000000000")
+                }
+                total += count
+            }
             if total > 0, let org = try db.query("SELECT org_id FROM control_planes WHERE id = ?", .text(controlPlaneID)).first?.string("org_id") {
                 try queueUsage(db, [
                     "type": "api_calls", "organization_id": .string(org), "control_plane_id": .string(controlPlaneID),

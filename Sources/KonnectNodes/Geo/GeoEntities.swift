@@ -95,7 +95,9 @@ extension GeoNode {
         }
         var offset = 0
         if let text = request.query("offset"), !text.isEmpty {
-            guard let value = Int(text), value >= 0 else { throw APIError.invalid(field: "offset", rule: "invalid", reason: "is not an offset this API returned") }
+            guard let value = Int(text), value >= 0, value <= 10_000_000 else {
+                throw APIError.invalid(field: "offset", rule: "invalid", reason: "is not an offset this API returned")
+            }
             offset = value
         }
         var rows = try db.read { db -> [Row] in
@@ -250,7 +252,7 @@ extension GeoNode {
                 if entity.kind == .service {
                     try queueUsage(db, [
                         "type": "service_started", "organization_id": .string(caller.organizationID), "id": .string(entityID),
-                        "name": .string(unique ?? entityID), "at": caller.now.json,
+                        "control_plane_id": .string(controlPlaneID), "name": .string(unique ?? entityID), "at": caller.now.json,
                     ])
                 }
             }
@@ -282,7 +284,10 @@ extension GeoNode {
                         status: 400,
                         detail: "an existing 'routes' entity references this 'services' entity (\(routes.count) route\(routes.count == 1 ? "" : "s")); delete them first")
                 }
-                try queueUsage(db, ["type": "service_ended", "organization_id": .string(caller.organizationID), "id": .string(id), "at": caller.now.json])
+                try queueUsage(db, [
+                    "type": "service_ended", "organization_id": .string(caller.organizationID), "id": .string(id), "control_plane_id": .string(cpID),
+                    "at": caller.now.json,
+                ])
             }
             // Plugins scoped to the entity go with it, as in Kong.
             if scope.kind != .plugin {

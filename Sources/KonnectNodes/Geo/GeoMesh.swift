@@ -160,7 +160,7 @@ extension GeoNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A Mesh control plane named \(meshName ?? "") already exists.")
             }
-            return try db.query("SELECT * FROM mesh_control_planes WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM mesh_control_planes WHERE id = ?", .text(id), missing: APIError.notFound("The requested Mesh control plane was not found."))
         }
         return HTTPResponse.json(meshControlPlaneJSON(row), status: 201)
     }
@@ -176,6 +176,9 @@ extension GeoNode {
         if let labels, let problem = Labels.problem(labels, maxCount: 50) { reader.fail("labels", "is_label", problem) }
         try reader.finish()
         let row = try db.write { db -> Row in
+            _ = try db.single(
+                "SELECT id FROM mesh_control_planes WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID),
+                missing: APIError.notFound("The requested Mesh control plane was not found."))
             do {
                 if let meshName { try db.execute("UPDATE mesh_control_planes SET name = ? WHERE id = ?", .text(meshName), .text(id)) }
             } catch let error as DatabaseError where error.isConstraintViolation {
@@ -184,7 +187,7 @@ extension GeoNode {
             if let description { try db.execute("UPDATE mesh_control_planes SET description = ? WHERE id = ?", .text(description), .text(id)) }
             if let labels { try db.execute("UPDATE mesh_control_planes SET labels = ? WHERE id = ?", .text(JSON.object(labels).text), .text(id)) }
             try db.execute("UPDATE mesh_control_planes SET updated_at = ? WHERE id = ?", .time(caller.now), .text(id))
-            return try db.query("SELECT * FROM mesh_control_planes WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM mesh_control_planes WHERE id = ?", .text(id), missing: APIError.notFound("The requested Mesh control plane was not found."))
         }
         return HTTPResponse.json(meshControlPlaneJSON(row))
     }

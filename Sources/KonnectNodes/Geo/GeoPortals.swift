@@ -25,8 +25,11 @@ extension GeoNode {
             Router.route("DELETE", "/v2/portals/{portalId}") { request in
                 let caller = try self.caller(request)
                 try self.requirePortalAccess(caller, write: true)
-                let row = try self.portal(caller, request.parameter("portalId"))
+                let existing = try self.portal(caller, request.parameter("portalId"))
                 try self.db.write { db in
+                    let row = try db.single(
+                        "SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(existing.string("id") ?? ""), .text(caller.organizationID),
+                        missing: APIError.notFound("The requested portal was not found."))
                     if row.bool("published") { try self.queuePortalUsage(db, row, published: false, caller: caller) }
                     try db.execute("DELETE FROM portals WHERE id = ?", .text(row.string("id") ?? ""))
                 }
@@ -87,7 +90,7 @@ extension GeoNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A portal named \(portalName ?? "") already exists in this organization and geo")
             }
-            let row = try db.query("SELECT * FROM portals WHERE id = ?", .text(id)).first!
+            let row = try db.single("SELECT * FROM portals WHERE id = ?", .text(id), missing: APIError.notFound("The requested portal was not found."))
             if published { try queuePortalUsage(db, row, published: true, caller: caller) }
             return row
         }
@@ -107,18 +110,22 @@ extension GeoNode {
         try reader.finish()
         let now = caller.now
         let row = try db.write { db -> Row in
+            // Re-read inside the transaction: a concurrent DELETE may have won.
+            let current = try db.single(
+                "SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID),
+                missing: APIError.notFound("The requested portal was not found."))
             do {
                 if let portalName { try db.execute("UPDATE portals SET name = ? WHERE id = ?", .text(portalName), .text(id)) }
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A portal named \(portalName ?? "") already exists in this organization and geo")
             }
             if let description { try db.execute("UPDATE portals SET description = ? WHERE id = ?", .text(description), .text(id)) }
-            if let published, published != existing.bool("published") {
+            if let published, published != current.bool("published") {
                 try db.execute("UPDATE portals SET published = ? WHERE id = ?", .bool(published), .text(id))
-                try queuePortalUsage(db, existing, published: published, caller: caller)
+                try queuePortalUsage(db, current, published: published, caller: caller)
             }
             try db.execute("UPDATE portals SET updated_at = ? WHERE id = ?", .time(now), .text(id))
-            return try db.query("SELECT * FROM portals WHERE id = ?", .text(id)).first!
+            return try db.single("SELECT * FROM portals WHERE id = ?", .text(id), missing: APIError.notFound("The requested portal was not found."))
         }
         usageQueued.fire()
         return HTTPResponse.json(portalJSON(row))

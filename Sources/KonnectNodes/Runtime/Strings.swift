@@ -7,3 +7,14 @@ extension String {
         return String(slice)
     }
 }
+
+import KonnectCore
+import KonnectStorage
+
+extension Transaction {
+    /// The first row, or `missing` thrown (a 404 when a concurrent delete won the race).
+    func single(_ sql: String, _ arguments: SQLValue..., missing: @autoclosure () -> APIError) throws -> Row {
+        guard let row = try query(sql, arguments: arguments).first else { throw missing() }
+        return row
+    }
+}

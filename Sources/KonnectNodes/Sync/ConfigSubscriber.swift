@@ -49,7 +49,8 @@ final class ConfigSubscriber: Sendable {
 
     func stop() {
         stopping.withLock { $0 = true }
-        stream.withLock { $0?.close() }
+        // The sync thread owns the stream: wake it, it closes the descriptor itself.
+        stream.withLock { $0?.interrupt() }
     }
 
     private var isStopping: Bool { stopping.withLock { $0 } }

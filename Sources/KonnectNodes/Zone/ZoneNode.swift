@@ -162,11 +162,15 @@ public final class ZoneNode: Sendable {
                 let mesh = reader.string("mesh", required: true, nullable: false, minLength: 1, maxLength: 100)
                 try reader.finish()
                 let record: JSON = ["name": .optional(name), "mesh": .optional(mesh), "registered_at": .string(NodeRuntime.wallClockNow())]
-                let all = self.workloads.withLock { workloads -> [JSON] in
-                    workloads[name ?? ""] = record
-                    return Array(workloads.values)
+                // The file is written (durably) before memory changes, both under one lock, so a 201 is on
+                // disk and concurrent registrations never write an older snapshot over a newer one.
+                try self.workloads.withLock { workloads in
+                    var next = workloads
+                    next[name ?? ""] = record
+                    let sorted = next.values.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
+                    try AtomicFile.write(JSON.array(sorted).bytes, to: self.workloadsPath)
+                    workloads = next
                 }
-                try AtomicFile.write(JSON.array(all).bytes, to: self.workloadsPath)
                 self.wake.fire()
                 return HTTPResponse.json(record, status: 201)
             },
