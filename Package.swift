@@ -27,7 +27,8 @@ let package = Package(
             dependencies: ["KonnectCore", "KonnectHTTP", "KonnectStorage", "KonnectSecurity"]
         ),
         // Run directories, process supervision, faults and the command line's commands.
-        .target(name: "KonnectCluster", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectNodes", "KonnectSecurity"]),
+        .target(
+            name: "KonnectCluster", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectNodes", "KonnectSecurity"]),
         // The scenario language and its runner.
         .target(name: "KonnectScenario", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectCluster"]),
         .executableTarget(

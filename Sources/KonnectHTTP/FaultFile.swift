@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Supplies the fault (if any) in force on a link. The client asks before every connect and request.
 public protocol LinkFaultSource: Sendable {

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why a request did not produce a response.
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
@@ -54,14 +55,17 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and reads the whole response.
     public func send(
-        _ method: String, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = [], timeoutMilliseconds: Int? = nil
+        _ method: String, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = [],
+        timeoutMilliseconds: Int? = nil
     ) throws(HTTPClientError) -> ClientResponse {
         let timeout = timeoutMilliseconds ?? self.timeoutMilliseconds
         // Injected latency counts against the request's time budget, as a slow link would.
         let delay = try applyFaults()
         if delay >= timeout {
             sleepMilliseconds(timeout)
-            throw HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms (link \(link ?? "") slowed by \(delay) ms, injected fault)")
+            throw HTTPClientError(
+                kind: .timedOut, endpoint: endpoint,
+                message: "no response within \(timeout) ms (link \(link ?? "") slowed by \(delay) ms, injected fault)")
         }
         sleepMilliseconds(delay)
         let remaining = timeout - delay
@@ -86,19 +90,24 @@ public final class HTTPClient: Sendable {
 
     /// Sends a JSON body (or none) and reads the response.
     public func json(
-        _ method: String, _ target: String, _ body: JSON? = nil, headers: HTTPHeaders = [:], timeoutMilliseconds: Int? = nil
+        _ method: String, _ target: String, _ body: JSON? = nil, headers: HTTPHeaders = [:],
+        timeoutMilliseconds: Int? = nil
     ) throws(HTTPClientError) -> ClientResponse {
         var headers = headers
         if body != nil { headers.set("Content-Type", "application/json") }
-        return try send(method, target, headers: headers, body: body?.bytes ?? [], timeoutMilliseconds: timeoutMilliseconds)
+        return try send(
+            method, target, headers: headers, body: body?.bytes ?? [], timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Opens a streamed (chunked) response that stays open: data-plane and zone config push.
-    public func openStream(_ method: String, _ target: String, headers: HTTPHeaders = [:]) throws(HTTPClientError) -> HTTPStream {
+    public func openStream(_ method: String, _ target: String, headers: HTTPHeaders = [:]) throws(HTTPClientError)
+        -> HTTPStream
+    {
         sleepMilliseconds(min(try applyFaults(), timeoutMilliseconds))
         let fd = try connect()
         do {
-            try Socket.writeAll(fd, serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
+            try Socket.writeAll(
+                fd, serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
         } catch {
             close(fd)
             throw HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description)
@@ -111,11 +120,15 @@ public final class HTTPClient: Sendable {
         guard let link, let faults, let fault = faults.fault(on: link) else { return 0 }
         if fault.partitioned {
             reset()
-            throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link) is partitioned (injected fault): connection refused")
+            throw HTTPClientError(
+                kind: .faultInjected, endpoint: endpoint,
+                message: "link \(link) is partitioned (injected fault): connection refused")
         }
         if fault.dropPartsPerMillion > 0, faults.draw(on: link, below: 1_000_000) < fault.dropPartsPerMillion {
             reset()
-            throw HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "request dropped on link \(link) (injected fault): connection reset")
+            throw HTTPClientError(
+                kind: .faultInjected, endpoint: endpoint,
+                message: "request dropped on link \(link) (injected fault): connection reset")
         }
         return fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1)
     }
@@ -131,7 +144,9 @@ public final class HTTPClient: Sendable {
         do {
             return try Socket.connect(to: endpoint, timeoutMilliseconds: connectTimeoutMilliseconds)
         } catch {
-            throw HTTPClientError(kind: error.kind == .timedOut ? .timedOut : .unreachable, endpoint: endpoint, message: error.description)
+            throw HTTPClientError(
+                kind: error.kind == .timedOut ? .timedOut : .unreachable, endpoint: endpoint, message: error.description
+            )
         }
     }
 
@@ -140,11 +155,13 @@ public final class HTTPClient: Sendable {
     }
 
     private func finish(_ fd: Int32, reusable: Bool) {
-        let kept = reusable && idle.withLock { fds -> Bool in
-            guard fds.count < maxIdle else { return false }
-            fds.append(fd)
-            return true
-        }
+        let kept =
+            reusable
+            && idle.withLock { fds -> Bool in
+                guard fds.count < maxIdle else { return false }
+                fds.append(fd)
+                return true
+            }
         if !kept { close(fd) }
     }
 
@@ -169,11 +186,16 @@ public final class HTTPClient: Sendable {
         var responseStarted: Bool
     }
 
-    private func exchange(_ fd: Int32, _ bytes: [UInt8], method: String, timeout: Int) -> Result<(ClientResponse, Bool), ExchangeFailure> {
+    private func exchange(_ fd: Int32, _ bytes: [UInt8], method: String, timeout: Int) -> Result<
+        (ClientResponse, Bool), ExchangeFailure
+    > {
         do {
             try Socket.writeAll(fd, bytes, timeoutMilliseconds: timeout)
         } catch {
-            return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description), responseStarted: false))
+            return .failure(
+                ExchangeFailure(
+                    error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description),
+                    responseStarted: false))
         }
         var parser = HTTPResponseParser(method: method)
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -184,34 +206,64 @@ public final class HTTPClient: Sendable {
             case .response(let response):
                 // A partition applied while the answer was in flight loses the answer, as a real one would.
                 if isPartitioned {
-                    return .failure(ExchangeFailure(error: HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link ?? "") was partitioned during the request (injected fault)"), responseStarted: true))
+                    return .failure(
+                        ExchangeFailure(
+                            error: HTTPClientError(
+                                kind: .faultInjected, endpoint: endpoint,
+                                message: "link \(link ?? "") was partitioned during the request (injected fault)"),
+                            responseStarted: true))
                 }
                 let close = response.headers["connection"]?.lowercased().contains("close") == true
                 return .success((response, !close && parser.isIdle))
             case .failure(let why):
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .protocolViolation, endpoint: endpoint, message: why), responseStarted: true))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(kind: .protocolViolation, endpoint: endpoint, message: why),
+                        responseStarted: true))
             case .needMoreData:
                 break
             }
             let remaining = deadline - Monotonic.now
             guard remaining > 0 else {
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(
+                            kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"),
+                        responseStarted: true))
             }
             if isPartitioned {
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .faultInjected, endpoint: endpoint, message: "link \(link ?? "") was partitioned during the request (injected fault)"), responseStarted: true))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(
+                            kind: .faultInjected, endpoint: endpoint,
+                            message: "link \(link ?? "") was partitioned during the request (injected fault)"),
+                        responseStarted: true))
             }
-            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: link != nil && faults != nil ? min(remaining, 100) : remaining) {
+            switch Socket.read(
+                fd, into: &buffer, timeoutMilliseconds: link != nil && faults != nil ? min(remaining, 100) : remaining)
+            {
             case .data(let count):
                 received = true
                 parser.feed(buffer[0..<count])
             case .eof:
                 if received, case .response(let response) = parser.finish() { return .success((response, false)) }
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "connection closed before a complete response"), responseStarted: received))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(
+                            kind: .connectionLost, endpoint: endpoint,
+                            message: "connection closed before a complete response"), responseStarted: received))
             case .timeout:
                 if deadline - Monotonic.now > 0 { continue }
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"), responseStarted: true))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(
+                            kind: .timedOut, endpoint: endpoint, message: "no response within \(timeout) ms"),
+                        responseStarted: true))
             case .failed(let error):
-                return .failure(ExchangeFailure(error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description), responseStarted: received))
+                return .failure(
+                    ExchangeFailure(
+                        error: HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description),
+                        responseStarted: received))
             }
         }
     }
@@ -282,12 +334,20 @@ public final class HTTPStream: @unchecked Sendable {
             }
             let remaining = deadline - Monotonic.now
             guard remaining > 0 else {
-                return .failure(HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
+                return .failure(
+                    HTTPClientError(
+                        kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
             }
             switch Socket.read(fd, into: &buffer, timeoutMilliseconds: remaining) {
             case .data(let count): parser.feed(buffer[0..<count])
-            case .eof, .failed: return .failure(HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "stream closed before its head"))
-            case .timeout: return .failure(HTTPClientError(kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
+            case .eof, .failed:
+                return .failure(
+                    HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: "stream closed before its head")
+                )
+            case .timeout:
+                return .failure(
+                    HTTPClientError(
+                        kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
             }
         }
     }
@@ -300,10 +360,13 @@ public final class HTTPStream: @unchecked Sendable {
                 let line = Array(pending[0..<newline])
                 pending.removeFirst(newline + 1)
                 if line.isEmpty { continue }
-                guard let message = try? JSONParser.parse(line) else { return .closed("stream sent a line that is not JSON") }
+                guard let message = try? JSONParser.parse(line) else {
+                    return .closed("stream sent a line that is not JSON")
+                }
                 if let link, let faults, let fault = faults.fault(on: link) {
                     if fault.partitioned { return .closed("link \(link) is partitioned (injected fault)") }
-                    sleepMilliseconds(fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1))
+                    sleepMilliseconds(
+                        fault.latencyMilliseconds + faults.draw(on: link, below: fault.jitterMilliseconds + 1))
                 }
                 return .message(message)
             }

@@ -75,7 +75,8 @@ public struct HTTPRequest: Sendable {
         return raw.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = PercentEncoding.decode(String(parts[0]), plusAsSpace: true) ?? String(parts[0])
-            let value = parts.count > 1 ? (PercentEncoding.decode(String(parts[1]), plusAsSpace: true) ?? String(parts[1])) : ""
+            let value =
+                parts.count > 1 ? (PercentEncoding.decode(String(parts[1]), plusAsSpace: true) ?? String(parts[1])) : ""
             return QueryItem(name: name, value: value)
         }
     }

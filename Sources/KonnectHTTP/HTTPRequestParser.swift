@@ -100,7 +100,9 @@ public struct HTTPRequestParser: Sendable {
                     return fail(.malformed("bare LF in request head"))
                 case .notYet:
                     // Up to three bytes of the CRLFCRLF that would end a head within the limit may be here.
-                    if buffer.count - start > limits.maxHeadBytes + 3 { return fail(.headTooLarge(limit: limits.maxHeadBytes)) }
+                    if buffer.count - start > limits.maxHeadBytes + 3 {
+                        return fail(.headTooLarge(limit: limits.maxHeadBytes))
+                    }
                     return .needMoreData
                 }
                 if end - start > limits.maxHeadBytes { return fail(.headTooLarge(limit: limits.maxHeadBytes)) }
@@ -169,7 +171,10 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private enum HeadEnd { case found(Int), bareLineFeed, notYet }
+    private enum HeadEnd {
+        case found(Int)
+        case bareLineFeed, notYet
+    }
 
     /// Scans each byte of the head once, in order, however the bytes arrive: so whether a bare LF or
     /// the end of the head is seen first does not depend on how the input was split.
@@ -178,7 +183,9 @@ public struct HTTPRequestParser: Sendable {
         let count = buffer.count
         // Nothing past the size limit is looked at (the caller answers 431), as if it had not arrived yet.
         while index + 3 < count, index - start <= limits.maxHeadBytes {
-            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D && buffer[index + 3] == 0x0A {
+            if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
+                && buffer[index + 3] == 0x0A
+            {
                 return .found(index)
             }
             if buffer[index] == 0x0A && (index == start || buffer[index - 1] != 0x0D) { return .bareLineFeed }
@@ -188,7 +195,11 @@ public struct HTTPRequestParser: Sendable {
         return .notYet
     }
 
-    enum Framing { case none, length(Int), chunked }
+    enum Framing {
+        case none
+        case length(Int)
+        case chunked
+    }
 
     private func parseHead(_ head: ArraySlice<UInt8>) -> Swift.Result<(HTTPRequest, Framing), HTTPParseError> {
         var lines: [ArraySlice<UInt8>] = []
@@ -219,7 +230,8 @@ public struct HTTPRequestParser: Sendable {
             return .failure(.malformed("invalid request target"))
         }
         let target = String(decoding: parts[1], as: UTF8.self)
-        guard target.hasPrefix("/") || target == "*" || target.hasPrefix("http://") || target.hasPrefix("https://") else {
+        guard target.hasPrefix("/") || target == "*" || target.hasPrefix("http://") || target.hasPrefix("https://")
+        else {
             return .failure(.malformed("request target must start with '/'"))
         }
         let version = String(decoding: parts[2], as: UTF8.self)
@@ -255,7 +267,8 @@ public struct HTTPRequestParser: Sendable {
             return .failure(.malformed("HTTP/1.1 request needs exactly one Host header"))
         }
 
-        let request = HTTPRequest(method: String(decoding: parts[0], as: UTF8.self), target: target, minorVersion: minor, headers: headers)
+        let request = HTTPRequest(
+            method: String(decoding: parts[0], as: UTF8.self), target: target, minorVersion: minor, headers: headers)
         let encodings = headers.values("transfer-encoding")
         let lengths = headers.values("content-length")
         if !encodings.isEmpty {
@@ -297,7 +310,11 @@ extension Substring {
 
 /// Decodes a chunked body incrementally (RFC 9112 7.1), shared by the request parser and the client.
 public struct ChunkedDecoder: Sendable {
-    private enum Phase: Sendable { case size, data(Int), dataEnd, trailer, done }
+    private enum Phase: Sendable {
+        case size
+        case data(Int)
+        case dataEnd, trailer, done
+    }
     private var phase: Phase = .size
     public private(set) var body: [UInt8] = []
     public let maxBodyBytes: Int
@@ -355,7 +372,9 @@ public struct ChunkedDecoder: Sendable {
                 }
             case .dataEnd:
                 guard bytes.endIndex - index >= 2 else { return .success(index - bytes.startIndex) }
-                guard bytes[index] == 0x0D, bytes[index + 1] == 0x0A else { return .failure(.malformed("missing CRLF after chunk")) }
+                guard bytes[index] == 0x0D, bytes[index + 1] == 0x0A else {
+                    return .failure(.malformed("missing CRLF after chunk"))
+                }
                 index += 2
                 phase = .size
             case .trailer:
@@ -372,7 +391,8 @@ public struct ChunkedDecoder: Sendable {
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
             || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
     }
 

@@ -27,7 +27,11 @@ public struct HTTPResponseParser: Sendable {
         case failure(String)
     }
 
-    private enum Framing: Sendable { case length(Int), chunked(ChunkedDecoder), untilClose }
+    private enum Framing: Sendable {
+        case length(Int)
+        case chunked(ChunkedDecoder)
+        case untilClose
+    }
     private var buffer: [UInt8] = []
     private var head: (status: Int, headers: HTTPHeaders)?
     private var framing: Framing?
@@ -130,7 +134,9 @@ public struct HTTPResponseParser: Sendable {
 
     /// Called at end of input: completes a read-until-close body, or fails a truncated one.
     public mutating func finish() -> Result {
-        guard let head, case .untilClose = framing else { return .failure("connection closed before the response was complete") }
+        guard let head, case .untilClose = framing else {
+            return .failure("connection closed before the response was complete")
+        }
         let body = buffer
         buffer = []
         reset()
@@ -149,7 +155,9 @@ public struct HTTPResponseParser: Sendable {
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
         for index in 0...(buffer.count - 4)
-        where buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D && buffer[index + 3] == 0x0A {
+        where buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
+            && buffer[index + 3] == 0x0A
+        {
             return index
         }
         return nil

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Which socket a request arrived on. Internal node-to-node endpoints are served on the Unix socket only.
 public enum ListenerKind: Sendable { case unix, tcp }
@@ -24,7 +25,8 @@ public final class HTTPServer: Sendable {
         public var maxConnections = 1024
         /// Renders transport-level errors (400, 408, 413, 431, 503); the default is a problem document.
         public var renderError: @Sendable (APIError, String) -> HTTPResponse = { error, instance in
-            HTTPResponse.json(error.problem(instance: instance), status: error.status, contentType: "application/problem+json")
+            HTTPResponse.json(
+                error.problem(instance: instance), status: error.status, contentType: "application/problem+json")
         }
 
         public init() {}
@@ -146,7 +148,10 @@ public final class HTTPServer: Sendable {
             let error = APIError.unavailable("The node is at its connection limit or shutting down; retry shortly")
             var response = configuration.renderError(error, "/")
             response.headers.set("Connection", "close")
-            try? Socket.writeAll(fd, serializeHead(response, bodyLength: response.bodyBytes.count, method: "GET", close: true) + response.bodyBytes, timeoutMilliseconds: 100)
+            try? Socket.writeAll(
+                fd,
+                serializeHead(response, bodyLength: response.bodyBytes.count, method: "GET", close: true)
+                    + response.bodyBytes, timeoutMilliseconds: 100)
             close(fd)
             return
         }
@@ -187,7 +192,9 @@ public final class HTTPServer: Sendable {
                 return
             case .needMoreData:
                 if parser.takeContinueExpectation() {
-                    try? Socket.writeAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), timeoutMilliseconds: configuration.writeTimeoutMilliseconds)
+                    try? Socket.writeAll(
+                        fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8),
+                        timeoutMilliseconds: configuration.writeTimeoutMilliseconds)
                 }
                 let partial = parser.hasPartialRequest
                 if !partial && isDraining { return }
@@ -205,7 +212,8 @@ public final class HTTPServer: Sendable {
                     parser.feed(buffer[0..<count])
                 case .timeout:
                     if isDraining { return }
-                    let detail = partial
+                    let detail =
+                        partial
                         ? "The request did not arrive within \(configuration.requestTimeoutMilliseconds) ms"
                         : "The connection was idle for \(configuration.idleTimeoutMilliseconds) ms"
                     respondAndClose(fd, configuration.renderError(APIError(status: 408, detail: detail), "/"))
@@ -256,7 +264,8 @@ public final class HTTPServer: Sendable {
 
     func serializeHead(_ response: HTTPResponse, bodyLength: Int?, method: String, close: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(response.status) \(HTTPResponse.reasonPhrase(response.status))\r\n"
-        for (name, value) in response.headers where name.lowercased() != "content-length" && name.lowercased() != "connection" {
+        for (name, value) in response.headers
+        where name.lowercased() != "content-length" && name.lowercased() != "connection" {
             head += "\(name): \(value)\r\n"
         }
         if let bodyLength, !(response.status == 204 || response.status == 304 || response.status < 200) {

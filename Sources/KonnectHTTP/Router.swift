@@ -34,7 +34,9 @@ public struct APIRequest: Sendable {
         guard !http.body.isEmpty else {
             throw APIError.invalid(field: "body", rule: "required", reason: "a JSON body is required")
         }
-        if let type = http.headers["content-type"]?.lowercased(), !type.contains("json"), !type.hasPrefix("application/x-www-form-urlencoded") {
+        if let type = http.headers["content-type"]?.lowercased(), !type.contains("json"),
+            !type.hasPrefix("application/x-www-form-urlencoded")
+        {
             throw APIError.invalid(field: "body", rule: "type", reason: "must be sent as application/json, got \(type)")
         }
         do {
@@ -76,7 +78,8 @@ public final class Router: Sendable {
     public var routes: [Route] { table }
 
     public static func route(
-        _ method: String, _ pattern: String, unixOnly: Bool = false, style: ErrorStyle = .problem, _ handler: @escaping Handler
+        _ method: String, _ pattern: String, unixOnly: Bool = false, style: ErrorStyle = .problem,
+        _ handler: @escaping Handler
     ) -> Route {
         Route(
             method: method, pattern: pattern, segments: Router.split(pattern), unixOnly: unixOnly, style: style,
@@ -99,7 +102,9 @@ public final class Router: Sendable {
         var segments: [String] = []
         for raw in rawSegments {
             guard let decoded = PercentEncoding.decode(raw) else {
-                return render(APIError.badRequest("The path is not valid percent-encoded UTF-8"), style: .problem, traceID: traceID)
+                return render(
+                    APIError.badRequest("The path is not valid percent-encoded UTF-8"), style: .problem,
+                    traceID: traceID)
             }
             segments.append(decoded)
         }
@@ -135,24 +140,30 @@ public final class Router: Sendable {
             } catch {
                 log("\(request.method) \(request.path) failed: \(error)")
                 return render(
-                    APIError(status: 500, detail: "The node could not complete the request: \(error)"), style: route.style,
+                    APIError(status: 500, detail: "The node could not complete the request: \(error)"),
+                    style: route.style,
                     traceID: traceID)
             }
         }
         if !allowed.isEmpty {
             var response = render(
-                APIError(status: 405, detail: "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))"),
+                APIError(
+                    status: 405,
+                    detail:
+                        "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))"),
                 style: styleForPath, traceID: traceID)
             response.headers.set("Allow", allowed.joined(separator: ", "))
             return response
         }
-        return render(APIError.notFound("No route for \(request.method) \(request.path)"), style: .problem, traceID: traceID)
+        return render(
+            APIError.notFound("No route for \(request.method) \(request.path)"), style: .problem, traceID: traceID)
     }
 
     public func render(_ error: APIError, style: ErrorStyle, traceID: String) -> HTTPResponse {
         switch style {
         case .problem:
-            return HTTPResponse.json(error.problem(instance: traceID), status: error.status, contentType: "application/problem+json")
+            return HTTPResponse.json(
+                error.problem(instance: traceID), status: error.status, contentType: "application/problem+json")
         case .kong:
             return HTTPResponse.json(error.kongBody, status: error.status)
         }

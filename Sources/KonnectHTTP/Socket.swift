@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A transport failure, with the operation and errno text a user needs to understand it.
@@ -64,7 +64,9 @@ enum Socket {
         guard bytes.count <= maxUnixPathBytes else {
             throw SocketError(
                 kind: .pathTooLong, operation: "unix socket \(path)",
-                message: "path is \(bytes.count) bytes; Unix sockets allow at most \(maxUnixPathBytes). Use a shorter --dir.")
+                message:
+                    "path is \(bytes.count) bytes; Unix sockets allow at most \(maxUnixPathBytes). Use a shorter --dir."
+            )
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
@@ -80,7 +82,9 @@ enum Socket {
         setCloseOnExec(fd)
         unlink(path)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0 else {
             let error = SocketError.errno("bind \(path)")
@@ -108,7 +112,9 @@ enum Socket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else {
             let error = SocketError.errno("bind 127.0.0.1:\(port)")
@@ -187,7 +193,9 @@ enum Socket {
                 // A Unix socket whose backlog is full answers EAGAIN; wait for writability like TCP.
                 guard waitFor(fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
                     close(fd)
-                    throw SocketError(kind: .timedOut, operation: "connect \(endpoint)", message: "timed out after \(timeoutMilliseconds) ms")
+                    throw SocketError(
+                        kind: .timedOut, operation: "connect \(endpoint)",
+                        message: "timed out after \(timeoutMilliseconds) ms")
                 }
                 var soError: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
@@ -218,7 +226,12 @@ enum Socket {
         }
     }
 
-    enum ReadResult { case data(Int), eof, timeout, failed(SocketError) }
+    enum ReadResult {
+        case data(Int)
+        case eof
+        case timeout
+        case failed(SocketError)
+    }
 
     /// Reads what is available within the timeout.
     static func read(_ fd: Int32, into buffer: inout [UInt8], timeoutMilliseconds: Int) -> ReadResult {
@@ -247,7 +260,8 @@ enum Socket {
             if sent < 0 && errno == EINTR { continue }
             if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 guard waitFor(fd, events: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
-                    throw SocketError(kind: .timedOut, operation: "send", message: "peer did not read for \(timeoutMilliseconds) ms")
+                    throw SocketError(
+                        kind: .timedOut, operation: "send", message: "peer did not read for \(timeoutMilliseconds) ms")
                 }
                 continue
             }

@@ -50,7 +50,9 @@ public final class Signal: Sendable {
 
 /// Runs `body(0..<count)` on up to `lanes` threads and returns when all are done; rethrows the first
 /// error (after every item has run). Used to start nodes and to load clusters in benchmarks.
-public func concurrently(_ count: Int, lanes: Int, name: String = "worker", _ body: @escaping @Sendable (Int) throws -> Void) throws {
+public func concurrently(
+    _ count: Int, lanes: Int, name: String = "worker", _ body: @escaping @Sendable (Int) throws -> Void
+) throws {
     guard count > 0 else { return }
     let next = Mutex(0)
     let finished = Mutex(0)

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What each step does.
 extension ScenarioRunner {
@@ -16,22 +17,26 @@ extension ScenarioRunner {
             try startCluster(geos: geos, start: start, rateCard: rateCard)
         case .signup(let email, let organization, let plan, let geo, let password, let capture):
             let body: JSON = [
-                "email": try resolve(email), "password": try password.map(resolve) ?? .string(ScenarioRunner.defaultPassword),
-                "full_name": "Scenario User", "organization_name": try resolve(organization), "plan": .string(plan), "geo": .string(geo),
+                "email": try resolve(email),
+                "password": try password.map(resolve) ?? .string(ScenarioRunner.defaultPassword),
+                "full_name": "Scenario User", "organization_name": try resolve(organization), "plan": .string(plan),
+                "geo": .string(geo),
             ]
             let response = try call("auth", "POST", "/v3/signup", body: body, token: nil)
             try require(response, 201, "signup")
             if let capture { variables[capture] = response.json ?? .null }
         case .login(let email, let organization, let password, let capture):
             let body: JSON = [
-                "email": try resolve(email), "password": try password.map(resolve) ?? .string(ScenarioRunner.defaultPassword),
+                "email": try resolve(email),
+                "password": try password.map(resolve) ?? .string(ScenarioRunner.defaultPassword),
                 "organization_id": try organization.map(resolve) ?? .null,
             ]
             let response = try call("auth", "POST", "/v3/authenticate", body: body, token: nil)
             try require(response, 200, "login")
             if let capture { variables[capture] = response.json ?? .null }
         case .request(let node, let method, let path, let body, let token, let capture, let status):
-            let response = try call(node, method, try text(path), body: try body.map(resolve), token: try token.map(tokenText))
+            let response = try call(
+                node, method, try text(path), body: try body.map(resolve), token: try token.map(tokenText))
             if let capture { variables[capture] = response.json ?? .string(response.text) }
             if let status { try require(response, status, "\(method) \(try text(path))") }
         case .support(let method, let path, let body, let capture, let status):
@@ -44,10 +49,11 @@ extension ScenarioRunner {
             if let headers, case .object(let object) = try resolve(headers) {
                 for (name, value) in object { extra.add(name, value.stringValue ?? value.text) }
             }
-            let bytes = try body.map { value -> [UInt8] in
-                let resolved = try resolve(value)
-                return resolved.stringValue.map { Array($0.utf8) } ?? resolved.bytes
-            } ?? []
+            let bytes =
+                try body.map { value -> [UInt8] in
+                    let resolved = try resolve(value)
+                    return resolved.stringValue.map { Array($0.utf8) } ?? resolved.bytes
+                } ?? []
             let response = try proxyClient(dataPlane).send(method, try text(path), headers: extra, body: bytes)
             remember(response)
             if let capture { variables[capture] = response.json ?? .string(response.text) }
@@ -65,7 +71,10 @@ extension ScenarioRunner {
             if let status, statuses[status] != count {
                 throw StepFailure(message: "expected \(count) responses with status \(status), got \(summary)")
             }
-            variables["sent"] = ["count": .int(count), "statuses": .object(JSONObject(statuses.map { (String($0.key), JSON.int($0.value)) }))]
+            variables["sent"] = [
+                "count": .int(count),
+                "statuses": .object(JSONObject(statuses.map { (String($0.key), JSON.int($0.value)) })),
+            ]
         case .expect(let subject, let path, let comparison, let value, let within):
             try expect(subject, path, comparison, value, withinMilliseconds: within)
         case .upstreamStart(let name):
@@ -77,19 +86,23 @@ extension ScenarioRunner {
             proxyClients[name] = nil
         case .dataPlaneStart(let name, let geo, let controlPlane, let organization):
             let descriptor = try requireCluster().startDataPlane(
-                name: name, geo: geo, controlPlane: try stringValue(controlPlane), organizationID: try organization.map(stringValue))
+                name: name, geo: geo, controlPlane: try stringValue(controlPlane),
+                organizationID: try organization.map(stringValue))
             variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
         case .zoneStart(let name, let geo, let mesh, let organization):
             let descriptor = try requireCluster().startZone(
-                name: name, geo: geo, meshControlPlane: try stringValue(mesh), organizationID: try organization.map(stringValue))
+                name: name, geo: geo, meshControlPlane: try stringValue(mesh),
+                organizationID: try organization.map(stringValue))
             variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
         case .workload(let zone, let name, let mesh):
-            let response = try requireCluster().client(named: zone).json("POST", "/workloads", ["name": .string(name), "mesh": .string(mesh)])
+            let response = try requireCluster().client(named: zone).json(
+                "POST", "/workloads", ["name": .string(name), "mesh": .string(mesh)])
             try require(response, 201, "register workload \(name)")
         case .advance(let duration):
             settleQuietly()
             let before = try requireCluster().calendarNow
-            let response = try requireCluster().support("POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)])
+            let response = try requireCluster().support(
+                "POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)])
             remember(response)
             try require(response, 200, "advance \(duration)")
             noteCalendar(from: before, response)
@@ -101,21 +114,25 @@ extension ScenarioRunner {
             try require(response, 200, "clock set \(moment.iso8601)")
             noteCalendar(from: before, response)
         case .deactivate(let token):
-            let response = try call("auth", "POST", "/v3/organizations/me/deactivate", body: nil, token: try tokenText(token))
+            let response = try call(
+                "auth", "POST", "/v3/organizations/me/deactivate", body: nil, token: try tokenText(token))
             try require(response, 200, "deactivate organization")
         case .deleteAccount(let token):
             let response = try call("auth", "DELETE", "/v3/users/me", body: nil, token: try tokenText(token))
             try require(response, 204, "delete account")
         case .supportDeactivate(let organization):
-            let response = try requireCluster().support("POST", "/v3/support/organizations/\(try stringValue(organization))/deactivate")
+            let response = try requireCluster().support(
+                "POST", "/v3/support/organizations/\(try stringValue(organization))/deactivate")
             remember(response)
             try require(response, 200, "support deactivate")
         case .supportReactivate(let organization):
-            let response = try requireCluster().support("POST", "/v3/support/organizations/\(try stringValue(organization))/reactivate")
+            let response = try requireCluster().support(
+                "POST", "/v3/support/organizations/\(try stringValue(organization))/reactivate")
             remember(response)
             try require(response, 200, "support reactivate")
         case .supportUnlock(let email):
-            let response = try requireCluster().support("DELETE", "/v3/support/email-locks/\(PercentEncoding.encode(try stringValue(email)))")
+            let response = try requireCluster().support(
+                "DELETE", "/v3/support/email-locks/\(PercentEncoding.encode(try stringValue(email)))")
             remember(response)
             try require(response, 204, "support unlock")
         case .kill(let name):
@@ -132,7 +149,9 @@ extension ScenarioRunner {
             try requireCluster().resume(name)
             fault("resume", name)
         case .partition(let from, let to):
-            try requireCluster().updateLink(from: from, to: to, description: ["fault": "partition"]) { $0.partitioned = true }
+            try requireCluster().updateLink(from: from, to: to, description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
             fault("partition", "\(from)->\(to)")
         case .heal(let from, let to):
             try requireCluster().updateLink(from: from, to: to, description: ["fault": "heal"]) { $0 = LinkFault() }
@@ -142,14 +161,17 @@ extension ScenarioRunner {
             fault("heal", "all links")
         case .latency(let from, let to, let milliseconds, let jitter):
             try requireCluster().updateLink(
-                from: from, to: to, description: ["fault": "latency", "latency_ms": .int(milliseconds), "jitter_ms": .int(jitter)]
+                from: from, to: to,
+                description: ["fault": "latency", "latency_ms": .int(milliseconds), "jitter_ms": .int(jitter)]
             ) {
                 $0.latencyMilliseconds = milliseconds
                 $0.jitterMilliseconds = jitter
             }
             fault("latency", "\(from)->\(to) \(milliseconds)ms+\(jitter)ms")
         case .drop(let from, let to, let partsPerMillion):
-            try requireCluster().updateLink(from: from, to: to, description: ["fault": "drop", "drop_ppm": .int(partsPerMillion)]) {
+            try requireCluster().updateLink(
+                from: from, to: to, description: ["fault": "drop", "drop_ppm": .int(partsPerMillion)]
+            ) {
                 $0.dropPartsPerMillion = partsPerMillion
             }
             fault("drop", "\(from)->\(to) \(partsPerMillion / 10_000)%")
@@ -174,10 +196,15 @@ extension ScenarioRunner {
         var rateCardPath: String? = nil
         if let rateCard {
             rateCardPath = rateCard.hasPrefix("/") ? rateCard : options.baseDirectory + "/" + rateCard
-            guard let bytes = readWholeFile(rateCardPath!) else { throw StepFailure(message: "cannot read the rate card \(rateCardPath!)") }
-            do { _ = try RateCard(json: try JSONParser.parse(bytes)) } catch { throw StepFailure(message: "the rate card \(rateCard) is invalid: \(error)") }
+            guard let bytes = readWholeFile(rateCardPath!) else {
+                throw StepFailure(message: "cannot read the rate card \(rateCardPath!)")
+            }
+            do { _ = try RateCard(json: try JSONParser.parse(bytes)) } catch {
+                throw StepFailure(message: "the rate card \(rateCard) is invalid: \(error)")
+            }
         }
-        _ = try ClusterBoot.up(cluster, ClusterConfiguration(geos: geos, start: start, seed: options.seed, rateCardPath: rateCardPath))
+        _ = try ClusterBoot.up(
+            cluster, ClusterConfiguration(geos: geos, start: start, seed: options.seed, rateCardPath: rateCardPath))
         variables["start"] = .string(start.iso8601)
     }
 
@@ -185,11 +212,15 @@ extension ScenarioRunner {
     func call(_ node: String, _ method: String, _ path: String, body: JSON?, token: String?) throws -> ClientResponse {
         let cluster = try requireCluster()
         let record = try cluster.requireRecord(node)
-        guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else { throw StepFailure(message: "\(node) has no public port") }
+        guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
+            throw StepFailure(message: "\(node) has no public port")
+        }
         var headers = HTTPHeaders()
         if let token { headers.set("Authorization", "Bearer \(token)") }
-        let response = try HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: 30_000)
-            .json(method, path, body, headers: headers)
+        let response = try HTTPClient(
+            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: 30_000
+        )
+        .json(method, path, body, headers: headers)
         remember(response)
         return response
     }
@@ -198,7 +229,9 @@ extension ScenarioRunner {
         if let client = proxyClients[dataPlane] { return client }
         let cluster = try requireCluster()
         let record = try cluster.requireRecord(dataPlane)
-        guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else { throw StepFailure(message: "\(dataPlane) has no proxy port") }
+        guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
+            throw StepFailure(message: "\(dataPlane) has no proxy port")
+        }
         let client = HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: 30_000)
         proxyClients[dataPlane] = client
         return client
@@ -207,23 +240,33 @@ extension ScenarioRunner {
     func remember(_ response: ClientResponse) {
         var headers = JSONObject()
         for (name, value) in response.headers { headers[name.lowercased()] = .string(value) }
-        last = ["status": .int(response.status), "body": response.json ?? .string(response.text), "headers": .object(headers)]
+        last = [
+            "status": .int(response.status), "body": response.json ?? .string(response.text),
+            "headers": .object(headers),
+        ]
     }
 
     func require(_ response: ClientResponse, _ status: Int, _ what: String) throws {
         guard response.status == status else {
-            throw StepFailure(message: "expected \(what) to answer \(status), got \(response.status): \(String(response.text.prefix(400)))")
+            throw StepFailure(
+                message:
+                    "expected \(what) to answer \(status), got \(response.status): \(String(response.text.prefix(400)))"
+            )
         }
     }
 
     func fault(_ kind: String, _ subject: String) {
-        timeline.append(TimelineEvent(at: elapsed, kind: .fault, subject: subject, state: kind, detail: "\(kind) \(subject)"))
+        timeline.append(
+            TimelineEvent(at: elapsed, kind: .fault, subject: subject, state: kind, detail: "\(kind) \(subject)"))
     }
 
     func noteCalendar(from before: SimTime?, _ response: ClientResponse) {
         let now = response.json?["now"]?.stringValue ?? ""
         let events = response.json?["events"]?.intValue ?? 0
-        timeline.append(TimelineEvent(at: elapsed, kind: .calendar, subject: "calendar", state: now, detail: "\(before?.iso8601 ?? "?") -> \(now) (\(events) due events)"))
+        timeline.append(
+            TimelineEvent(
+                at: elapsed, kind: .calendar, subject: "calendar", state: now,
+                detail: "\(before?.iso8601 ?? "?") -> \(now) (\(events) due events)"))
     }
 
     /// Waits until data planes and geos have delivered their usage: data planes are read before geos
@@ -240,13 +283,18 @@ extension ScenarioRunner {
             let running = cluster.records.filter { order[$0.kind] != nil && cluster.processState($0).1 == .running }
             for record in running.sorted(by: { order[$0.kind]! < order[$1.kind]! }) {
                 if record.kind == .dataPlane {
-                    if let status = try? cluster.nodeStatus(record.name), (status["unreported_usage"]?.intValue ?? 0) > 0 {
+                    if let status = try? cluster.nodeStatus(record.name),
+                        (status["unreported_usage"]?.intValue ?? 0) > 0
+                    {
                         pending += "\(record.name) has \(status["unreported_usage"]?.intValue ?? 0) unreported calls; "
                     }
-                } else if let status = try? cluster.client(record, timeoutMilliseconds: 1000).send("GET", "/internal/v1/status").json,
+                } else if let status = try? cluster.client(record, timeoutMilliseconds: 1000).send(
+                    "GET", "/internal/v1/status"
+                ).json,
                     (status["pending_usage_records"]?.intValue ?? 0) > 0
                 {
-                    pending += "\(record.name) has \(status["pending_usage_records"]?.intValue ?? 0) undelivered usage records; "
+                    pending +=
+                        "\(record.name) has \(status["pending_usage_records"]?.intValue ?? 0) undelivered usage records; "
                 }
             }
             cleanPasses = pending.isEmpty ? cleanPasses + 1 : 0
@@ -274,7 +322,9 @@ extension ScenarioRunner {
                 do {
                     return try JSONParser.parse(substituted)
                 } catch {
-                    throw StepFailure(message: "the body is not valid JSON after substitution: \(error) in \(substituted.prefix(200))")
+                    throw StepFailure(
+                        message: "the body is not valid JSON after substitution: \(error) in \(substituted.prefix(200))"
+                    )
                 }
             }
             return .string(try Templates.substitute(text, json: false) { name, path in try lookup(name, path) })
@@ -287,12 +337,17 @@ extension ScenarioRunner {
             root = last
         } else {
             guard let value = variables[name] else {
-                throw StepFailure(message: "$\(name) is not set; capture it with 'as $\(name)' first (set: \(variables.keys.sorted().map { "$" + $0 }.joined(separator: ", ")))")
+                throw StepFailure(
+                    message:
+                        "$\(name) is not set; capture it with 'as $\(name)' first (set: \(variables.keys.sorted().map { "$" + $0 }.joined(separator: ", ")))"
+                )
             }
             root = value
         }
         guard !path.isEmpty else { return root }
-        guard let value = root.value(atPath: path) else { throw StepFailure(message: "$\(name).\(path) does not exist in \(root.text.prefix(300))") }
+        guard let value = root.value(atPath: path) else {
+            throw StepFailure(message: "$\(name).\(path) does not exist in \(root.text.prefix(300))")
+        }
         return value
     }
 

@@ -1,13 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `expect` steps: observe something, compare, and say exactly what was expected and what was seen.
 extension ScenarioRunner {
-    func expect(_ subject: ExpectSubject, _ path: String, _ comparison: Comparison, _ value: ScenarioValue?, withinMilliseconds: Int?) throws {
+    func expect(
+        _ subject: ExpectSubject, _ path: String, _ comparison: Comparison, _ value: ScenarioValue?,
+        withinMilliseconds: Int?
+    ) throws {
         let expected = try value.map(resolve)
         let deadline = Monotonic.now + (withinMilliseconds ?? 0)
         while true {
@@ -25,9 +29,15 @@ extension ScenarioRunner {
                 let wanted = "\(comparison.rawValue)\(expected.map { " \($0.text)" } ?? "")"
                 let within = withinMilliseconds.map { " within \($0) ms" } ?? ""
                 if let observationError {
-                    throw StepFailure(message: "expected \(subjectText) \(wanted)\(within), but it could not be observed: \(observationError)")
+                    throw StepFailure(
+                        message:
+                            "expected \(subjectText) \(wanted)\(within), but it could not be observed: \(observationError)"
+                    )
                 }
-                throw StepFailure(message: "expected \(subjectText) \(wanted)\(within), but it was \(seen.map { String($0.text.prefix(400)) } ?? "absent")")
+                throw StepFailure(
+                    message:
+                        "expected \(subjectText) \(wanted)\(within), but it was \(seen.map { String($0.text.prefix(400)) } ?? "absent")"
+                )
             }
             usleep(50_000)
         }
@@ -140,7 +150,9 @@ extension ScenarioRunner {
         case .int(let number): return number.multipliedReportingOverflow(by: 100).overflow ? nil : number * 100
         case .double(let number): return number.isFinite && abs(number) < 9e15 ? Int64((number * 100).rounded()) : nil
         case .string(let text):
-            if let integer = Int64(text) { return integer.multipliedReportingOverflow(by: 100).overflow ? nil : integer * 100 }
+            if let integer = Int64(text) {
+                return integer.multipliedReportingOverflow(by: 100).overflow ? nil : integer * 100
+            }
             let negative = text.hasPrefix("-")
             guard let money = Money(decimal: negative ? String(text.dropFirst()) : text) else { return nil }
             return negative ? -money.cents : money.cents

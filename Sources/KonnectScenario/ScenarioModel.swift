@@ -10,7 +10,12 @@ public enum ScenarioValue: Sendable, Equatable {
 
 /// How an expectation compares.
 public enum Comparison: String, Sendable, CaseIterable {
-    case equal = "==", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+    case equal = "=="
+    case notEqual = "!="
+    case greater = ">"
+    case greaterOrEqual = ">="
+    case less = "<"
+    case lessOrEqual = "<="
     case contains, exists, missing
 }
 
@@ -46,17 +51,24 @@ public enum ExpectSubject: Sendable, Equatable {
 /// One step of a scenario.
 public enum StepAction: Sendable, Equatable {
     case cluster(geos: [String], start: SimTime, rateCard: String?)
-    case signup(email: ScenarioValue, organization: ScenarioValue, plan: String, geo: String, password: ScenarioValue?, capture: String?)
+    case signup(
+        email: ScenarioValue, organization: ScenarioValue, plan: String, geo: String, password: ScenarioValue?,
+        capture: String?)
     case login(email: ScenarioValue, organization: ScenarioValue?, password: ScenarioValue?, capture: String?)
     /// An API call on a node: `POST eu /v2/control-planes {...} with $ana as $cp -> 201`.
-    case request(node: String, method: String, path: ScenarioValue, body: ScenarioValue?, token: ScenarioValue?, capture: String?, status: Int?)
+    case request(
+        node: String, method: String, path: ScenarioValue, body: ScenarioValue?, token: ScenarioValue?,
+        capture: String?, status: Int?)
     /// An API call with the support credential.
     case support(method: String, path: ScenarioValue, body: ScenarioValue?, capture: String?, status: Int?)
     /// One proxied request through a data plane: `request dp1 GET /orders/42 -> 200`.
-    case proxy(dataPlane: String, method: String, path: ScenarioValue, body: ScenarioValue?, headers: ScenarioValue?, capture: String?, status: Int?)
+    case proxy(
+        dataPlane: String, method: String, path: ScenarioValue, body: ScenarioValue?, headers: ScenarioValue?,
+        capture: String?, status: Int?)
     /// Many proxied requests: `send 100 requests to dp1 /orders`.
     case send(count: Int, dataPlane: String, method: String, path: ScenarioValue, status: Int?)
-    case expect(subject: ExpectSubject, path: String, comparison: Comparison, value: ScenarioValue?, withinMilliseconds: Int?)
+    case expect(
+        subject: ExpectSubject, path: String, comparison: Comparison, value: ScenarioValue?, withinMilliseconds: Int?)
     case upstreamStart(name: String)
     case upstreamStop(name: String)
     case dataPlaneStart(name: String, geo: String, controlPlane: ScenarioValue, organization: ScenarioValue?)

@@ -27,15 +27,21 @@ public enum ScenarioParser {
         if steps.isEmpty {
             throw ScenarioParseError(file: file, line: 1, column: 1, message: "expected at least one step")
         }
-        if case .cluster = steps[0].action {} else {
-            steps.insert(ScenarioStep(line: 0, text: "cluster (default)", action: .cluster(geos: ["us", "eu", "au"], start: .defaultStart, rateCard: nil)), at: 0)
+        if case .cluster = steps[0].action {
+        } else {
+            steps.insert(
+                ScenarioStep(
+                    line: 0, text: "cluster (default)",
+                    action: .cluster(geos: ["us", "eu", "au"], start: .defaultStart, rateCard: nil)), at: 0)
         }
         for step in steps.dropFirst() {
             if case .cluster = step.action {
-                throw ScenarioParseError(file: file, line: step.line, column: 1, message: "'cluster' must be the first step")
+                throw ScenarioParseError(
+                    file: file, line: step.line, column: 1, message: "'cluster' must be the first step")
             }
         }
-        return Scenario(name: name, file: file, steps: steps, summary: summary.joined(separator: " ").trimmingLeadingSpace)
+        return Scenario(
+            name: name, file: file, steps: steps, summary: summary.joined(separator: " ").trimmingLeadingSpace)
     }
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -49,7 +55,8 @@ public enum ScenarioParser {
             let token = try c.keyword("with") ? try c.value("a token such as $ana") : nil
             let capture = try c.capture()
             let status = try c.arrowStatus()
-            return .request(node: node, method: first, path: path, body: body, token: token, capture: capture, status: status)
+            return .request(
+                node: node, method: first, path: path, body: body, token: token, capture: capture, status: status)
         }
         switch first {
         case "cluster":
@@ -67,7 +74,9 @@ public enum ScenarioParser {
                     }
                 case "start":
                     let text = try c.word("a date such as 2026-01-01 or 2026-01-01T00:00:00Z")
-                    guard let moment = SimTime(iso8601: text) else { throw c.error("expected a date such as 2026-01-01T00:00:00Z, got '\(text)'", back: 1) }
+                    guard let moment = SimTime(iso8601: text) else {
+                        throw c.error("expected a date such as 2026-01-01T00:00:00Z, got '\(text)'", back: 1)
+                    }
                     start = moment
                 case "rate-card":
                     rateCard = try c.anyText("a rate card file path")
@@ -88,19 +97,27 @@ public enum ScenarioParser {
                 case "org": organization = try c.value("an organization name")
                 case "plan":
                     plan = try c.word("plus or enterprise")
-                    guard ["plus", "enterprise"].contains(plan) else { throw c.error("expected plus or enterprise, got '\(plan)'", back: 1) }
+                    guard ["plus", "enterprise"].contains(plan) else {
+                        throw c.error("expected plus or enterprise, got '\(plan)'", back: 1)
+                    }
                 case "geo": geo = try c.word("a geo such as eu")
                 default: password = try c.value("a password")
                 }
             }
-            return .signup(email: email, organization: organization, plan: plan, geo: geo, password: password, capture: try c.capture())
+            return .signup(
+                email: email, organization: organization, plan: plan, geo: geo, password: password,
+                capture: try c.capture())
         case "login":
             let email = try c.value("an email")
             var organization: ScenarioValue? = nil
             var password: ScenarioValue? = nil
             while let option = c.peekWord, ["org", "password"].contains(option) {
                 c.advance()
-                if option == "org" { organization = try c.value("an organization id such as $acme.organization.id") } else { password = try c.value("a password") }
+                if option == "org" {
+                    organization = try c.value("an organization id such as $acme.organization.id")
+                } else {
+                    password = try c.value("a password")
+                }
             }
             return .login(email: email, organization: organization, password: password, capture: try c.capture())
         case "support":
@@ -110,7 +127,9 @@ public enum ScenarioParser {
             case "reactivate": return .supportReactivate(organization: try c.value("an organization id"))
             case "unlock": return .supportUnlock(email: try c.value("an email"))
             default:
-                guard methods.contains(action) else { throw c.error("expected deactivate, reactivate, unlock or an HTTP method, got '\(action)'", back: 1) }
+                guard methods.contains(action) else {
+                    throw c.error("expected deactivate, reactivate, unlock or an HTTP method, got '\(action)'", back: 1)
+                }
                 let path = try c.template("a path such as /v3/support/organizations/$org")
                 let body = try c.optionalBody()
                 let capture = try c.capture()
@@ -119,12 +138,16 @@ public enum ScenarioParser {
         case "request":
             let dataPlane = try c.word("a data plane name")
             let method = try c.word("an HTTP method")
-            guard methods.contains(method) else { throw c.error("expected an HTTP method such as GET, got '\(method)'", back: 1) }
+            guard methods.contains(method) else {
+                throw c.error("expected an HTTP method such as GET, got '\(method)'", back: 1)
+            }
             let path = try c.template("a path such as /orders/42")
             let body = try c.optionalBody()
             let headers = try c.keyword("headers") ? try c.body("a JSON object of headers") : nil
             let capture = try c.capture()
-            return .proxy(dataPlane: dataPlane, method: method, path: path, body: body, headers: headers, capture: capture, status: try c.arrowStatus())
+            return .proxy(
+                dataPlane: dataPlane, method: method, path: path, body: body, headers: headers, capture: capture,
+                status: try c.arrowStatus())
         case "send":
             let count = try c.integer("a number of requests", range: 1...1_000_000)
             try c.expectKeyword("requests")
@@ -181,12 +204,16 @@ public enum ScenarioParser {
             }
         case "advance":
             let text = try c.word("a duration such as 31d")
-            guard let duration = SimDuration(text: text) else { throw c.error("expected a duration such as 31d, 12h or 1d12h, got '\(text)'", back: 1) }
+            guard let duration = SimDuration(text: text) else {
+                throw c.error("expected a duration such as 31d, 12h or 1d12h, got '\(text)'", back: 1)
+            }
             return .advance(duration)
         case "clock":
             try c.expectKeyword("set")
             let text = try c.word("a date")
-            guard let moment = SimTime(iso8601: text) else { throw c.error("expected a date such as 2026-03-01, got '\(text)'", back: 1) }
+            guard let moment = SimTime(iso8601: text) else {
+                throw c.error("expected a date such as 2026-03-01, got '\(text)'", back: 1)
+            }
             return .clockSet(moment)
         case "deactivate":
             try c.expectKeyword("organization")
@@ -216,7 +243,9 @@ public enum ScenarioParser {
             let from = try c.word("the connecting node")
             let to = try c.word("the node it connects to")
             let text = try c.word("a fraction from 0 to 1")
-            guard let fraction = Fraction.partsPerMillion(text) else { throw c.error("expected a fraction from 0 to 1 such as 0.3, got '\(text)'", back: 1) }
+            guard let fraction = Fraction.partsPerMillion(text) else {
+                throw c.error("expected a fraction from 0 to 1 such as 0.3, got '\(text)'", back: 1)
+            }
             return .drop(from: from, to: to, partsPerMillion: fraction)
         case "settle":
             return .settle
@@ -227,18 +256,23 @@ public enum ScenarioParser {
             try c.expectKeyword("=")
             return .set(name: name, value: try c.value("a value"))
         default:
-            throw c.error("unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait or set", back: 1)
+            throw c.error(
+                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait or set",
+                back: 1)
         }
     }
 
     static func parseExpect(_ c: inout Cursor) throws(ScenarioParseError) -> StepAction {
-        let head = try c.word("status, body, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo, faults or GET")
+        let head = try c.word(
+            "status, body, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo, faults or GET")
         var subject: ExpectSubject
         var path = ""
         switch head {
         case "status":
             let code = try c.integer("an HTTP status", range: 100...599)
-            return .expect(subject: .lastResponse, path: "status", comparison: .equal, value: .literal(.int(Int64(code))), withinMilliseconds: try c.within())
+            return .expect(
+                subject: .lastResponse, path: "status", comparison: .equal, value: .literal(.int(Int64(code))),
+                withinMilliseconds: try c.within())
         case "body":
             subject = .lastResponse
             path = "body"
@@ -255,8 +289,12 @@ public enum ScenarioParser {
         case "node":
             let name = try c.word("a node name")
             let state = try c.word("up, down or paused")
-            guard ["up", "down", "paused"].contains(state) else { throw c.error("expected up, down or paused, got '\(state)'", back: 1) }
-            return .expect(subject: .node(name), path: "state", comparison: .equal, value: .literal(.string(state)), withinMilliseconds: try c.within())
+            guard ["up", "down", "paused"].contains(state) else {
+                throw c.error("expected up, down or paused, got '\(state)'", back: 1)
+            }
+            return .expect(
+                subject: .node(name), path: "state", comparison: .equal, value: .literal(.string(state)),
+                withinMilliseconds: try c.within())
         case "org":
             subject = .organization(try c.value("an organization id"))
             path = try c.word("a field such as state")
@@ -275,8 +313,12 @@ public enum ScenarioParser {
         case "email":
             let email = try c.value("an email")
             let state = try c.word("locked or unlocked")
-            guard ["locked", "unlocked"].contains(state) else { throw c.error("expected locked or unlocked, got '\(state)'", back: 1) }
-            return .expect(subject: .email(email), path: "locked", comparison: .equal, value: .literal(.bool(state == "locked")), withinMilliseconds: try c.within())
+            guard ["locked", "unlocked"].contains(state) else {
+                throw c.error("expected locked or unlocked, got '\(state)'", back: 1)
+            }
+            return .expect(
+                subject: .email(email), path: "locked", comparison: .equal, value: .literal(.bool(state == "locked")),
+                withinMilliseconds: try c.within())
         case "geo":
             subject = .geo(try c.word("a geo"))
             path = try c.word("a field such as pending_usage_records")
@@ -291,7 +333,9 @@ public enum ScenarioParser {
             path = try c.word("a field such as status or body.items.0.config_hash")
         default:
             guard head.hasPrefix("$") else {
-                throw c.error("expected status, body, header, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo or faults after expect, got '\(head)'", back: 1)
+                throw c.error(
+                    "expected status, body, header, a $variable, dp, zone, node, org, plan, usage, invoices, email, geo or faults after expect, got '\(head)'",
+                    back: 1)
             }
             let reference = String(head.dropFirst())
             let parts = reference.split(separator: ".", maxSplits: 1)
@@ -308,7 +352,8 @@ public enum ScenarioParser {
         if comparison != .exists && comparison != .missing {
             value = try c.value("a value to compare with")
         }
-        return .expect(subject: subject, path: path, comparison: comparison, value: value, withinMilliseconds: try c.within())
+        return .expect(
+            subject: subject, path: path, comparison: comparison, value: value, withinMilliseconds: try c.within())
     }
 
     static func isComparison(_ word: String) -> Bool { Comparison(rawValue: word) != nil || word == "within" }
@@ -348,7 +393,9 @@ struct Cursor {
 
     mutating func word(_ expected: String) throws(ScenarioParseError) -> String {
         guard let token = peek else { throw error("expected \(expected)") }
-        guard token.kind == .word else { throw error("expected \(expected), got \(token.kind == .string ? "a quoted string" : "JSON")") }
+        guard token.kind == .word else {
+            throw error("expected \(expected), got \(token.kind == .string ? "a quoted string" : "JSON")")
+        }
         index += 1
         return token.text
     }
@@ -376,19 +423,25 @@ struct Cursor {
 
     mutating func integer(_ expected: String, range: ClosedRange<Int>) throws(ScenarioParseError) -> Int {
         let text = try word(expected)
-        guard let value = Int(text), range.contains(value) else { throw error("expected \(expected), got '\(text)'", back: 1) }
+        guard let value = Int(text), range.contains(value) else {
+            throw error("expected \(expected), got '\(text)'", back: 1)
+        }
         return value
     }
 
     mutating func milliseconds(_ expected: String) throws(ScenarioParseError) -> Int {
         let text = try word(expected)
-        guard let value = Durations.milliseconds(text) else { throw error("expected \(expected), got '\(text)'", back: 1) }
+        guard let value = Durations.milliseconds(text) else {
+            throw error("expected \(expected), got '\(text)'", back: 1)
+        }
         return value
     }
 
     mutating func variableName() throws(ScenarioParseError) -> String {
         let text = try word("a name such as $cp")
-        guard text.hasPrefix("$"), text.count > 1, text.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+        guard text.hasPrefix("$"), text.count > 1,
+            text.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+        else {
             throw error("expected a name such as $cp, got '\(text)'", back: 1)
         }
         return String(text.dropFirst())
@@ -420,7 +473,9 @@ struct Cursor {
             do {
                 _ = try JSONParser.parse(Templates.placeholderJSON(token.text))
             } catch {
-                throw ScenarioParseError(file: file, line: line, column: token.column + error.offset, message: "invalid JSON: \(error.reason)")
+                throw ScenarioParseError(
+                    file: file, line: line, column: token.column + error.offset,
+                    message: "invalid JSON: \(error.reason)")
             }
             return .template(token.text)
         case .word:

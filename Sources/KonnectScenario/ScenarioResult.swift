@@ -15,7 +15,8 @@ public struct StepResult: Sendable {
 
     public var json: JSON {
         [
-            "line": .int(line), "step": .string(text), "outcome": .string(outcome.rawValue), "message": .optional(message),
+            "line": .int(line), "step": .string(text), "outcome": .string(outcome.rawValue),
+            "message": .optional(message),
             "started_ms": .int(startedAt), "duration_ms": .int(durationMilliseconds), "calendar": .optional(calendar),
         ]
     }
@@ -42,7 +43,10 @@ public struct TimelineEvent: Sendable {
     public var detail: String
 
     public var json: JSON {
-        ["at_ms": .int(at), "kind": .string(kind.rawValue), "subject": .string(subject), "state": .string(state), "detail": .string(detail)]
+        [
+            "at_ms": .int(at), "kind": .string(kind.rawValue), "subject": .string(subject), "state": .string(state),
+            "detail": .string(detail),
+        ]
     }
 }
 
@@ -62,7 +66,8 @@ public struct ScenarioResult: Sendable {
 
     public var json: JSON {
         [
-            "name": .string(name), "file": .string(file), "summary": .string(summary), "seed": .int(Int64(bitPattern: seed)),
+            "name": .string(name), "file": .string(file), "summary": .string(summary),
+            "seed": .int(Int64(bitPattern: seed)),
             "passed": .bool(passed), "duration_ms": .int(durationMilliseconds), "error": .optional(error),
             "steps": .array(steps.map(\.json)), "timeline": .array(timeline.map(\.json)),
         ]

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A failed step: what was expected and what was seen.
 struct StepFailure: Error, CustomStringConvertible {
@@ -56,7 +57,10 @@ public final class ScenarioRunner {
         defer { teardown() }
         for step in scenario.steps {
             if failed && !options.keepGoing {
-                results.append(StepResult(line: step.line, text: step.text, outcome: .skipped, message: nil, startedAt: elapsed, durationMilliseconds: 0, calendar: nil))
+                results.append(
+                    StepResult(
+                        line: step.line, text: step.text, outcome: .skipped, message: nil, startedAt: elapsed,
+                        durationMilliseconds: 0, calendar: nil))
                 continue
             }
             let stepStart = elapsed
@@ -73,7 +77,10 @@ public final class ScenarioRunner {
             }
             if outcome == .failed {
                 failed = true
-                timeline.append(TimelineEvent(at: elapsed, kind: .failure, subject: "line \(step.line)", state: "failed", detail: "\(step.text): \(message ?? "")"))
+                timeline.append(
+                    TimelineEvent(
+                        at: elapsed, kind: .failure, subject: "line \(step.line)", state: "failed",
+                        detail: "\(step.text): \(message ?? "")"))
                 if case .cluster = step.action { fatal = message }
             }
             observe()
@@ -84,7 +91,8 @@ public final class ScenarioRunner {
             if fatal != nil { break }
         }
         return ScenarioResult(
-            name: scenario.name, file: scenario.file, summary: scenario.summary, seed: options.seed, steps: results, timeline: timeline,
+            name: scenario.name, file: scenario.file, summary: scenario.summary, seed: options.seed, steps: results,
+            timeline: timeline,
             durationMilliseconds: elapsed, error: fatal.map { "the cluster did not start: \($0)" })
     }
 

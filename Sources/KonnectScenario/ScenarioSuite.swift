@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectStorage
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Finds, parses and runs scenario files: each in its own cluster, several at once.
 public enum ScenarioSuite {
@@ -18,7 +19,9 @@ public enum ScenarioSuite {
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 guard let directory = opendir(path) else { throw UsageError("cannot read directory \(path)") }
                 while let entry = readdir(directory) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                        String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                    }
                     if name.hasSuffix(".scenario") { found.append((path.hasSuffix("/") ? path : path + "/") + name) }
                 }
                 closedir(directory)
@@ -49,7 +52,10 @@ public enum ScenarioSuite {
     }
 
     /// Runs scenarios, at most `jobs` at once; `progress` is called as each finishes.
-    public static func run(_ scenarios: [Scenario], options: ScenarioOptions, jobs: Int, progress: @escaping @Sendable (ScenarioResult) -> Void) -> [ScenarioResult] {
+    public static func run(
+        _ scenarios: [Scenario], options: ScenarioOptions, jobs: Int,
+        progress: @escaping @Sendable (ScenarioResult) -> Void
+    ) -> [ScenarioResult] {
         let results = Mutex<[Int: ScenarioResult]>([:])
         // A scenario never throws: failures are in its result.
         try? concurrently(scenarios.count, lanes: jobs, name: "scenario") { index in
@@ -71,27 +77,44 @@ public enum ScenarioSuite {
     /// `konnect-sim scenario run|check`.
     public static func command(_ command: ParsedCommand) throws {
         let files = try files(command.arguments)
-        guard !files.isEmpty else { throw UsageError("no .scenario files in \(command.arguments.joined(separator: " "))") }
+        guard !files.isEmpty else {
+            throw UsageError("no .scenario files in \(command.arguments.joined(separator: " "))")
+        }
         let scenarios = try parse(files)
         if command.path.last == "check" {
-            print("\(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s") parse: \(scenarios.map(\.name).joined(separator: ", "))")
+            print(
+                "\(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s") parse: \(scenarios.map(\.name).joined(separator: ", "))"
+            )
             return
         }
-        guard let seed = UInt64(command.option("seed") ?? "1") else { throw UsageError("invalid value '\(command.option("seed") ?? "")' for --seed; expected a non-negative integer") }
+        guard let seed = UInt64(command.option("seed") ?? "1") else {
+            throw UsageError(
+                "invalid value '\(command.option("seed") ?? "")' for --seed; expected a non-negative integer")
+        }
         var jobs = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if let text = command.option("jobs") {
-            guard let value = Int(text), (1...64).contains(value) else { throw UsageError("invalid value '\(text)' for --jobs; expected 1 to 64") }
+            guard let value = Int(text), (1...64).contains(value) else {
+                throw UsageError("invalid value '\(text)' for --jobs; expected 1 to 64")
+            }
             jobs = value
         }
         let options = ScenarioOptions(seed: seed, keepGoing: command.flag("keep-going"))
         let started = Monotonic.now
         let results = run(scenarios, options: options, jobs: jobs) { result in
-            let line = "\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(result.steps.count) steps, \(Double(result.durationMilliseconds) / 1000) s)"
+            let line =
+                "\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(result.steps.count) steps, \(Double(result.durationMilliseconds) / 1000) s)"
             print(line)
-            if !result.passed { print(indent(result.failureText) + "\n    seed \(result.seed): replay with 'konnect-sim scenario run --seed \(result.seed) \(result.file)'") }
+            if !result.passed {
+                print(
+                    indent(result.failureText)
+                        + "\n    seed \(result.seed): replay with 'konnect-sim scenario run --seed \(result.seed) \(result.file)'"
+                )
+            }
         }
         let failed = results.filter { !$0.passed }.count
-        print("\(results.count - failed) passed, \(failed) failed (\(Double(Monotonic.now - started) / 1000) s, seed \(seed))")
+        print(
+            "\(results.count - failed) passed, \(failed) failed (\(Double(Monotonic.now - started) / 1000) s, seed \(seed))"
+        )
         if let report = command.option("report") {
             try ScenarioReport.write(results, to: report)
             print("report: \(report)/report.html and \(report)/report.json")

@@ -104,7 +104,9 @@ enum Tokenizer {
                 tokens.append(Token(kind: .json, text: String(characters[start..<index]), column: start + 1))
                 continue
             }
-            while index < characters.count, characters[index] != " ", characters[index] != "\t", characters[index] != "\r" {
+            while index < characters.count, characters[index] != " ", characters[index] != "\t",
+                characters[index] != "\r"
+            {
                 index += 1
             }
             tokens.append(Token(kind: .word, text: String(characters[start..<index]), column: start + 1))

@@ -7,7 +7,9 @@ public enum Secrets {
     /// Bytes from OpenSSL's CSPRNG.
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        let status = bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count)) }
+        let status = bytes.withUnsafeMutableBytes {
+            RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count))
+        }
         precondition(status == 1, "OpenSSL's RAND_bytes failed: the system has no entropy source")
         return bytes
     }
@@ -39,7 +41,9 @@ public enum Secrets {
         var size: UInt32 = 0
         let status = bytes.withUnsafeBytes { input in
             output.withUnsafeMutableBytes { out in
-                EVP_Digest(input.baseAddress, input.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &size, type, nil)
+                EVP_Digest(
+                    input.baseAddress, input.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &size, type,
+                    nil)
             }
         }
         precondition(status == 1, "OpenSSL's EVP_Digest failed")
@@ -62,7 +66,9 @@ public enum Secrets {
         let left = Array(a.utf8)
         let right = Array(b.utf8)
         guard left.count == right.count else { return false }
-        return left.withUnsafeBytes { l in right.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, left.count) == 0 } }
+        return left.withUnsafeBytes { l in
+            right.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, left.count) == 0 }
+        }
     }
 }
 
@@ -76,7 +82,9 @@ public enum PasswordHasher {
         let entropy = Secrets.randomBytes(32)
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         let generated = entropy.withUnsafeBytes { random in
-            crypt_gensalt_rn("$y$", cost, random.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(random.count), &setting, Int32(setting.count))
+            crypt_gensalt_rn(
+                "$y$", cost, random.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(random.count), &setting,
+                Int32(setting.count))
         }
         precondition(generated != nil, "libcrypt cannot generate a yescrypt salt")
         return crypt(password, setting: setting)

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes files so that a crash leaves either the old or the new content, never a mix: write to a
 /// temporary file, fsync, rename over the target, fsync the directory. Used for data-plane config

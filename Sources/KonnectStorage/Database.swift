@@ -144,7 +144,8 @@ public final class Database: @unchecked Sendable {
 
     /// Runs the migrations newer than the stored version, each in its own transaction.
     private func migrate(_ migrations: [Migration]) throws(DatabaseError) {
-        let current = try lock.withLock { _ throws(DatabaseError) in try unlockedQuery("PRAGMA user_version", []) }
+        let current =
+            try lock.withLock { _ throws(DatabaseError) in try unlockedQuery("PRAGMA user_version", []) }
             .first?.int("user_version") ?? 0
         for migration in migrations.sorted(by: { $0.version < $1.version }) where migration.version > current {
             do {
@@ -228,7 +229,8 @@ public final class Database: @unchecked Sendable {
                 throw DatabaseError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
             }
             statement = prepared
-            columns = ColumnIndex((0..<sqlite3_column_count(prepared)).map { String(cString: sqlite3_column_name(prepared, $0)) })
+            columns = ColumnIndex(
+                (0..<sqlite3_column_count(prepared)).map { String(cString: sqlite3_column_name(prepared, $0)) })
             cachedStatement = statements.count < 512
             if cachedStatement { statements[sql] = PreparedStatement(handle: prepared, columns: columns) }
         }
@@ -261,7 +263,8 @@ public final class Database: @unchecked Sendable {
             let step = sqlite3_step(statement)
             if step == SQLITE_DONE { break }
             guard step == SQLITE_ROW else {
-                throw DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+                throw DatabaseError(
+                    code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
             }
             var values: [SQLValue] = []
             values.reserveCapacity(Int(columnCount))

@@ -2,7 +2,7 @@ import KonnectCluster
 import KonnectScenario
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // konnect-sim's single executable: the CLI, and every node role (`konnect-sim node ...`).

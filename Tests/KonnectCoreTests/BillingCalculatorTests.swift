@@ -46,14 +46,15 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         #expect(cycle.end.iso8601 == "2026-03-02T15:30:00Z")
     }
 
-    @Test(arguments: [
-        (SimTime(year: 2026, month: 1, day: 1), Int64(0)),
-        (SimTime(year: 2026, month: 1, day: 30, hour: 23, minute: 59, second: 59), 0),
-        (SimTime(year: 2026, month: 1, day: 31), 1),  // an end belongs to the next cycle
-        (SimTime(year: 2026, month: 3, day: 1, hour: 23, minute: 59, second: 59), 1),
-        (SimTime(year: 2026, month: 3, day: 2), 2),
-        (SimTime(year: 2025, month: 6, day: 1), 0),  // before creation: the first cycle
-    ] as [(SimTime, Int64)])
+    @Test(
+        arguments: [
+            (SimTime(year: 2026, month: 1, day: 1), Int64(0)),
+            (SimTime(year: 2026, month: 1, day: 30, hour: 23, minute: 59, second: 59), 0),
+            (SimTime(year: 2026, month: 1, day: 31), 1),  // an end belongs to the next cycle
+            (SimTime(year: 2026, month: 3, day: 1, hour: 23, minute: 59, second: 59), 1),
+            (SimTime(year: 2026, month: 3, day: 2), 2),
+            (SimTime(year: 2025, month: 6, day: 1), 0),  // before creation: the first cycle
+        ] as [(SimTime, Int64)])
     func containingMomentFindsItsCycle(moment: SimTime, index: Int64) {
         let cycle = BillingCycle(containing: moment, createdAt: created)
         #expect(cycle.index == index)
@@ -97,28 +98,30 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         #expect(inner.to == day(7))
     }
 
-    @Test(arguments: [
-        // span start, span end (nil: still exists), expected day-slots
-        (day(0), nil, 0...29),
-        (day(0), day(30), 0...29),
-        (created - .days(40), nil, 0...29),
-        (day(10), nil, 10...29),
-        (day(10, hour: 12), day(12, hour: 1), 10...12),  // partial days count as whole day-slots
-        (day(5), day(6), 5...5),  // exactly one day
-        (day(5), day(5) + SimDuration(seconds: 1), 5...5),  // one second occupies its day-slot
-        (day(29, hour: 23), nil, 29...29),
-        (day(3, hour: 23), day(4, hour: 1), 3...4),
-    ] as [(SimTime, SimTime?, ClosedRange<Int64>)])
+    @Test(
+        arguments: [
+            // span start, span end (nil: still exists), expected day-slots
+            (day(0), nil, 0...29),
+            (day(0), day(30), 0...29),
+            (created - .days(40), nil, 0...29),
+            (day(10), nil, 10...29),
+            (day(10, hour: 12), day(12, hour: 1), 10...12),  // partial days count as whole day-slots
+            (day(5), day(6), 5...5),  // exactly one day
+            (day(5), day(5) + SimDuration(seconds: 1), 5...5),  // one second occupies its day-slot
+            (day(29, hour: 23), nil, 29...29),
+            (day(3, hour: 23), day(4, hour: 1), 3...4),
+        ] as [(SimTime, SimTime?, ClosedRange<Int64>)])
     func daysOverlappingASpan(start: SimTime, end: SimTime?, expected: ClosedRange<Int64>) {
         #expect(BillingWindow(cycle: cycle0).days(overlapping: start, end) == expected)
     }
 
-    @Test(arguments: [
-        (created - .days(10), created),  // ended as the cycle began
-        (cycle0.end, nil),  // starts after the cycle
-        (day(5), day(5)),  // empty span
-        (day(6), day(5)),  // inverted span
-    ] as [(SimTime, SimTime?)])
+    @Test(
+        arguments: [
+            (created - .days(10), created),  // ended as the cycle began
+            (cycle0.end, nil),  // starts after the cycle
+            (day(5), day(5)),  // empty span
+            (day(6), day(5)),  // inverted span
+        ] as [(SimTime, SimTime?)])
     func spansOutsideTheWindowHaveNoDays(start: SimTime, end: SimTime?) {
         #expect(BillingWindow(cycle: cycle0).days(overlapping: start, end) == nil)
     }
@@ -160,20 +163,23 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     }
 
     @Test func serviceThatExistedBeforeTheCycleIsChargedForTheCycleOnly() {
-        let invoice = price(window: BillingWindow(cycle: BillingCycle(index: 4, createdAt: created)), services: [service("a", from: created)])
+        let invoice = price(
+            window: BillingWindow(cycle: BillingCycle(index: 4, createdAt: created)),
+            services: [service("a", from: created)])
         #expect(invoice.serviceDays == 30)
         #expect(invoice.total == dollars("105.00"))
     }
 
-    @Test(arguments: [
-        // start, end, day-slots, amount: 105.00 / 30 = 3.50 a day-slot
-        (day(10), nil, Int64(20), "70.00"),  // created mid-cycle
-        (day(10, hour: 12), day(12, hour: 1), 3, "10.50"),  // partial days count as whole day-slots
-        (day(0), day(1), 1, "3.50"),
-        (day(7, hour: 23), day(8, hour: 1), 2, "7.00"),  // an hour either side of midnight: two slots
-        (day(29, hour: 23), nil, 1, "3.50"),
-        (day(0), day(15), 15, "52.50"),  // deleted mid-cycle
-    ] as [(SimTime, SimTime?, Int64, String)])
+    @Test(
+        arguments: [
+            // start, end, day-slots, amount: 105.00 / 30 = 3.50 a day-slot
+            (day(10), nil, Int64(20), "70.00"),  // created mid-cycle
+            (day(10, hour: 12), day(12, hour: 1), 3, "10.50"),  // partial days count as whole day-slots
+            (day(0), day(1), 1, "3.50"),
+            (day(7, hour: 23), day(8, hour: 1), 2, "7.00"),  // an hour either side of midnight: two slots
+            (day(29, hour: 23), nil, 1, "3.50"),
+            (day(0), day(15), 15, "52.50"),  // deleted mid-cycle
+        ] as [(SimTime, SimTime?, Int64, String)])
     func servicesAreProratedByDaySlot(start: SimTime, end: SimTime?, slots: Int64, amount: String) {
         let invoice = price(services: [service("a", from: start, to: end)])
         #expect(invoice.serviceDays == slots)
@@ -182,16 +188,22 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     }
 
     @Test func serviceOutsideTheCycleHasNoLine() {
-        let invoice = price(services: [service("old", from: created - .days(10), to: created), service("new", from: cycle0.end)])
+        let invoice = price(services: [
+            service("old", from: created - .days(10), to: created), service("new", from: cycle0.end),
+        ])
         #expect(invoice.lines.isEmpty)
         #expect(invoice.serviceDays == 0)
     }
 
     @Test func servicesInEveryGeoAreBilledOneLineEachInStartOrder() {
         let invoice = price(services: [
-            service("b", from: day(10), geo: "eu"), service("a", from: day(0), geo: "au"), service("a", from: day(20), geo: "us"),
+            service("b", from: day(10), geo: "eu"), service("a", from: day(0), geo: "au"),
+            service("a", from: day(20), geo: "us"),
         ])
-        #expect(invoice.lines.map(\.description) == ["Gateway service svc-a (au)", "Gateway service svc-b (eu)", "Gateway service svc-a (us)"])
+        #expect(
+            invoice.lines.map(\.description) == [
+                "Gateway service svc-a (au)", "Gateway service svc-b (eu)", "Gateway service svc-a (us)",
+            ])
         #expect(invoice.lines.map(\.quantity) == [30, 20, 10])
         #expect(invoice.serviceDays == 60)
         #expect(invoice.total == dollars("210.00"))
@@ -200,7 +212,9 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     }
 
     @Test func twoSpansOfOneServiceMergeIntoOneLine() {
-        let invoice = price(services: [service("a", from: day(0), to: day(5)), service("a", from: day(10), to: day(15))])
+        let invoice = price(services: [
+            service("a", from: day(0), to: day(5)), service("a", from: day(10), to: day(15)),
+        ])
         #expect(invoice.lines.count == 1)
         #expect(invoice.serviceDays == 10)
         #expect(invoice.total == dollars("35.00"))
@@ -208,7 +222,9 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
 
     @Test func twoSpansOfOneServiceSharingADaySlotCountItOnce() {
         // B3: a service-day is a day-slot in which the service existed, however many spans report it.
-        let invoice = price(services: [service("a", from: day(0), to: day(4, hour: 6)), service("a", from: day(4, hour: 18), to: day(6))])
+        let invoice = price(services: [
+            service("a", from: day(0), to: day(4, hour: 6)), service("a", from: day(4, hour: 18), to: day(6)),
+        ])
         #expect(invoice.serviceDays == 6)  // slots 0...5
         #expect(invoice.total == dollars("21.00"))
     }
@@ -238,7 +254,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     @Test func extraPortalDaysAreOnlyThoseAboveTheIncludedCount() {
         // p1 all cycle, p2 for days 0-9, p3 for days 5-9: extra = 10 (p2) + 5 (p3) portal-days.
         let invoice = price(portals: [
-            portal("p1", from: created), portal("p2", from: day(0), to: day(10)), portal("p3", from: day(5), to: day(10)),
+            portal("p1", from: created), portal("p2", from: day(0), to: day(10)),
+            portal("p3", from: day(5), to: day(10)),
         ])
         #expect(invoice.portalDays == 45)
         #expect(invoice.lines.first?.quantity == 15)
@@ -247,28 +264,33 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
 
     @Test func consecutivePortalsOnDifferentDaysStayIncluded() {
         // Only one portal is published at any day-slot: nothing is extra.
-        let invoice = price(portals: [portal("p1", from: day(0), to: day(10)), portal("p2", from: day(10), to: day(20))])
+        let invoice = price(portals: [
+            portal("p1", from: day(0), to: day(10)), portal("p2", from: day(10), to: day(20)),
+        ])
         #expect(invoice.portalDays == 20)
         #expect(invoice.total == .zero)
     }
 
     @Test func twoSpansOfOnePortalSharingADaySlotAreOnePortal() {
-        let invoice = price(portals: [portal("p1", from: day(0), to: day(3, hour: 6)), portal("p1", from: day(3, hour: 18), to: day(5))])
+        let invoice = price(portals: [
+            portal("p1", from: day(0), to: day(3, hour: 6)), portal("p1", from: day(3, hour: 18), to: day(5)),
+        ])
         #expect(invoice.portalDays == 5)
         #expect(invoice.total == .zero)
     }
 
-    @Test(arguments: [
-        // calls in the window, amount charged (200.00 per million beyond 1,000,000)
-        (Int64(1), "0.00"),
-        (999_999, "0.00"),
-        (1_000_000, "0.00"),
-        (1_000_001, "0.00"),  // 0.02 cents rounds to nothing
-        (1_000_025, "0.01"),  // 0.5 cents rounds half up
-        (1_500_000, "100.00"),
-        (2_000_000, "200.00"),
-        (3_250_000, "450.00"),
-    ] as [(Int64, String)])
+    @Test(
+        arguments: [
+            // calls in the window, amount charged (200.00 per million beyond 1,000,000)
+            (Int64(1), "0.00"),
+            (999_999, "0.00"),
+            (1_000_000, "0.00"),
+            (1_000_001, "0.00"),  // 0.02 cents rounds to nothing
+            (1_000_025, "0.01"),  // 0.5 cents rounds half up
+            (1_500_000, "100.00"),
+            (2_000_000, "200.00"),
+            (3_250_000, "450.00"),
+        ] as [(Int64, String)])
     func apiCallsBeyondTheAllowanceArePricedPerMillion(calls: Int64, amount: String) throws {
         let invoice = price(calls: [APICallRecord(at: day(3), count: calls)])
         let line = try #require(invoice.lines.first)
@@ -292,7 +314,10 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         let window = BillingWindow(cycle: cycle0, from: day(10), to: day(20))
         let invoice = price(
             window: window,
-            calls: [APICallRecord(at: day(10), count: 7), APICallRecord(at: day(19, hour: 23), count: 11), APICallRecord(at: day(20), count: 13)])
+            calls: [
+                APICallRecord(at: day(10), count: 7), APICallRecord(at: day(19, hour: 23), count: 11),
+                APICallRecord(at: day(20), count: 13),
+            ])
         #expect(invoice.apiCalls == 31)
     }
 
@@ -326,7 +351,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         var card = RateCard.standard
         card.trialDays = 10
         let trialEnd = created + .days(card.trialDays)
-        let invoice = price(rateCard: card, services: [service("a", from: created)], trialEnd: trialEnd, credits: card.trialCredits)
+        let invoice = price(
+            rateCard: card, services: [service("a", from: created)], trialEnd: trialEnd, credits: card.trialCredits)
         #expect(invoice.lines.first?.trialAmount == dollars("35.00"))
         #expect(invoice.creditsApplied == dollars("35.00"))
         #expect(invoice.total == dollars("70.00"))
@@ -340,7 +366,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
 
     @Test func trialEndingPartWayThroughADayMakesThatDayATrialDay() {
         // Day-slots starting before the trial's end are trial days: 0-10 here.
-        let invoice = price(services: [service("a", from: created)], trialEnd: day(10, hour: 12), credits: dollars("500.00"))
+        let invoice = price(
+            services: [service("a", from: created)], trialEnd: day(10, hour: 12), credits: dollars("500.00"))
         #expect(invoice.creditsApplied == dollars("38.50"))
         #expect(invoice.total == dollars("66.50"))
     }
@@ -348,7 +375,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     @Test func trialThatEndedBeforeTheCycleGivesNoCredits() {
         let cycle1 = BillingCycle(index: 1, createdAt: created)
         let invoice = price(
-            window: BillingWindow(cycle: cycle1), services: [service("a", from: created)], trialEnd: created + .days(30),
+            window: BillingWindow(cycle: cycle1), services: [service("a", from: created)],
+            trialEnd: created + .days(30),
             credits: dollars("500.00"))
         #expect(invoice.creditsApplied == .zero)
         #expect(invoice.total == dollars("105.00"))
@@ -363,7 +391,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         // Charges 315.00 + 300.00 during the trial; only 500.00 of credits.
         let invoice = price(
             services: [service("a", from: created), service("b", from: created), service("c", from: created)],
-            portals: [portal("p1", from: created), portal("p2", from: created)], trialEnd: cycle0.end, credits: dollars("500.00"))
+            portals: [portal("p1", from: created), portal("p2", from: created)], trialEnd: cycle0.end,
+            credits: dollars("500.00"))
         #expect(invoice.subtotal == dollars("615.00"))
         #expect(invoice.creditsApplied == dollars("500.00"))
         #expect(invoice.total == dollars("115.00"))
@@ -373,7 +402,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         var card = RateCard.standard
         card.trialDays = 10
         let invoice = price(
-            rateCard: card, services: [service("a", from: created)], trialEnd: created + .days(10), credits: dollars("20.00"))
+            rateCard: card, services: [service("a", from: created)], trialEnd: created + .days(10),
+            credits: dollars("20.00"))
         #expect(invoice.creditsApplied == dollars("20.00"))
         #expect(invoice.total == dollars("85.00"))
     }
@@ -389,7 +419,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         card.trialDays = 10
         // p2 is extra for all 30 days: 300.00, of which days 0-9 (100.00) fall in the trial.
         let invoice = price(
-            rateCard: card, portals: [portal("p1", from: created), portal("p2", from: created)], trialEnd: created + .days(10),
+            rateCard: card, portals: [portal("p1", from: created), portal("p2", from: created)],
+            trialEnd: created + .days(10),
             credits: dollars("500.00"))
         #expect(invoice.lines.first?.trialAmount == dollars("100.00"))
         #expect(invoice.creditsApplied == dollars("100.00"))
@@ -399,7 +430,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     @Test func callsBeyondTheAllowanceBeforeTheTrialEndAreCreditable() {
         // The calls beyond the allowance are the latest ones: 200,000 of them fall in the trial.
         let invoice = price(
-            calls: [APICallRecord(at: day(5), count: 1_200_000), APICallRecord(at: day(15), count: 300_000)], trialEnd: day(10),
+            calls: [APICallRecord(at: day(5), count: 1_200_000), APICallRecord(at: day(15), count: 300_000)],
+            trialEnd: day(10),
             credits: dollars("500.00"))
         #expect(invoice.subtotal == dollars("100.00"))
         #expect(invoice.creditsApplied == dollars("40.00"))
@@ -409,7 +441,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
     @Test func callsWithinTheAllowanceDuringTheTrialEarnNoCredit() {
         // All 500,000 extra calls happen after the trial.
         let invoice = price(
-            calls: [APICallRecord(at: day(5), count: 800_000), APICallRecord(at: day(15), count: 700_000)], trialEnd: day(10),
+            calls: [APICallRecord(at: day(5), count: 800_000), APICallRecord(at: day(15), count: 700_000)],
+            trialEnd: day(10),
             credits: dollars("500.00"))
         #expect(invoice.subtotal == dollars("100.00"))
         #expect(invoice.creditsApplied == .zero)
@@ -453,7 +486,8 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         let invoice = price(
             services: [service("a", from: created), service("b", from: day(15))],
             portals: [portal("p1", from: created), portal("p2", from: created)],
-            calls: [APICallRecord(at: day(1), count: 3_000_000)], trialEnd: cycle0.end, credits: dollars("500.00"), contract: true)
+            calls: [APICallRecord(at: day(1), count: 3_000_000)], trialEnd: cycle0.end, credits: dollars("500.00"),
+            contract: true)
         #expect(invoice.billing == "contract")
         #expect(invoice.serviceDays == 45)
         #expect(invoice.portalDays == 60)
@@ -475,7 +509,9 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         #expect(cycle.end.iso8601 == "2028-03-16T00:00:00Z")
         let leapDayOnly = price(
             window: BillingWindow(cycle: cycle),
-            services: [service("a", from: SimTime(year: 2028, month: 2, day: 29), to: SimTime(year: 2028, month: 3, day: 1))])
+            services: [
+                service("a", from: SimTime(year: 2028, month: 2, day: 29), to: SimTime(year: 2028, month: 3, day: 1))
+            ])
         #expect(leapDayOnly.serviceDays == 1)
         #expect(leapDayOnly.total == dollars("3.50"))
         let whole = price(window: BillingWindow(cycle: cycle), services: [service("a", from: createdAt)])
@@ -505,10 +541,11 @@ private func dollars(_ text: String) -> Money { Money(decimal: text)! }
         #expect(json["subtotal"] == "70.00")
         #expect(json["credits_applied"] == "0.00")
         #expect(json["total"] == "70.00")
-        #expect(json.value(atPath: "lines.0") == [
-            "kind": "service", "description": "Gateway service svc-a (us)", "quantity": 20, "unit": "service-days",
-            "amount": "70.00", "service_id": "a", "geo": "us",
-        ])
+        #expect(
+            json.value(atPath: "lines.0") == [
+                "kind": "service", "description": "Gateway service svc-a (us)", "quantity": 20, "unit": "service-days",
+                "amount": "70.00", "service_id": "a", "geo": "us",
+            ])
         #expect(json.value(atPath: "lines.1.kind") == "api_calls")
         #expect(json.value(atPath: "lines.1.billable_calls") == 0)
     }

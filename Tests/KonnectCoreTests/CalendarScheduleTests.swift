@@ -5,13 +5,17 @@ import Testing
 private let c = SimTime(year: 2026, month: 1, day: 1)
 
 private func schedule(
-    id: String = "org", state: OrganizationState = .active, plan: PlanKind = .plus, payment: Bool = false, nextCycle: Int64 = 0,
-    trialEndsAt: SimTime? = c + .days(30), trialClosed: Bool = false, lastLogin: SimTime? = nil, lastCall: SimTime? = nil,
+    id: String = "org", state: OrganizationState = .active, plan: PlanKind = .plus, payment: Bool = false,
+    nextCycle: Int64 = 0,
+    trialEndsAt: SimTime? = c + .days(30), trialClosed: Bool = false, lastLogin: SimTime? = nil,
+    lastCall: SimTime? = nil,
     deletionDueAt: SimTime? = nil
 ) -> OrganizationSchedule {
     OrganizationSchedule(
-        organizationID: id, createdAt: c, state: state, plan: plan, hasPaymentMethod: payment, nextCycleIndex: nextCycle,
-        trialEndsAt: trialEndsAt, trialClosed: trialClosed, lastLoginAt: lastLogin, lastAPICallAt: lastCall, deletionDueAt: deletionDueAt)
+        organizationID: id, createdAt: c, state: state, plan: plan, hasPaymentMethod: payment,
+        nextCycleIndex: nextCycle,
+        trialEndsAt: trialEndsAt, trialClosed: trialClosed, lastLoginAt: lastLogin, lastAPICallAt: lastCall,
+        deletionDueAt: deletionDueAt)
 }
 
 private func event(_ at: SimTime, _ kind: DueEventKind, _ org: String = "org") -> DueEvent {
@@ -33,7 +37,9 @@ private func event(_ at: SimTime, _ kind: DueEventKind, _ org: String = "org") -
     }
 
     @Test func orderIsTotal() {
-        let events = [c, c + .days(1)].flatMap { at in DueEventKind.allCases.flatMap { kind in ["a", "b"].map { event(at, kind, $0) } } }
+        let events = [c, c + .days(1)].flatMap { at in
+            DueEventKind.allCases.flatMap { kind in ["a", "b"].map { event(at, kind, $0) } }
+        }
         for first in events {
             for second in events {
                 let ordered = [first < second, second < first, first == second].filter { $0 }.count
@@ -138,7 +144,8 @@ private func event(_ at: SimTime, _ kind: DueEventKind, _ org: String = "org") -
         for _ in 0..<500 {
             // Few distinct instants, kinds and organizations, so ties at every level are common.
             let item = event(
-                c + .days(Int64.random(in: 0..<10, using: &random)), DueEventKind.allCases.randomElement(using: &random)!,
+                c + .days(Int64.random(in: 0..<10, using: &random)),
+                DueEventKind.allCases.randomElement(using: &random)!,
                 "org-\(Int.random(in: 0..<4, using: &random))")
             queue.push(item)
             pushed.append(item)
@@ -158,7 +165,8 @@ private func event(_ at: SimTime, _ kind: DueEventKind, _ org: String = "org") -
         for _ in 0..<2_000 {
             if reference.isEmpty || Int.random(in: 0..<3, using: &random) > 0 {
                 let item = event(
-                    c + SimDuration(seconds: Int64.random(in: 0..<1_000, using: &random)), DueEventKind.allCases.randomElement(using: &random)!,
+                    c + SimDuration(seconds: Int64.random(in: 0..<1_000, using: &random)),
+                    DueEventKind.allCases.randomElement(using: &random)!,
                     "org-\(Int.random(in: 0..<3, using: &random))")
                 queue.push(item)
                 reference.insert(item, at: reference.firstIndex { item < $0 } ?? reference.endIndex)

@@ -15,31 +15,35 @@ private func at(_ days: Int64, hours: Int64 = 0, seconds: Int64 = 0) -> SimTime 
         #expect(InactivityRule.window == .days(30))
     }
 
-    @Test(arguments: [
-        // last login, last API call, first inactive moment (days are counted from creation;
-        // cycle k runs from day 30k to day 30k+30)
-        (nil, nil, at(30)),  // nothing ever: 30 days after creation
-        (at(10), nil, at(40)),  // login in cycle 0
-        (at(45, hours: 6), nil, at(75, hours: 6)),  // login in cycle 1
-        (at(-5), nil, at(30)),  // a login before creation counts as the creation
-        (nil, at(5), at(60)),  // call in cycle 0 keeps cycle 1 active: due when cycle 2 starts
-        (nil, at(29, hours: 23), at(60)),  // last hour of cycle 0
-        (nil, at(30), at(90)),  // first moment of cycle 1: due when cycle 3 starts
-        (nil, at(-3), at(60)),  // a call before creation counts in cycle 0
-        (at(80), at(5), at(110)),  // the later condition wins: the login
-        (at(59), at(59), at(90)),  // the later condition wins: the call (cycle 1)
-        (at(61), at(59), at(91)),  // the later condition wins: the login
-        (at(100), at(95), at(150)),  // call in cycle 3 keeps cycle 4 active: cycle 5 starts on day 150
-    ] as [(SimTime?, SimTime?, SimTime)])
+    @Test(
+        arguments: [
+            // last login, last API call, first inactive moment (days are counted from creation;
+            // cycle k runs from day 30k to day 30k+30)
+            (nil, nil, at(30)),  // nothing ever: 30 days after creation
+            (at(10), nil, at(40)),  // login in cycle 0
+            (at(45, hours: 6), nil, at(75, hours: 6)),  // login in cycle 1
+            (at(-5), nil, at(30)),  // a login before creation counts as the creation
+            (nil, at(5), at(60)),  // call in cycle 0 keeps cycle 1 active: due when cycle 2 starts
+            (nil, at(29, hours: 23), at(60)),  // last hour of cycle 0
+            (nil, at(30), at(90)),  // first moment of cycle 1: due when cycle 3 starts
+            (nil, at(-3), at(60)),  // a call before creation counts in cycle 0
+            (at(80), at(5), at(110)),  // the later condition wins: the login
+            (at(59), at(59), at(90)),  // the later condition wins: the call (cycle 1)
+            (at(61), at(59), at(91)),  // the later condition wins: the login
+            (at(100), at(95), at(150)),  // call in cycle 3 keeps cycle 4 active: cycle 5 starts on day 150
+        ] as [(SimTime?, SimTime?, SimTime)])
     func freeOrganizationDueAt(lastLogin: SimTime?, lastCall: SimTime?, due: SimTime) {
-        #expect(InactivityRule.dueAt(isFree: true, state: .active, createdAt: c, lastLoginAt: lastLogin, lastAPICallAt: lastCall) == due)
+        #expect(
+            InactivityRule.dueAt(
+                isFree: true, state: .active, createdAt: c, lastLoginAt: lastLogin, lastAPICallAt: lastCall) == due)
     }
 
     @Test func cyclesFollowCreationTimeOfDay() {
         let created = SimTime(year: 2026, month: 1, day: 1, hour: 18)
         // A call at 17:00 on day 30 is still in cycle 0, which ends at 18:00.
         let due = InactivityRule.dueAt(
-            isFree: true, state: .active, createdAt: created, lastLoginAt: nil, lastAPICallAt: created + .days(30) - .hours(1))
+            isFree: true, state: .active, createdAt: created, lastLoginAt: nil,
+            lastAPICallAt: created + .days(30) - .hours(1))
         #expect(due == created + .days(60))
     }
 
@@ -51,13 +55,16 @@ private func at(_ days: Int64, hours: Int64 = 0, seconds: Int64 = 0) -> SimTime 
         (false, .inactive),
     ])
     func ruleDoesNotApply(isFree: Bool, state: OrganizationState) {
-        #expect(InactivityRule.dueAt(isFree: isFree, state: state, createdAt: c, lastLoginAt: nil, lastAPICallAt: nil) == nil)
+        #expect(
+            InactivityRule.dueAt(isFree: isFree, state: state, createdAt: c, lastLoginAt: nil, lastAPICallAt: nil)
+                == nil)
     }
 
     @Test func freeMeansPlusWithoutPaymentMethod() {
         func schedule(_ plan: PlanKind, payment: Bool) -> OrganizationSchedule {
             OrganizationSchedule(
-                organizationID: "o", createdAt: c, state: .active, plan: plan, hasPaymentMethod: payment, nextCycleIndex: 0,
+                organizationID: "o", createdAt: c, state: .active, plan: plan, hasPaymentMethod: payment,
+                nextCycleIndex: 0,
                 trialEndsAt: nil, trialClosed: true, lastLoginAt: nil, lastAPICallAt: nil, deletionDueAt: nil)
         }
         #expect(schedule(.plus, payment: false).isFree)
@@ -80,9 +87,10 @@ private func at(_ days: Int64, hours: Int64 = 0, seconds: Int64 = 0) -> SimTime 
 
     @Test func callInCurrentOrPreviousCycleKeepsActive() {
         let calls = [at(35)]  // cycle 1
-        #expect(!InactivityRule.isInactive(at: at(45), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))  // current cycle
-        #expect(!InactivityRule.isInactive(at: at(89), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))  // previous cycle
-        #expect(InactivityRule.isInactive(at: at(90), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))  // two cycles ago
+        // A call in the current cycle, then in the previous one, then two cycles ago.
+        #expect(!InactivityRule.isInactive(at: at(45), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))
+        #expect(!InactivityRule.isInactive(at: at(89), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))
+        #expect(InactivityRule.isInactive(at: at(90), createdAt: c, lastLoginAt: nil, apiCallTimes: calls))
     }
 
     @Test func callsAfterTheMomentAreIgnored() {
@@ -103,10 +111,14 @@ private func at(_ days: Int64, hours: Int64 = 0, seconds: Int64 = 0) -> SimTime 
         for scenario in 0..<300 {
             let created = c + SimDuration(seconds: Int64.random(in: 0..<SimTime.secondsPerDay * 400, using: &random))
             let login: SimTime? =
-                Bool.random(using: &random) ? nil : created + SimDuration(seconds: Int64.random(in: -86_400...(150 * 86_400), using: &random))
+                Bool.random(using: &random)
+                ? nil : created + SimDuration(seconds: Int64.random(in: -86_400...(150 * 86_400), using: &random))
             let callCount = Int.random(in: 0...4, using: &random)
-            let calls = (0..<callCount).map { _ in created + SimDuration(seconds: Int64.random(in: -86_400...(150 * 86_400), using: &random)) }
-            let due = InactivityRule.dueAt(isFree: true, state: .active, createdAt: created, lastLoginAt: login, lastAPICallAt: calls.max())!
+            let calls = (0..<callCount).map { _ in
+                created + SimDuration(seconds: Int64.random(in: -86_400...(150 * 86_400), using: &random))
+            }
+            let due = InactivityRule.dueAt(
+                isFree: true, state: .active, createdAt: created, lastLoginAt: login, lastAPICallAt: calls.max())!
             let lastActivity = ([created] + calls + (login.map { [$0] } ?? [])).max()!
             var moments = [due - SimDuration(seconds: 1), due, due + SimDuration(seconds: 1)]
             var moment = lastActivity
@@ -115,8 +127,11 @@ private func at(_ days: Int64, hours: Int64 = 0, seconds: Int64 = 0) -> SimTime 
                 moment = moment + .hours(7)
             }
             for moment in moments where moment >= lastActivity {
-                let inactive = InactivityRule.isInactive(at: moment, createdAt: created, lastLoginAt: login, apiCallTimes: calls)
-                if inactive != (moment >= due) { disagreements.append("scenario \(scenario) at \(moment): \(inactive), due \(due)") }
+                let inactive = InactivityRule.isInactive(
+                    at: moment, createdAt: created, lastLoginAt: login, apiCallTimes: calls)
+                if inactive != (moment >= due) {
+                    disagreements.append("scenario \(scenario) at \(moment): \(inactive), due \(due)")
+                }
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")

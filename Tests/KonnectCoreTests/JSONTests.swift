@@ -142,14 +142,15 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
         #expect(parseError(bytes)?.reason == "control character in string")
     }
 
-    @Test(arguments: [
-        [0x22, 0xFF, 0x22],  // never valid in UTF-8
-        [0x22, 0xC3, 0x22],  // truncated two-byte sequence
-        [0x22, 0xC0, 0xAF, 0x22],  // overlong encoding of '/'
-        [0x22, 0xED, 0xA0, 0x80, 0x22],  // UTF-8-encoded surrogate
-        [0x22, 0x80, 0x22],  // lone continuation byte
-        [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // beyond U+10FFFF
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x22, 0xFF, 0x22],  // never valid in UTF-8
+            [0x22, 0xC3, 0x22],  // truncated two-byte sequence
+            [0x22, 0xC0, 0xAF, 0x22],  // overlong encoding of '/'
+            [0x22, 0xED, 0xA0, 0x80, 0x22],  // UTF-8-encoded surrogate
+            [0x22, 0x80, 0x22],  // lone continuation byte
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],  // beyond U+10FFFF
+        ] as [[UInt8]])
     func invalidUTF8InStringIsRejected(bytes: [UInt8]) {
         #expect(parseError(bytes)?.reason == "string is not valid UTF-8")
     }
@@ -353,7 +354,9 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
         #expect(Self.document.value(atPath: path) == expected)
     }
 
-    @Test(arguments: ["data.2.name", "data.x", "meta.page.total.more", "missing", "data.0.name.0", "meta..page", "data.-1"])
+    @Test(arguments: [
+        "data.2.name", "data.x", "meta.page.total.more", "missing", "data.0.name.0", "meta..page", "data.-1",
+    ])
     func missingPathsAreNil(path: String) {
         #expect(Self.document.value(atPath: path) == nil)
     }
@@ -364,31 +367,35 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
 }
 
 @Suite struct JSONWriterTests {
-    @Test(arguments: [
-        (JSON.null, "null"),
-        (JSON.bool(true), "true"),
-        (JSON.bool(false), "false"),
-        (JSON.int(-12), "-12"),
-        (JSON.double(1.5), "1.5"),
-        (JSON.double(3.0), "3.0"),
-        (JSON.double(.infinity), "null"),
-        (JSON.double(.nan), "null"),
-        (JSON.string("a\"b\\c\nd\re\tf\u{01}\u{1F}"), #""a\"b\\c\nd\re\tf\u0001\u001f""#),
-        (JSON.array([]), "[]"),
-        (JSON.object(JSONObject()), "{}"),
-        (["b": 1, "a": [true, nil]], #"{"b":1,"a":[true,null]}"#),
-    ] as [(JSON, String)])
+    @Test(
+        arguments: [
+            (JSON.null, "null"),
+            (JSON.bool(true), "true"),
+            (JSON.bool(false), "false"),
+            (JSON.int(-12), "-12"),
+            (JSON.double(1.5), "1.5"),
+            (JSON.double(3.0), "3.0"),
+            (JSON.double(.infinity), "null"),
+            (JSON.double(.nan), "null"),
+            (JSON.string("a\"b\\c\nd\re\tf\u{01}\u{1F}"), #""a\"b\\c\nd\re\tf\u0001\u001f""#),
+            (JSON.array([]), "[]"),
+            (JSON.object(JSONObject()), "{}"),
+            (["b": 1, "a": [true, nil]], #"{"b":1,"a":[true,null]}"#),
+        ] as [(JSON, String)])
     func compactEncoding(value: JSON, expected: String) {
         #expect(value.text == expected)
         #expect(value.bytes == Array(expected.utf8))
     }
 
-    @Test(arguments: [
-        JSON.null, true, false, 0, -1, .int(Int64.max), .int(Int64.min), 0.1, -2.5e-8, 1e20, .double(.leastNonzeroMagnitude), .double(.greatestFiniteMagnitude),
-        "", "plain", "quote \" backslash \\ slash /", "controls \u{0}\u{1}\u{8}\u{C}\n\r\t\u{1F}\u{7F}", "unicode é 世界 🎉 \u{2028}",
-        [], [1, "two", 3.5, nil, [false]],
-        ["nested": ["deeper": ["deepest": [1, 2, 3]]], "empty": [:], "list": []],
-    ] as [JSON])
+    @Test(
+        arguments: [
+            JSON.null, true, false, 0, -1, .int(Int64.max), .int(Int64.min), 0.1, -2.5e-8, 1e20,
+            .double(.leastNonzeroMagnitude), .double(.greatestFiniteMagnitude),
+            "", "plain", "quote \" backslash \\ slash /", "controls \u{0}\u{1}\u{8}\u{C}\n\r\t\u{1F}\u{7F}",
+            "unicode é 世界 🎉 \u{2028}",
+            [], [1, "two", 3.5, nil, [false]],
+            ["nested": ["deeper": ["deepest": [1, 2, 3]]], "empty": [:], "list": []],
+        ] as [JSON])
     func writerOutputParsesBackToTheSameValue(value: JSON) throws {
         #expect(try JSONParser.parse(value.bytes) == value)
         #expect(try JSONParser.parse(value.canonicalBytes) == value)
@@ -402,7 +409,9 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
 
     @Test func canonicalBytesSortKeysRecursively() {
         let value: JSON = ["b": 1, "a": ["z": 1, "y": [["d": 1, "c": 2]]], "A": nil]
-        #expect(String(decoding: value.canonicalBytes, as: UTF8.self) == #"{"A":null,"a":{"y":[{"c":2,"d":1}],"z":1},"b":1}"#)
+        #expect(
+            String(decoding: value.canonicalBytes, as: UTF8.self)
+                == #"{"A":null,"a":{"y":[{"c":2,"d":1}],"z":1},"b":1}"#)
     }
 
     @Test func canonicalBytesSortByUTF8Bytes() {

@@ -49,7 +49,8 @@ import Testing
         String(repeating: "v", count: 64),
     ])
     func invalidValuesAreRejected(value: String) {
-        #expect(Labels.problem(labels([("env", .string(value))]))?.hasPrefix("value of \"env\" must have 1 to 63") == true)
+        #expect(
+            Labels.problem(labels([("env", .string(value))]))?.hasPrefix("value of \"env\" must have 1 to 63") == true)
     }
 
     @Test(arguments: ["a", "9", "a-b", "a.b", "a_b", "A--__..z", "0123456789"])

@@ -17,7 +17,8 @@ import Testing
     }
 
     @Test func jsonShape() {
-        let fault = LinkFault(partitioned: true, latencyMilliseconds: 250, jitterMilliseconds: 50, dropPartsPerMillion: 10_000)
+        let fault = LinkFault(
+            partitioned: true, latencyMilliseconds: 250, jitterMilliseconds: 50, dropPartsPerMillion: 10_000)
         #expect(fault.json == ["partitioned": true, "latency_ms": 250, "jitter_ms": 50, "drop_ppm": 10_000])
     }
 

@@ -17,9 +17,11 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
     func bodyThatIsNotAnObjectIsRejected(body: JSON) {
         let error = #expect(throws: APIError.self) { try ObjectReader(body) }
         #expect(error?.status == 400)
-        #expect(error?.invalidParameters == [
-            InvalidParameter(field: "body", rule: "is_object", reason: "must be a JSON object, got \(body.typeName)")
-        ])
+        #expect(
+            error?.invalidParameters == [
+                InvalidParameter(
+                    field: "body", rule: "is_object", reason: "must be a JSON object, got \(body.typeName)")
+            ])
     }
 
     @Test func nonObjectUnderAPrefixIsNamedByThePrefix() {
@@ -98,15 +100,18 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.string("short", minLength: 3) == nil)
         #expect(reader.string("long", maxLength: 5) == nil)
         #expect(reader.string("accents", maxLength: 3) == "ééé")
-        #expect(reader.problems == [
-            InvalidParameter(field: "empty", rule: "min_length", reason: "must not be empty"),
-            InvalidParameter(field: "short", rule: "min_length", reason: "must have at least 3 characters"),
-            InvalidParameter(field: "long", rule: "max_length", reason: "must have at most 5 characters"),
-        ])
+        #expect(
+            reader.problems == [
+                InvalidParameter(field: "empty", rule: "min_length", reason: "must not be empty"),
+                InvalidParameter(field: "short", rule: "min_length", reason: "must have at least 3 characters"),
+                InvalidParameter(field: "long", rule: "max_length", reason: "must have at most 5 characters"),
+            ])
     }
 
     @Test func stringDefaultMaximumIs255() throws {
-        var reader = try ObjectReader(["ok": .string(String(repeating: "x", count: 255)), "bad": .string(String(repeating: "x", count: 256))])
+        var reader = try ObjectReader([
+            "ok": .string(String(repeating: "x", count: 255)), "bad": .string(String(repeating: "x", count: 256)),
+        ])
         #expect(reader.string("ok") != nil)
         #expect(reader.string("bad") == nil)
         #expect(reader.problems.map(\.rule) == ["max_length"])
@@ -117,10 +122,11 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.string("plan", allowed: ["plus", "enterprise"]) == nil)
         #expect(reader.string("region", allowed: ["us", "eu"]) == "us")
         #expect(reader.string("email", validate: { $0.contains("@") ? nil : "must be an email" }) == nil)
-        #expect(reader.problems == [
-            InvalidParameter(field: "plan", rule: "enum", reason: "must be one of plus, enterprise, got \"gold\""),
-            InvalidParameter(field: "email", rule: "invalid", reason: "must be an email"),
-        ])
+        #expect(
+            reader.problems == [
+                InvalidParameter(field: "plan", rule: "enum", reason: "must be one of plus, enterprise, got \"gold\""),
+                InvalidParameter(field: "email", rule: "invalid", reason: "must be an email"),
+            ])
     }
 
     @Test func integerBounds() throws {
@@ -128,24 +134,28 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.int("low", min: 1) == nil)
         #expect(reader.int("high", max: 10) == nil)
         #expect(reader.int("edge", min: 1, max: 10) == 10)
-        #expect(reader.problems == [
-            InvalidParameter(field: "low", rule: "min", reason: "must be at least 1"),
-            InvalidParameter(field: "high", rule: "max", reason: "must be at most 10"),
-        ])
+        #expect(
+            reader.problems == [
+                InvalidParameter(field: "low", rule: "min", reason: "must be at least 1"),
+                InvalidParameter(field: "high", rule: "max", reason: "must be at most 10"),
+            ])
     }
 
     @Test func stringArrayNamesTheFaultyElement() throws {
-        var reader = try ObjectReader(["a": ["x", 2], "b": ["ok", "toolong"], "c": ["x", "bad"], "d": ["1", "2", "3"]])
+        var reader = try ObjectReader([
+            "a": ["x", 2], "b": ["ok", "toolong"], "c": ["x", "bad"], "d": ["1", "2", "3"],
+        ])
         #expect(reader.stringArray("a") == nil)
         #expect(reader.stringArray("b", maxLength: 3) == nil)
         #expect(reader.stringArray("c", validate: { $0 == "bad" ? "is bad" : nil }) == nil)
         #expect(reader.stringArray("d", maxItems: 2) == nil)
-        #expect(reader.problems == [
-            InvalidParameter(field: "a[1]", rule: "is_string", reason: "must be a string, got integer"),
-            InvalidParameter(field: "b[1]", rule: "max_length", reason: "must have at most 3 characters"),
-            InvalidParameter(field: "c[1]", rule: "invalid", reason: "is bad"),
-            InvalidParameter(field: "d", rule: "max_items", reason: "must have at most 2 items"),
-        ])
+        #expect(
+            reader.problems == [
+                InvalidParameter(field: "a[1]", rule: "is_string", reason: "must be a string, got integer"),
+                InvalidParameter(field: "b[1]", rule: "max_length", reason: "must have at most 3 characters"),
+                InvalidParameter(field: "c[1]", rule: "invalid", reason: "is bad"),
+                InvalidParameter(field: "d", rule: "max_items", reason: "must have at most 2 items"),
+            ])
     }
 
     @Test func finishCollectsEveryProblemInOneError() throws {
@@ -164,10 +174,11 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         var reader = try ObjectReader(["z": 1, "known": 2, "a": 3])
         _ = reader.int("known")
         let error = try #require(finishError(reader, strict: true))
-        #expect(error.invalidParameters == [
-            InvalidParameter(field: "z", rule: "unknown_property", reason: "is not a known property"),
-            InvalidParameter(field: "a", rule: "unknown_property", reason: "is not a known property"),
-        ])
+        #expect(
+            error.invalidParameters == [
+                InvalidParameter(field: "z", rule: "unknown_property", reason: "is not a known property"),
+                InvalidParameter(field: "a", rule: "unknown_property", reason: "is not a known property"),
+            ])
     }
 
     @Test func lenientFinishIgnoresUnreadMembers() throws {
@@ -195,7 +206,9 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         var reader = try ObjectReader(["a": 1])
         _ = reader.raw("a")
         reader.fail("a", "custom", "is wrong")
-        #expect(finishError(reader)?.invalidParameters == [InvalidParameter(field: "a", rule: "custom", reason: "is wrong")])
+        #expect(
+            finishError(reader)?.invalidParameters == [InvalidParameter(field: "a", rule: "custom", reason: "is wrong")]
+        )
     }
 
     @Test func nestedReaderPrefixesFieldPaths() throws {
@@ -209,17 +222,22 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         config.absorb(inner, strict: true)
         reader.absorb(config, strict: true)
         let error = try #require(finishError(reader))
-        #expect(error.invalidParameters == [
-            InvalidParameter(field: "config.port", rule: "is_integer", reason: "must be an integer, got string"),
-            InvalidParameter(field: "config.inner.deep", rule: "is_string", reason: "must be a string, got integer"),
-            InvalidParameter(field: "config.extra", rule: "unknown_property", reason: "is not a known property"),
-        ])
+        #expect(
+            error.invalidParameters == [
+                InvalidParameter(field: "config.port", rule: "is_integer", reason: "must be an integer, got string"),
+                InvalidParameter(
+                    field: "config.inner.deep", rule: "is_string", reason: "must be a string, got integer"),
+                InvalidParameter(field: "config.extra", rule: "unknown_property", reason: "is not a known property"),
+            ])
     }
 
     @Test func nestedReaderOnNonObjectRecordsIsObject() throws {
         var reader = try ObjectReader(["config": [1]])
         #expect(reader.nested("config") == nil)
-        #expect(reader.problems == [InvalidParameter(field: "config", rule: "is_object", reason: "must be a JSON object, got array")])
+        #expect(
+            reader.problems == [
+                InvalidParameter(field: "config", rule: "is_object", reason: "must be a JSON object, got array")
+            ])
     }
 
     @Test func nestedRequiredMissingIsReported() throws {
@@ -239,7 +257,8 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
 
 @Suite struct APIErrorTests {
     @Test(arguments: [
-        (400, "Bad Request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not Found"), (405, "Method Not Allowed"),
+        (400, "Bad Request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not Found"),
+        (405, "Method Not Allowed"),
         (408, "Request Timeout"), (409, "Conflict"), (413, "Content Too Large"), (415, "Unsupported Media Type"),
         (422, "Unprocessable Content"), (429, "Too Many Requests"), (431, "Request Header Fields Too Large"),
         (500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable"), (504, "Gateway Timeout"),
@@ -256,21 +275,27 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
 
     @Test func problemDocumentShapeWithoutParameters() {
         let error = APIError.notFound("No such control plane")
-        #expect(error.problem(instance: "konnect:trace:1") == [
-            "status": 404, "title": "Not Found", "type": "https://httpstatuses.com/404", "instance": "konnect:trace:1",
-            "detail": "No such control plane",
-        ])
+        #expect(
+            error.problem(instance: "konnect:trace:1") == [
+                "status": 404, "title": "Not Found", "type": "https://httpstatuses.com/404",
+                "instance": "konnect:trace:1",
+                "detail": "No such control plane",
+            ])
         #expect(error.problem(instance: "x").objectValue?.keys == ["status", "title", "type", "instance", "detail"])
     }
 
     @Test func problemDocumentListsInvalidParameters() {
         let error = APIError.invalid(field: "name", rule: "required", reason: "is required")
         #expect(error.detail == "Invalid request: name is required")
-        #expect(error.problem(instance: "i")["invalid_parameters"] == [["field": "name", "rule": "required", "reason": "is required"]])
+        #expect(
+            error.problem(instance: "i")["invalid_parameters"] == [
+                ["field": "name", "rule": "required", "reason": "is required"]
+            ])
     }
 
     @Test func extraMembersAreCarriedIntoBothShapes() {
-        let error = APIError(status: 503, detail: "gone", extra: JSONObject([("reason", "control_plane_decommissioned")]))
+        let error = APIError(
+            status: 503, detail: "gone", extra: JSONObject([("reason", "control_plane_decommissioned")]))
         #expect(error.problem(instance: "i")["reason"] == "control_plane_decommissioned")
         #expect(error.kongBody["reason"] == "control_plane_decommissioned")
     }
@@ -282,12 +307,15 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
     @Test func kongBodyShapeForSchemaViolation() {
         let error = APIError.badRequest(
             "schema violation",
-            [InvalidParameter(field: "host", rule: "required", reason: "required field missing"),
-             InvalidParameter(field: "port", rule: "max", reason: "value should be between 0 and 65535")])
-        #expect(error.kongBody == [
-            "message": "schema violation", "status": 400, "name": "schema violation",
-            "fields": ["host": "required field missing", "port": "value should be between 0 and 65535"],
-        ])
+            [
+                InvalidParameter(field: "host", rule: "required", reason: "required field missing"),
+                InvalidParameter(field: "port", rule: "max", reason: "value should be between 0 and 65535"),
+            ])
+        #expect(
+            error.kongBody == [
+                "message": "schema violation", "status": 400, "name": "schema violation",
+                "fields": ["host": "required field missing", "port": "value should be between 0 and 65535"],
+            ])
     }
 
     @Test func factoriesSetStatus() {

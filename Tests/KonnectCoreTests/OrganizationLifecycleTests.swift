@@ -50,12 +50,17 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
         #expect(lifecycle.state == .inactive)
         #expect(lifecycle.deactivatedAt == moment)
         #expect(lifecycle.deactivationReason == reason)
-        #expect(lifecycle.history.last == StateChange(state: .inactive, reason: reason.rawValue, actor: "actor", at: moment))
+        #expect(
+            lifecycle.history.last == StateChange(state: .inactive, reason: reason.rawValue, actor: "actor", at: moment)
+        )
         #expect(lifecycle.history.count == 2)
     }
 
     @Test func reasonsUseKonnectStyleNames() {
-        #expect(DeactivationReason.allCases.map(\.rawValue) == ["owner_deleted_account", "admin_deactivated", "support_request", "inactivity"])
+        #expect(
+            DeactivationReason.allCases.map(\.rawValue) == [
+                "owner_deleted_account", "admin_deactivated", "support_request", "inactivity",
+            ])
     }
 
     @Test func billingStopsAtTheMomentOfDeactivation() throws {
@@ -80,12 +85,17 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
         let directives = try lifecycle.reactivate(actor: "support", at: moment)
         // D7: subscriptions and licenses restored, billing resumes, control planes recommissioned,
         // and the owner alone gets Organization Admin back.
-        #expect(directives == [.restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes, .restoreOwnerAdmin])
+        #expect(
+            directives == [
+                .restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes,
+                .restoreOwnerAdmin,
+            ])
         #expect(lifecycle.state == .active)
         #expect(lifecycle.deactivatedAt == nil)
         #expect(lifecycle.deactivationReason == nil)
         #expect(lifecycle.deletionDueAt == nil)
-        #expect(lifecycle.history.last == StateChange(state: .active, reason: "reactivated", actor: "support", at: moment))
+        #expect(
+            lifecycle.history.last == StateChange(state: .active, reason: "reactivated", actor: "support", at: moment))
     }
 
     @Test func reactivatedOrganizationCanBeDeactivatedAgain() throws {
@@ -102,14 +112,20 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
         #expect(directives == [.purgeObjects])
         #expect(lifecycle.state == .deleting)
         #expect(lifecycle.deletionDueAt == nil)
-        #expect(lifecycle.history.last == StateChange(state: .deleting, reason: "retention_period_elapsed", actor: "system", at: t0 + .days(91)))
+        #expect(
+            lifecycle.history.last
+                == StateChange(
+                    state: .deleting, reason: "retention_period_elapsed", actor: "system", at: t0 + .days(91)))
     }
 
     @Test func purgeConfirmationEndsInDeleted() throws {
         var lifecycle = try makeLifecycle(in: .deleting)
         try lifecycle.purgeConfirmed(at: t0 + .days(92))
         #expect(lifecycle.state == .deleted)
-        #expect(lifecycle.history.last == StateChange(state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: t0 + .days(92)))
+        #expect(
+            lifecycle.history.last
+                == StateChange(
+                    state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: t0 + .days(92)))
         #expect(lifecycle.history.map(\.state) == [.active, .inactive, .deleting, .deleted])
     }
 
@@ -130,7 +146,9 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
     func reactivateIsAllowedOnlyWhenInactive(state: OrganizationState) throws {
         var lifecycle = try makeLifecycle(in: state)
         let before = lifecycle
-        let error = #expect(throws: LifecycleError.self) { try lifecycle.reactivate(actor: "support", at: t0 + .days(100)) }
+        let error = #expect(throws: LifecycleError.self) {
+            try lifecycle.reactivate(actor: "support", at: t0 + .days(100))
+        }
         #expect(error == LifecycleError(state: state, attempted: "reactivated"))
         #expect(lifecycle == before)
     }
@@ -165,7 +183,10 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
 
     @Test func stateChangeJSON() {
         let change = StateChange(state: .inactive, reason: "inactivity", actor: "system", at: t0)
-        #expect(change.json == ["state": "inactive", "reason": "inactivity", "actor": "system", "at": "2026-01-01T00:00:00Z"])
+        #expect(
+            change.json == [
+                "state": "inactive", "reason": "inactivity", "actor": "system", "at": "2026-01-01T00:00:00Z",
+            ])
     }
 
     @Test func stateNamesMatchKonnect() {
@@ -176,7 +197,10 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
 /// Rule P3: licenses and plans.
 @Suite struct PlanTests {
     @Test func threeLicensesAreProvisioned() {
-        #expect(LicenseProduct.allCases.map(\.displayName) == ["Kong Gateway Enterprise", "Kong Ingress Controller", "Kong Mesh"])
+        #expect(
+            LicenseProduct.allCases.map(\.displayName) == [
+                "Kong Gateway Enterprise", "Kong Ingress Controller", "Kong Mesh",
+            ])
     }
 
     @Test func enterpriseIncludesSupportAndProfessionalServices() {

@@ -27,11 +27,13 @@ private func rateCardError(_ json: JSON) -> APIError? {
     }
 
     @Test func jsonShapeUsesDecimalStringsForMoney() {
-        #expect(RateCard.standard.json == [
-            "currency": "USD", "service_per_cycle": "105.00", "portals_included": 1, "portal_per_cycle": "300.00",
-            "api_calls_included": 1_000_000, "api_calls_per_million": "200.00", "trial_credits": "500.00", "trial_days": 30,
-            "cycle_days": 30,
-        ])
+        #expect(
+            RateCard.standard.json == [
+                "currency": "USD", "service_per_cycle": "105.00", "portals_included": 1, "portal_per_cycle": "300.00",
+                "api_calls_included": 1_000_000, "api_calls_per_million": "200.00", "trial_credits": "500.00",
+                "trial_days": 30,
+                "cycle_days": 30,
+            ])
     }
 
     @Test func emptyObjectGivesTheStandardCard() throws {
@@ -48,9 +50,12 @@ private func rateCardError(_ json: JSON) -> APIError? {
             "api_calls_included": 0, "api_calls_per_million": "1.25", "trial_credits": "0.00", "trial_days": 10,
             "cycle_days": 30,
         ])
-        #expect(card == RateCard(
-            servicePerCycle: Money(cents: 9_990), portalsIncluded: 3, portalPerCycle: .zero, apiCallsIncluded: 0,
-            apiCallsPerMillion: Money(cents: 125), trialCredits: .zero, trialDays: 10, currency: "EUR"))
+        #expect(
+            card
+                == RateCard(
+                    servicePerCycle: Money(cents: 9_990), portalsIncluded: 3, portalPerCycle: .zero,
+                    apiCallsIncluded: 0,
+                    apiCallsPerMillion: Money(cents: 125), trialCredits: .zero, trialDays: 10, currency: "EUR"))
         #expect(try RateCard(json: card.json) == card)
     }
 
@@ -61,30 +66,31 @@ private func rateCardError(_ json: JSON) -> APIError? {
         #expect(card == expected)
     }
 
-    @Test(arguments: [
-        (JSON.object(JSONObject([("currency", "US")])), "currency", "min_length"),
-        (["currency": "USDX"], "currency", "max_length"),
-        (["currency": nil], "currency", "is_null"),
-        (["currency": 840], "currency", "is_string"),
-        (["service_per_cycle": 105], "service_per_cycle", "is_string"),
-        (["service_per_cycle": "-5.00"], "service_per_cycle", "invalid"),
-        (["service_per_cycle": "1.005"], "service_per_cycle", "invalid"),
-        (["service_per_cycle": "1e2"], "service_per_cycle", "invalid"),
-        (["service_per_cycle": "123456789012345678.01"], "service_per_cycle", "max_length"),
-        (["trial_credits": nil], "trial_credits", "is_null"),
-        (["portal_per_cycle": "free"], "portal_per_cycle", "invalid"),
-        (["api_calls_per_million": ""], "api_calls_per_million", "invalid"),
-        (["portals_included": -1], "portals_included", "min"),
-        (["portals_included": 1_000_001], "portals_included", "max"),
-        (["portals_included": 1.5], "portals_included", "is_integer"),
-        (["api_calls_included": 1_000_000_000_001], "api_calls_included", "max"),
-        (["trial_days": -1], "trial_days", "min"),
-        (["trial_days": 3651], "trial_days", "max"),
-        (["cycle_days": 29], "cycle_days", "min"),
-        (["cycle_days": 31], "cycle_days", "max"),
-        (["cycle_days": "30"], "cycle_days", "is_integer"),
-        (["surcharge": "1.00"], "surcharge", "unknown_property"),
-    ] as [(JSON, String, String)])
+    @Test(
+        arguments: [
+            (JSON.object(JSONObject([("currency", "US")])), "currency", "min_length"),
+            (["currency": "USDX"], "currency", "max_length"),
+            (["currency": nil], "currency", "is_null"),
+            (["currency": 840], "currency", "is_string"),
+            (["service_per_cycle": 105], "service_per_cycle", "is_string"),
+            (["service_per_cycle": "-5.00"], "service_per_cycle", "invalid"),
+            (["service_per_cycle": "1.005"], "service_per_cycle", "invalid"),
+            (["service_per_cycle": "1e2"], "service_per_cycle", "invalid"),
+            (["service_per_cycle": "123456789012345678.01"], "service_per_cycle", "max_length"),
+            (["trial_credits": nil], "trial_credits", "is_null"),
+            (["portal_per_cycle": "free"], "portal_per_cycle", "invalid"),
+            (["api_calls_per_million": ""], "api_calls_per_million", "invalid"),
+            (["portals_included": -1], "portals_included", "min"),
+            (["portals_included": 1_000_001], "portals_included", "max"),
+            (["portals_included": 1.5], "portals_included", "is_integer"),
+            (["api_calls_included": 1_000_000_000_001], "api_calls_included", "max"),
+            (["trial_days": -1], "trial_days", "min"),
+            (["trial_days": 3651], "trial_days", "max"),
+            (["cycle_days": 29], "cycle_days", "min"),
+            (["cycle_days": 31], "cycle_days", "max"),
+            (["cycle_days": "30"], "cycle_days", "is_integer"),
+            (["surcharge": "1.00"], "surcharge", "unknown_property"),
+        ] as [(JSON, String, String)])
     func invalidMembersAreRejected(json: JSON, field: String, rule: String) throws {
         let error = try #require(rateCardError(json))
         #expect(error.status == 400)
@@ -98,7 +104,8 @@ private func rateCardError(_ json: JSON) -> APIError? {
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
-        let error = try #require(rateCardError(["currency": "X", "trial_days": -3, "service_per_cycle": "x", "bogus": true]))
+        let error = try #require(
+            rateCardError(["currency": "X", "trial_days": -3, "service_per_cycle": "x", "bogus": true]))
         #expect(error.invalidParameters.map(\.field) == ["currency", "service_per_cycle", "trial_days", "bogus"])
     }
 

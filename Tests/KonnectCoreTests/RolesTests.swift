@@ -21,21 +21,26 @@ private func role(_ name: String, _ type: String, id: String = "*", region: Stri
     }
 
     @Test func jsonShapeAndRoundTrip() {
-        let assignment = role("Viewer", RoleCatalog.controlPlanes, id: "0b6a0c3e-0000-4000-8000-000000000001", region: "au")
-        #expect(assignment.json == [
-            "role_name": "Viewer", "entity_type_name": "Control Planes",
-            "entity_id": "0b6a0c3e-0000-4000-8000-000000000001", "entity_region": "au",
-        ])
+        let assignment = role(
+            "Viewer", RoleCatalog.controlPlanes, id: "0b6a0c3e-0000-4000-8000-000000000001", region: "au")
+        #expect(
+            assignment.json == [
+                "role_name": "Viewer", "entity_type_name": "Control Planes",
+                "entity_id": "0b6a0c3e-0000-4000-8000-000000000001", "entity_region": "au",
+            ])
         #expect(RoleAssignment(json: assignment.json) == assignment)
     }
 
     @Test func jsonWithoutEntityFieldsDefaultsToEverything() {
-        #expect(RoleAssignment(json: ["role_name": "Admin", "entity_type_name": "Billing"]) == role("Admin", "Billing"))
+        #expect(
+            RoleAssignment(json: ["role_name": "Admin", "entity_type_name": "Billing"]) == role("Admin", "Billing"))
     }
 
-    @Test(arguments: [
-        ["entity_type_name": "Billing"], ["role_name": "Admin"], ["role_name": 1, "entity_type_name": "Billing"], "Admin",
-    ] as [JSON])
+    @Test(
+        arguments: [
+            ["entity_type_name": "Billing"], ["role_name": "Admin"], ["role_name": 1, "entity_type_name": "Billing"],
+            "Admin",
+        ] as [JSON])
     func jsonWithoutRoleOrTypeIsRejected(json: JSON) {
         #expect(RoleAssignment(json: json) == nil)
     }
@@ -49,7 +54,10 @@ private func role(_ name: String, _ type: String, id: String = "*", region: Stri
 
     @Test func theFourNamedRolesOfA4Exist() {
         let pairs = Set(Self.validPairs.map { "\($0.0)/\($0.1)" })
-        #expect(pairs.isSuperset(of: ["Organization/Admin", "Control Planes/Admin", "Control Planes/Viewer", "Billing/Admin"]))
+        #expect(
+            pairs.isSuperset(of: [
+                "Organization/Admin", "Control Planes/Admin", "Control Planes/Viewer", "Billing/Admin",
+            ]))
         #expect(RoleCatalog.organizationAdmin == role("Admin", "Organization"))
     }
 
@@ -80,23 +88,30 @@ private func role(_ name: String, _ type: String, id: String = "*", region: Stri
         ("admin", "Control Planes", "must be one of Admin, Creator, Viewer for Control Planes"),
     ])
     func roleNotDefinedForTheTypeIsRejected(name: String, type: String, reason: String) {
-        #expect(RoleCatalog.problem(with: role(name, type)) == InvalidParameter(field: "role_name", rule: "enum", reason: reason))
+        #expect(
+            RoleCatalog.problem(with: role(name, type))
+                == InvalidParameter(field: "role_name", rule: "enum", reason: reason))
     }
 
     @Test(arguments: ["xx", "", "US", "global", "eu,us"])
     func unknownRegionIsRejected(region: String) {
         #expect(
             RoleCatalog.problem(with: role("Admin", "Control Planes", region: region))
-                == InvalidParameter(field: "entity_region", rule: "enum", reason: "must be one of us, eu, au, me, in, sg, *"))
+                == InvalidParameter(
+                    field: "entity_region", rule: "enum", reason: "must be one of us, eu, au, me, in, sg, *"))
     }
 
     @Test func catalogJSONListsRolesByEntityTypeKey() {
         let json = RoleCatalog.json
-        #expect(json.objectValue?.keys == ["organization", "billing", "control_planes", "mesh_control_planes", "portals"])
+        #expect(
+            json.objectValue?.keys == ["organization", "billing", "control_planes", "mesh_control_planes", "portals"])
         #expect(json.value(atPath: "control_planes.name") == "Control Planes")
         #expect(json.value(atPath: "control_planes.roles.viewer.name") == "Viewer")
         #expect(json.value(atPath: "organization.roles.admin.name") == "Admin")
-        #expect(json.value(atPath: "mesh_control_planes.roles")?.objectValue?.keys == ["admin", "connector", "creator", "viewer"])
+        #expect(
+            json.value(atPath: "mesh_control_planes.roles")?.objectValue?.keys == [
+                "admin", "connector", "creator", "viewer",
+            ])
         #expect(json.value(atPath: "billing.roles.admin.description")?.stringValue?.isEmpty == false)
     }
 }

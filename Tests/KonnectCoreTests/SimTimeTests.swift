@@ -146,19 +146,20 @@ import Testing
 }
 
 @Suite struct SimDurationTests {
-    @Test(arguments: [
-        ("31d", 31 * 86_400),
-        ("1d12h", 86_400 + 12 * 3600),
-        ("12h", 12 * 3600),
-        ("90m", 90 * 60),
-        ("45s", 45),
-        ("2w", 14 * 86_400),
-        ("0d", 0),
-        ("1w2d3h4m5s", 7 * 86_400 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5),
-        ("12h1d", 12 * 3600 + 86_400),
-        ("1d1d", 2 * 86_400),
-        ("999999999s", 999_999_999),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("31d", 31 * 86_400),
+            ("1d12h", 86_400 + 12 * 3600),
+            ("12h", 12 * 3600),
+            ("90m", 90 * 60),
+            ("45s", 45),
+            ("2w", 14 * 86_400),
+            ("0d", 0),
+            ("1w2d3h4m5s", 7 * 86_400 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5),
+            ("12h1d", 12 * 3600 + 86_400),
+            ("1d1d", 2 * 86_400),
+            ("999999999s", 999_999_999),
+        ] as [(String, Int64)])
     func parsesUnitsAndSums(text: String, seconds: Int64) throws {
         let duration = try #require(SimDuration(text: text))
         #expect(duration.seconds == seconds)

@@ -31,7 +31,9 @@ enum ParseOutcome: Equatable {
 /// more (it was waiting for data).
 struct ParseRun: Equatable {
     var outcomes: [ParseOutcome] = []
-    var requests: [ParsedRequest] { outcomes.compactMap { if case .request(let request) = $0 { request } else { nil } } }
+    var requests: [ParsedRequest] {
+        outcomes.compactMap { if case .request(let request) = $0 { request } else { nil } }
+    }
     var failure: HTTPParseError? { if case .failure(let error) = outcomes.last { error } else { nil } }
 }
 
@@ -77,12 +79,15 @@ func randomPieces(count: Int, seed: UInt64, maximum: Int = 17) -> [Int] {
 
 /// Parses whole, one byte at a time, and in several seeded random splits; expects the same run from
 /// every split and returns it.
-func parseEverySplit(_ bytes: [UInt8], limits: HTTPLimits = HTTPLimits(), sourceLocation: SourceLocation = #_sourceLocation) -> ParseRun {
+func parseEverySplit(
+    _ bytes: [UInt8], limits: HTTPLimits = HTTPLimits(), sourceLocation: SourceLocation = #_sourceLocation
+) -> ParseRun {
     let whole = parse(bytes, pieces: [bytes.count], limits: limits)
     let byteByByte = parse(bytes, pieces: Array(repeating: 1, count: bytes.count), limits: limits)
     #expect(byteByByte == whole, "one byte at a time", sourceLocation: sourceLocation)
     for seed: UInt64 in [1, 2, 3, 4, 5] {
-        let split = parse(bytes, pieces: randomPieces(count: bytes.count, seed: seed, maximum: seed == 5 ? 700 : 17), limits: limits)
+        let split = parse(
+            bytes, pieces: randomPieces(count: bytes.count, seed: seed, maximum: seed == 5 ? 700 : 17), limits: limits)
         #expect(split == whole, "random split \(seed)", sourceLocation: sourceLocation)
     }
     return whole
@@ -92,7 +97,8 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite struct HTTPRequestParserValidInputTests {
     @Test func simpleGetRequest() throws {
-        let run = parseEverySplit(bytes("GET /v2/control-planes?page%5Bsize%5D=10 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"))
+        let run = parseEverySplit(
+            bytes("GET /v2/control-planes?page%5Bsize%5D=10 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n"))
         #expect(run.failure == nil)
         let request = try #require(run.requests.first)
         #expect(run.requests.count == 1)
@@ -150,7 +156,9 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(run.requests.first?.body == [])
     }
 
-    @Test(arguments: ["Content-Length: 3\r\nContent-Length: 3", "Content-Length: 3, 3", "content-length: 3\r\nCONTENT-LENGTH: 3,3"])
+    @Test(arguments: [
+        "Content-Length: 3\r\nContent-Length: 3", "Content-Length: 3, 3", "content-length: 3\r\nCONTENT-LENGTH: 3,3",
+    ])
     func repeatedIdenticalContentLengthsAreOneLength(headers: String) {
         let run = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\n\(headers)\r\n\r\nabc"))
         #expect(run.requests.first?.body == bytes("abc"))
@@ -158,12 +166,14 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func bodyMayContainCRLFs() {
         let body = "line\r\n\r\nmore\n"
-        let run = parseEverySplit(bytes("PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+        let run = parseEverySplit(
+            bytes("PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
         #expect(run.requests.first?.body == bytes(body))
     }
 
     @Test func chunkedBodyWithExtensionsAndTrailers() {
-        let stream = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let stream =
+            "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "5;name=value\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n"
         let run = parseEverySplit(bytes(stream))
         #expect(run.requests.first?.body == bytes("hello 0123456789"))
@@ -172,8 +182,10 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func chunkSizesAreHexInEitherCase() {
         let data = String(repeating: "x", count: 26)
-        let run = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n1a\r\n\(data)\r\n0\r\n\r\n"))
-        let upper = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1A\r\n\(data)\r\n0\r\n\r\n"))
+        let run = parseEverySplit(
+            bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n1a\r\n\(data)\r\n0\r\n\r\n"))
+        let upper = parseEverySplit(
+            bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1A\r\n\(data)\r\n0\r\n\r\n"))
         #expect(run.requests.first?.body.count == 26)
         #expect(upper.requests.first?.body.count == 26)
     }
@@ -184,7 +196,8 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 
     @Test func pipelinedRequestsComeOutInOrder() {
-        let stream = "GET /one HTTP/1.1\r\nHost: a\r\n\r\n"
+        let stream =
+            "GET /one HTTP/1.1\r\nHost: a\r\n\r\n"
             + "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
             + "POST /three HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"
             + "DELETE /four HTTP/1.0\r\n\r\n"
@@ -351,23 +364,32 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func contentLengthAtTheLimitIsAccepted() {
         let limits = HTTPLimits(maxBodyBytes: 10)
-        let run = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"), limits: limits)
+        let run = parseEverySplit(
+            bytes("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"), limits: limits)
         #expect(run.requests.first?.body.count == 10)
-        let over = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n01234567890"), limits: limits)
+        let over = parseEverySplit(
+            bytes("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n01234567890"), limits: limits)
         #expect(over.failure == .bodyTooLarge(limit: 10))
     }
 
     @Test func chunkedBodyOverTheLimitIs413() {
         let limits = HTTPLimits(maxBodyBytes: 10)
-        let ok = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n4\r\n6789\r\n0\r\n\r\n"), limits: limits)
+        let ok = parseEverySplit(
+            bytes(
+                "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n4\r\n6789\r\n0\r\n\r\n"
+            ), limits: limits)
         #expect(ok.requests.first?.body.count == 10)
-        let over = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n5\r\n6789A\r\n0\r\n\r\n"), limits: limits)
+        let over = parseEverySplit(
+            bytes(
+                "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n5\r\n6789A\r\n0\r\n\r\n"
+            ), limits: limits)
         #expect(over.failure == .bodyTooLarge(limit: 10))
         #expect(over.failure?.status == 413)
     }
 
     @Test func hugeChunkSizeIs413() {
-        let run = parseEverySplit(bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n"))
+        let run = parseEverySplit(
+            bytes("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n"))
         #expect(run.failure == .bodyTooLarge(limit: 1024 * 1024))
     }
 
@@ -406,11 +428,26 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         (" / HTTP/1.1\r\nHost: a\r\n\r\n", "invalid method"),
         ("GET x HTTP/1.1\r\nHost: a\r\n\r\n", "request target must start with '/'"),
         ("GET /é HTTP/1.1\r\nHost: a\r\n\r\n", "invalid request target"),
-        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "both Content-Length and Transfer-Encoding"),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "both Content-Length and Transfer-Encoding"),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", "only 'Transfer-Encoding: chunked' is supported"),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "only 'Transfer-Encoding: chunked' is supported"),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "only 'Transfer-Encoding: chunked' is supported"),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "both Content-Length and Transfer-Encoding"
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            "both Content-Length and Transfer-Encoding"
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "only 'Transfer-Encoding: chunked' is supported"
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "only 'Transfer-Encoding: chunked' is supported"
+        ),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "only 'Transfer-Encoding: chunked' is supported"
+        ),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", "invalid Content-Length"),
@@ -447,10 +484,13 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         // 1025 bytes of extension before the CRLF: too long, whether or not the CRLF is already here.
         let head = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
         let longLine = "5;" + String(repeating: "e", count: 1023)
-        #expect(parseEverySplit(bytes(head + longLine + "\r\nhello\r\n0\r\n\r\n")).failure == .malformed("chunk size line too long"))
+        #expect(
+            parseEverySplit(bytes(head + longLine + "\r\nhello\r\n0\r\n\r\n")).failure
+                == .malformed("chunk size line too long"))
         #expect(parseEverySplit(bytes(head + longLine + "e")).failure == .malformed("chunk size line too long"))
         let longest = "5;" + String(repeating: "e", count: 1022)  // exactly 1024 bytes
-        #expect(parseEverySplit(bytes(head + longest + "\r\nhello\r\n0\r\n\r\n")).requests.first?.body == bytes("hello"))
+        #expect(
+            parseEverySplit(bytes(head + longest + "\r\nhello\r\n0\r\n\r\n")).requests.first?.body == bytes("hello"))
     }
 
     @Test func overlongTrailerIsRejectedHoweverItArrives() {
@@ -483,7 +523,10 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 
     @Test func requestsBeforeAMalformedOneAreStillDelivered() {
-        let run = parseEverySplit(bytes("GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /bad HTTP/9.9\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n"))
+        let run = parseEverySplit(
+            bytes(
+                "GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /bad HTTP/9.9\r\nHost: a\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n"
+            ))
         #expect(run.requests.map(\.target) == ["/ok"])
         #expect(run.failure == .malformed("unsupported HTTP version 'HTTP/9.9'"))
     }
@@ -507,7 +550,8 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 @Suite struct HTTPRequestParserGarbageTests {
     static let vocabulary: [[UInt8]] = [
         "GET", "POST", " ", "/", "/x", "HTTP/1.1", "HTTP/1.0", "\r\n", "\r\n\r\n", "\n", "\r", ":", "Host: a",
-        "Content-Length: ", "Transfer-Encoding: chunked", "Expect: 100-continue", "0", "5", "-5", "ffff", ";", "\t", "\u{0}",
+        "Content-Length: ", "Transfer-Encoding: chunked", "Expect: 100-continue", "0", "5", "-5", "ffff", ";", "\t",
+        "\u{0}",
         "\u{7F}", "é", "hello",
     ].map { Array($0.utf8) }
 

@@ -22,7 +22,9 @@ enum ResponseOutcome: Equatable {
 }
 
 /// Feeds `stream` in pieces and collects what the parser produces; with `close`, ends with `finish()`.
-func parseResponses(_ stream: [UInt8], method: String = "GET", pieces: [Int], close: Bool = false, maxBodyBytes: Int = 32 * 1024 * 1024)
+func parseResponses(
+    _ stream: [UInt8], method: String = "GET", pieces: [Int], close: Bool = false, maxBodyBytes: Int = 32 * 1024 * 1024
+)
     -> [ResponseOutcome]
 {
     var parser = HTTPResponseParser(method: method, maxBodyBytes: maxBodyBytes)
@@ -60,11 +62,15 @@ func parseResponsesEverySplit(
 ) -> [ResponseOutcome] {
     let stream = Array(text.utf8)
     let whole = parseResponses(stream, method: method, pieces: [stream.count], close: close, maxBodyBytes: maxBodyBytes)
-    let byByte = parseResponses(stream, method: method, pieces: Array(repeating: 1, count: stream.count), close: close, maxBodyBytes: maxBodyBytes)
+    let byByte = parseResponses(
+        stream, method: method, pieces: Array(repeating: 1, count: stream.count), close: close,
+        maxBodyBytes: maxBodyBytes)
     #expect(byByte == whole, "one byte at a time", sourceLocation: sourceLocation)
     for seed: UInt64 in [1, 2, 3] {
         let pieces = randomPieces(count: stream.count, seed: seed)
-        #expect(parseResponses(stream, method: method, pieces: pieces, close: close, maxBodyBytes: maxBodyBytes) == whole, sourceLocation: sourceLocation)
+        #expect(
+            parseResponses(stream, method: method, pieces: pieces, close: close, maxBodyBytes: maxBodyBytes) == whole,
+            sourceLocation: sourceLocation)
     }
     return whole
 }
@@ -77,29 +83,40 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
 
 @Suite struct HTTPResponseParserTests {
     @Test func contentLengthBody() {
-        let outcomes = parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+        let outcomes = parseResponsesEverySplit(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
         #expect(outcomes == [response(200, ["Content-Type: text/plain", "Content-Length: 5"], "hello")])
     }
 
     @Test func statusLineWithoutReasonPhrase() {
-        #expect(parseResponsesEverySplit("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n") == [response(404, ["Content-Length: 0"], "")])
+        #expect(
+            parseResponsesEverySplit("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n") == [
+                response(404, ["Content-Length: 0"], "")
+            ])
     }
 
     @Test func http10StatusLineIsAccepted() {
-        #expect(parseResponsesEverySplit("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok") == [response(200, ["Content-Length: 2"], "ok")])
+        #expect(
+            parseResponsesEverySplit("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok") == [
+                response(200, ["Content-Length: 2"], "ok")
+            ])
     }
 
     @Test func consecutiveResponsesOnOneConnection() {
         let outcomes = parseResponsesEverySplit(
-            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
-        #expect(outcomes == [
-            response(201, ["Content-Length: 2"], "{}"), response(204, [], ""), response(200, ["Content-Length: 3"], "abc"),
-        ])
+            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        )
+        #expect(
+            outcomes == [
+                response(201, ["Content-Length: 2"], "{}"), response(204, [], ""),
+                response(200, ["Content-Length: 3"], "abc"),
+            ])
     }
 
     @Test func chunkedBody() {
         let outcomes = parseResponsesEverySplit(
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;ext\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-T: 1\r\n\r\n")
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;ext\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-T: 1\r\n\r\n"
+        )
         #expect(outcomes == [response(200, ["Transfer-Encoding: chunked"], "Wikipedia in\r\n\r\nchunks.")])
     }
 
@@ -109,7 +126,8 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
     }
 
     @Test func bodyUntilCloseCompletesOnFinish() {
-        let outcomes = parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this\r\n\r\nuntil close", close: true)
+        let outcomes = parseResponsesEverySplit(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this\r\n\r\nuntil close", close: true)
         #expect(outcomes == [response(200, ["Content-Type: text/plain"], "all of this\r\n\r\nuntil close")])
     }
 
@@ -122,7 +140,10 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
     }
 
     @Test func invalidContentLengthReadsUntilClose() {
-        #expect(parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nxyz", close: true) == [response(200, ["Content-Length: -1"], "xyz")])
+        #expect(
+            parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nxyz", close: true) == [
+                response(200, ["Content-Length: -1"], "xyz")
+            ])
     }
 
     @Test func closeBeforeTheBodyIsCompleteIsAFailure() {
@@ -141,13 +162,15 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
 
     @Test func interimContinueResponsesAreSkipped() {
         let outcomes = parseResponsesEverySplit(
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        )
         #expect(outcomes == [response(200, ["Content-Length: 2"], "ok")])
     }
 
     @Test func headResponseHasNoBodyWhateverItsLength() {
         let outcomes = parseResponsesEverySplit(
-            "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", method: "HEAD")
+            "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n",
+            method: "HEAD")
         #expect(outcomes == [response(200, ["Content-Length: 1234"], ""), response(200, ["Content-Length: 99"], "")])
     }
 
@@ -171,8 +194,13 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
     }
 
     @Test func bodyLargerThanTheLimitIsAFailure() {
-        #expect(parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10) == [.failure("response body larger than 10 bytes")])
-        #expect(parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", maxBodyBytes: 10).count == 1)
+        #expect(
+            parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10) == [
+                .failure("response body larger than 10 bytes")
+            ])
+        #expect(
+            parseResponsesEverySplit("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", maxBodyBytes: 10).count
+                == 1)
         #expect(
             parseResponsesEverySplit("HTTP/1.1 200 OK\r\n\r\n0123456789X", maxBodyBytes: 10)
                 == [.failure("response body larger than 10 bytes")])
@@ -180,11 +208,15 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
 
     @Test func oversizedHeadIsAFailure() {
         let stream = "HTTP/1.1 200 OK\r\nX: " + String(repeating: "x", count: 70 * 1024)
-        #expect(parseResponses(Array(stream.utf8), pieces: [stream.utf8.count]) == [.failure("response head too large")])
+        #expect(
+            parseResponses(Array(stream.utf8), pieces: [stream.utf8.count]) == [.failure("response head too large")])
     }
 
     @Test func headerValuesAreTrimmed() {
-        #expect(parseResponsesEverySplit("HTTP/1.1 200 OK\r\nX-A:   padded \t\r\nContent-Length: 0\r\n\r\n") == [response(200, ["X-A: padded", "Content-Length: 0"], "")])
+        #expect(
+            parseResponsesEverySplit("HTTP/1.1 200 OK\r\nX-A:   padded \t\r\nContent-Length: 0\r\n\r\n") == [
+                response(200, ["X-A: padded", "Content-Length: 0"], "")
+            ])
     }
 
     @Test func idleUntilBytesArrive() {
@@ -207,7 +239,10 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
 @Suite struct HTTPResponseParserStreamTests {
     @Test func streamDataArrivesChunkByChunk() throws {
         var parser = HTTPResponseParser(method: "GET")
-        parser.feed(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-ndjson\r\n\r\n3\r\nabc\r\n".utf8))
+        parser.feed(
+            Array(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-ndjson\r\n\r\n3\r\nabc\r\n"
+                    .utf8))
         guard case .needMoreData = parser.next() else {
             Issue.record("a stream is never complete before its last chunk")
             return
@@ -283,7 +318,10 @@ private func response(_ status: Int, _ headers: [String], _ body: String) -> Res
 
     @Test func aFewInterimResponsesAreSkipped() {
         var parser = HTTPResponseParser(method: "GET")
-        parser.feed(Array((String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 3) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").utf8))
+        parser.feed(
+            Array(
+                (String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 3)
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").utf8))
         guard case .response(let response) = parser.next() else {
             Issue.record("expected a response")
             return

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCore
 import KonnectHTTP
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 // In-process tests of the HTTP server (issue 2, "Processes and transport"): the server runs in the test
 // process on a temporary Unix socket (or a kernel-assigned loopback port) with short timeouts, so
@@ -29,7 +30,9 @@ private final class ServerTestSocket {
             raw[bytes.count] = 0
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else {
             let message = String(cString: strerror(errno))
@@ -46,7 +49,9 @@ private final class ServerTestSocket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             let message = String(cString: strerror(errno))
@@ -62,7 +67,9 @@ private final class ServerTestSocket {
     func write(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 && errno == EINTR { continue }
             if sent <= 0 { return false }
             offset += sent
@@ -89,7 +96,9 @@ private final class ServerTestSocket {
                 throw ServerTestFailure("connection closed before a complete response")
             }
             let remaining = deadline - Monotonic.now
-            guard remaining > 0, waitReadable(milliseconds: remaining) else { throw ServerTestFailure("no response within \(milliseconds) ms") }
+            guard remaining > 0, waitReadable(milliseconds: remaining) else {
+                throw ServerTestFailure("no response within \(milliseconds) ms")
+            }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 parser.feed(buffer[0..<count])
@@ -130,7 +139,10 @@ private final class InProcessServer {
     let port: Int
     private let stopped = Mutex(false)
 
-    init(idleMilliseconds: Int = 5000, requestMilliseconds: Int = 5000, limits: HTTPLimits = HTTPLimits(), handler: @escaping HTTPServer.Handler) throws {
+    init(
+        idleMilliseconds: Int = 5000, requestMilliseconds: Int = 5000, limits: HTTPLimits = HTTPLimits(),
+        handler: @escaping HTTPServer.Handler
+    ) throws {
         var template = Array("/tmp/khs-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ServerTestFailure("mkdtemp failed") }
         directory = String(cString: made)
@@ -146,7 +158,8 @@ private final class InProcessServer {
     }
 
     convenience init(idleMilliseconds: Int = 5000, requestMilliseconds: Int = 5000, router: Router) throws {
-        try self.init(idleMilliseconds: idleMilliseconds, requestMilliseconds: requestMilliseconds) { request, listener in
+        try self.init(idleMilliseconds: idleMilliseconds, requestMilliseconds: requestMilliseconds) {
+            request, listener in
             router.handle(request, listener: listener)
         }
     }
@@ -165,7 +178,9 @@ private final class InProcessServer {
     }
 
     func unixClient() -> HTTPClient { HTTPClient(endpoint: .unix(socketPath), timeoutMilliseconds: 5000) }
-    func tcpClient() -> HTTPClient { HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: port), timeoutMilliseconds: 5000) }
+    func tcpClient() -> HTTPClient {
+        HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: port), timeoutMilliseconds: 5000)
+    }
 }
 
 /// Polls `condition` every 10 ms until it holds or `seconds` pass: how these tests wait for the server's
@@ -241,7 +256,9 @@ struct HTTPServerTests {
     func partialBodyGets408() throws {
         let server = try InProcessServer(idleMilliseconds: 60_000, requestMilliseconds: 250, router: echoRouter())
         let connection = try ServerTestSocket(tcpPort: server.port)
-        connection.write("POST /things HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":")
+        connection.write(
+            "POST /things HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":"
+        )
         let response = try connection.readResponse(within: 5000)
         #expect(response.status == 408)
         #expect(connection.closesWithoutData())
@@ -251,7 +268,8 @@ struct HTTPServerTests {
     func dripFedClientGets408() throws {
         let server = try InProcessServer(idleMilliseconds: 60_000, requestMilliseconds: 300, router: echoRouter())
         let connection = try ServerTestSocket(unixPath: server.socketPath)
-        let request = Array("GET /things HTTP/1.1\r\nHost: slow-client.example\r\nX-Padding: abcdefghijklmnopqrstuvwxyz\r\n\r\n".utf8)
+        let request = Array(
+            "GET /things HTTP/1.1\r\nHost: slow-client.example\r\nX-Padding: abcdefghijklmnopqrstuvwxyz\r\n\r\n".utf8)
         var sent = 0
         var answered = false
         // One byte at a time; between bytes, wait up to 50 ms for the server's answer (each gap is far
@@ -284,7 +302,9 @@ struct HTTPServerTests {
             #expect(response.headers["connection"] == nil)
         }
         // A POST with a body, then two pipelined requests in one write: answered in order on the same connection.
-        connection.write("POST /things HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}")
+        connection.write(
+            "POST /things HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+        )
         #expect(try connection.readResponse(method: "POST").json?["received"]?.intValue == 7)
         connection.write("GET /things/a HTTP/1.1\r\nHost: test\r\n\r\nGET /things/b HTTP/1.1\r\nHost: test\r\n\r\n")
         let first = try connection.readResponse()
@@ -329,7 +349,9 @@ struct HTTPServerTests {
     func chunkedBodiesAndContinue() throws {
         let server = try InProcessServer(router: echoRouter())
         let connection = try ServerTestSocket(unixPath: server.socketPath)
-        connection.write("POST /things HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
+        connection.write(
+            "POST /things HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"
+        )
         let chunked = try connection.readResponse(method: "POST")
         #expect(chunked.status == 201)
         #expect(chunked.json?["received"]?.intValue == 11)
@@ -375,9 +397,11 @@ struct HTTPServerTests {
 
     @Test("issue 2 limits: 400, 413 and 431 close the connection and the server keeps serving")
     func transportErrorsClose() throws {
-        let server = try InProcessServer(limits: HTTPLimits(maxHeadBytes: 1024, maxBodyBytes: 2048), handler: { request, listener in
-            echoRouter().handle(request, listener: listener)
-        })
+        let server = try InProcessServer(
+            limits: HTTPLimits(maxHeadBytes: 1024, maxBodyBytes: 2048),
+            handler: { request, listener in
+                echoRouter().handle(request, listener: listener)
+            })
         let malformed = try ServerTestSocket(unixPath: server.socketPath)
         malformed.write("NOT AN HTTP REQUEST LINE\r\n\r\n")
         let bad = try malformed.readResponse()
@@ -424,7 +448,9 @@ struct HTTPServerTests {
         spawnThread(name: "slow-client") {
             let client = HTTPClient(endpoint: .unix(socketPath), timeoutMilliseconds: 15_000)
             let outcome: Result<ClientResponse, HTTPClientError>
-            do throws(HTTPClientError) { outcome = .success(try client.send("GET", "/slow")) } catch { outcome = .failure(error) }
+            do throws(HTTPClientError) { outcome = .success(try client.send("GET", "/slow")) } catch {
+                outcome = .failure(error)
+            }
             result.withLock { $0 = outcome }
             clientDone.fire()
         }
@@ -439,9 +465,10 @@ struct HTTPServerTests {
             shutdownDone.fire()
         }
         // New connections are refused once the server drains...
-        #expect(eventually {
-            inner.isDraining && (try? ServerTestSocket(unixPath: socketPath)) == nil
-        })
+        #expect(
+            eventually {
+                inner.isDraining && (try? ServerTestSocket(unixPath: socketPath)) == nil
+            })
         // ...the idle keep-alive connection is closed...
         #expect(idle.closesWithoutData())
         // ...but the request in flight holds the shutdown until it is answered.

@@ -33,12 +33,14 @@ private func makeRouter(log: LogLines = LogLines()) -> Router {
             Router.route("GET", "/v2/control-planes/{controlPlaneId}", echo),
             Router.route("PATCH", "/v2/control-planes/{controlPlaneId}", echo),
             Router.route("DELETE", "/v2/control-planes/{controlPlaneId}", echo),
-            Router.route("GET", "/v2/control-planes/{controlPlaneId}/core-entities/services/{serviceId}", style: .kong) { request in
+            Router.route("GET", "/v2/control-planes/{controlPlaneId}/core-entities/services/{serviceId}", style: .kong)
+            { request in
                 throw APIError.notFound("Not found: service \(request.parameter("serviceId"))")
             },
             Router.route("POST", "/v2/control-planes/{controlPlaneId}/core-entities/services", style: .kong) { _ in
                 throw APIError.badRequest(
-                    "schema violation", [InvalidParameter(field: "host", rule: "required", reason: "required field missing")])
+                    "schema violation",
+                    [InvalidParameter(field: "host", rule: "required", reason: "required field missing")])
             },
             Router.route("PUT", "/v2/control-planes/{controlPlaneId}/core-entities/services", style: .kong) { _ in
                 throw NotAnAPIError()
@@ -59,12 +61,15 @@ private func makeRouter(log: LogLines = LogLines()) -> Router {
         log: { log.append($0) })
 }
 
-private func request(_ method: String, _ target: String, headers: HTTPHeaders = ["Host": "localhost"], body: String = "") -> HTTPRequest {
+private func request(
+    _ method: String, _ target: String, headers: HTTPHeaders = ["Host": "localhost"], body: String = ""
+) -> HTTPRequest {
     HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8))
 }
 
 private func send(
-    _ method: String, _ target: String, listener: ListenerKind = .tcp, headers: HTTPHeaders = ["Host": "localhost"], body: String = "",
+    _ method: String, _ target: String, listener: ListenerKind = .tcp, headers: HTTPHeaders = ["Host": "localhost"],
+    body: String = "",
     router: Router = makeRouter()
 ) -> (status: Int, headers: HTTPHeaders, json: JSON?) {
     let response = router.handle(request(method, target, headers: headers, body: body), listener: listener)
@@ -95,7 +100,9 @@ private func send(
         #expect(json["instance"]?.stringValue?.hasPrefix("konnect:trace:") == true)
     }
 
-    @Test(arguments: ["/v2", "/v2/control-planes/a/b", "/v2/control-planes/a/core-entities/services/b/c", "/v3/things/x"])
+    @Test(arguments: [
+        "/v2", "/v2/control-planes/a/b", "/v2/control-planes/a/core-entities/services/b/c", "/v3/things/x",
+    ])
     func wrongSegmentCountIs404(path: String) {
         #expect(send("GET", path).status == 404)
     }
@@ -150,7 +157,9 @@ private func send(
         #expect(send("GET", "/v2/control%2Dplanes").status == 200)
     }
 
-    @Test(arguments: ["/v2/control-planes/%", "/v2/control-planes/%zz", "/v2/control-planes/%C3", "/v2/control-planes/%FF"])
+    @Test(arguments: [
+        "/v2/control-planes/%", "/v2/control-planes/%zz", "/v2/control-planes/%C3", "/v2/control-planes/%FF",
+    ])
     func invalidPercentEncodingIs400(path: String) {
         let response = send("GET", path)
         #expect(response.status == 400)
@@ -189,15 +198,17 @@ private func send(
     }
 
     @Test func thrownAPIErrorIsRenderedAsProblemJSON() throws {
-        let response = send("POST", "/v3/validate", headers: ["Host": "h", "Content-Type": "application/json"], body: #"{"extra": 1}"#)
+        let response = send(
+            "POST", "/v3/validate", headers: ["Host": "h", "Content-Type": "application/json"], body: #"{"extra": 1}"#)
         #expect(response.status == 400)
         #expect(response.headers["Content-Type"] == "application/problem+json")
         let json = try #require(response.json)
         #expect(json["title"] == "Bad Request")
-        #expect(json["invalid_parameters"] == [
-            ["field": "name", "rule": "required", "reason": "is required"],
-            ["field": "extra", "rule": "unknown_property", "reason": "is not a known property"],
-        ])
+        #expect(
+            json["invalid_parameters"] == [
+                ["field": "name", "rule": "required", "reason": "is required"],
+                ["field": "extra", "rule": "unknown_property", "reason": "is not a known property"],
+            ])
     }
 
     @Test func thrownAPIErrorIsRenderedInKongStyleOnKongRoutes() throws {
@@ -208,9 +219,11 @@ private func send(
 
         let invalid = send("POST", "/v2/control-planes/cp/core-entities/services")
         #expect(invalid.status == 400)
-        #expect(invalid.json == [
-            "message": "schema violation", "status": 400, "name": "schema violation", "fields": ["host": "required field missing"],
-        ])
+        #expect(
+            invalid.json == [
+                "message": "schema violation", "status": 400, "name": "schema violation",
+                "fields": ["host": "required field missing"],
+            ])
     }
 
     @Test func otherErrorsAre500AndLogged() throws {
@@ -245,9 +258,10 @@ private func send(
         #expect(!routes[9].unixOnly)
     }
 
-    @Test(arguments: [
-        ("/", [""]), ("/a", ["a"]), ("/a/", ["a"]), ("/a/b", ["a", "b"]), ("/a//b", ["a", "", "b"]), ("", []),
-    ] as [(String, [String])])
+    @Test(
+        arguments: [
+            ("/", [""]), ("/a", ["a"]), ("/a/", ["a"]), ("/a/b", ["a", "b"]), ("/a//b", ["a", "", "b"]), ("", []),
+        ] as [(String, [String])])
     func splitting(path: String, segments: [String]) {
         #expect(Router.split(path) == segments)
     }
@@ -255,7 +269,9 @@ private func send(
 
 @Suite struct APIRequestTests {
     private func apiRequest(headers: HTTPHeaders = ["Host": "h"], body: String = "") -> APIRequest {
-        APIRequest(http: request("POST", "/x?q=1", headers: headers, body: body), parameters: ["id": "7"], listener: .tcp, traceID: "t")
+        APIRequest(
+            http: request("POST", "/x?q=1", headers: headers, body: body), parameters: ["id": "7"], listener: .tcp,
+            traceID: "t")
     }
 
     @Test func parametersAndQuery() {
@@ -267,10 +283,12 @@ private func send(
         #expect(request.path == "/x")
     }
 
-    @Test(arguments: [
-        ("Bearer kpat_abc", "kpat_abc"), ("bearer  spaced ", "spaced"), ("BEARER t", "t"), ("Basic dXNlcg==", nil), ("Bearer", nil),
-        ("Bearer   ", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("Bearer kpat_abc", "kpat_abc"), ("bearer  spaced ", "spaced"), ("BEARER t", "t"), ("Basic dXNlcg==", nil),
+            ("Bearer", nil),
+            ("Bearer   ", nil),
+        ] as [(String, String?)])
     func bearerToken(header: String, token: String?) {
         #expect(apiRequest(headers: ["Host": "h", "Authorization": header]).bearerToken == token)
     }
@@ -280,7 +298,9 @@ private func send(
     }
 
     @Test func jsonBody() throws {
-        #expect(try apiRequest(headers: ["Content-Type": "application/json; charset=utf-8"], body: #"{"a":[1]}"#).json() == ["a": [1]])
+        #expect(
+            try apiRequest(headers: ["Content-Type": "application/json; charset=utf-8"], body: #"{"a":[1]}"#).json()
+                == ["a": [1]])
         #expect(try apiRequest(body: "[]").json() == [])  // no content type: still parsed
     }
 
@@ -290,14 +310,18 @@ private func send(
     }
 
     @Test func nonJSONContentTypeIs400() {
-        let error = #expect(throws: APIError.self) { try apiRequest(headers: ["Content-Type": "text/plain"], body: "{}").json() }
+        let error = #expect(throws: APIError.self) {
+            try apiRequest(headers: ["Content-Type": "text/plain"], body: "{}").json()
+        }
         #expect(error?.invalidParameters.first?.reason == "must be sent as application/json, got text/plain")
     }
 
     @Test func invalidJSONIs400NamingTheProblem() {
         let error = #expect(throws: APIError.self) { try apiRequest(body: #"{"a":1,}"#).json() }
         #expect(error?.status == 400)
-        #expect(error?.invalidParameters.first?.reason == "is not valid JSON: invalid JSON at byte 7: expected a member name")
+        #expect(
+            error?.invalidParameters.first?.reason
+                == "is not valid JSON: invalid JSON at byte 7: expected a member name")
     }
 
     @Test func jsonOrEmpty() throws {

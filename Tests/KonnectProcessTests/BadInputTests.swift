@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension ProcessTests {
     /// Bad input on every socket (issue 2: "Any byte sequence on any socket leaves the node up"; issue 3:
@@ -24,13 +25,16 @@ extension ProcessTests {
                     let payload = BadInputGarbage.payload(&random, round: round, target: target, token: setup.token)
                     let bytes = BadInputSocket.exchange(target.endpoint, payload)
                     if let response = BadInputSocket.firstResponse(bytes) {
-                        #expect(response.status < 500, "\(target) round \(round): \(response.status) \(response.text)\n\(setup.cluster.allLogs())")
+                        #expect(
+                            response.status < 500,
+                            "\(target) round \(round): \(response.status) \(response.text)\n\(setup.cluster.allLogs())")
                     }
                     try setup.expectServing(target, after: "garbage round \(round)")
                 }
                 // Half-sent garbage on many idle connections does not stop others from being served.
                 let stalled = (0..<16).compactMap { _ in
-                    BadInputSocket.openAndSend(target.endpoint, Array("\u{1}\u{2}GET /v2 HT".utf8) + random.bytes(32).filter { $0 != 0x0A })
+                    BadInputSocket.openAndSend(
+                        target.endpoint, Array("\u{1}\u{2}GET /v2 HT".utf8) + random.bytes(32).filter { $0 != 0x0A })
                 }
                 try setup.expectServing(target, after: "16 stalled connections")
                 for fd in stalled { close(fd) }
@@ -50,8 +54,12 @@ extension ProcessTests {
                 var manyHeaders = "GET /health HTTP/1.1\r\nHost: test\r\n"
                 for index in 0..<101 { manyHeaders += "X-H\(index): v\r\n" }
                 manyHeaders += "\r\n"
-                for (label, request) in [("long header", longHeader), ("long target", target1), ("101 headers", manyHeaders)] {
-                    let response = try #require(BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(request.utf8))), "\(target) \(label): no answer")
+                for (label, request) in [
+                    ("long header", longHeader), ("long target", target1), ("101 headers", manyHeaders),
+                ] {
+                    let response = try #require(
+                        BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(request.utf8))),
+                        "\(target) \(label): no answer")
                     #expect(response.status == 431, "\(target) \(label): \(response.status) \(response.text)")
                     #expect(response.headers["connection"]?.lowercased() == "close")
                     #expect(response.headers["content-type"] == "application/problem+json")
@@ -59,8 +67,11 @@ extension ProcessTests {
                     try setup.expectServing(target, after: label)
                 }
                 // Just under the limit is fine.
-                let fits = "GET /health HTTP/1.1\r\nHost: test\r\nX-Fill: " + String(repeating: "f", count: limit - 200) + "\r\n\r\n"
-                let ok = try #require(BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(fits.utf8))))
+                let fits =
+                    "GET /health HTTP/1.1\r\nHost: test\r\nX-Fill: " + String(repeating: "f", count: limit - 200)
+                    + "\r\n\r\n"
+                let ok = try #require(
+                    BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(fits.utf8))))
                 #expect(ok.status == 200, "\(target) a head of \(fits.utf8.count) bytes: \(ok.status)")
             }
         }
@@ -71,12 +82,23 @@ extension ProcessTests {
             for target in setup.targets {
                 let path = target.node == "auth" ? "/v3/signup" : "/v2/control-planes"
                 let heads = [
-                    ("Content-Length 1 MiB + 1", "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n"),
-                    ("huge Content-Length", "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Length: 99999999999999\r\n\r\n"),
-                    ("chunk of 1 MiB + 1", "POST \(path) HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n"),
+                    (
+                        "Content-Length 1 MiB + 1",
+                        "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n"
+                    ),
+                    (
+                        "huge Content-Length",
+                        "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Length: 99999999999999\r\n\r\n"
+                    ),
+                    (
+                        "chunk of 1 MiB + 1",
+                        "POST \(path) HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n100001\r\n"
+                    ),
                 ]
                 for (label, head) in heads {
-                    let response = try #require(BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(head.utf8))), "\(target) \(label): no answer")
+                    let response = try #require(
+                        BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(head.utf8))),
+                        "\(target) \(label): no answer")
                     #expect(response.status == 413, "\(target) \(label): \(response.status) \(response.text)")
                     #expect(response.headers["connection"]?.lowercased() == "close")
                     #expect(response.json?["status"]?.intValue == 413)
@@ -125,36 +147,58 @@ extension ProcessTests {
             for target in setup.targets {
                 for head in heads {
                     let label = head.prefix(40).debugDescription
-                    let response = try #require(BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(head.utf8))), "\(target) \(label): no answer")
+                    let response = try #require(
+                        BadInputSocket.firstResponse(BadInputSocket.exchange(target.endpoint, Array(head.utf8))),
+                        "\(target) \(label): no answer")
                     #expect(response.status == 400, "\(target) \(label): \(response.status) \(response.text)")
                     #expect(response.headers["connection"]?.lowercased() == "close", "\(target) \(label)")
                     #expect(response.headers["content-type"] == "application/problem+json")
-                    #expect(response.json?["detail"]?.stringValue?.hasPrefix("Malformed HTTP request") == true, "\(response.text)")
+                    #expect(
+                        response.json?["detail"]?.stringValue?.hasPrefix("Malformed HTTP request") == true,
+                        "\(response.text)")
                     try setup.expectServing(target, after: label)
                 }
             }
         }
 
-        @Test("issue 2, issue 3: invalid JSON, wrong types, unknown fields and bad enums get 400 naming the field; nothing is written")
+        @Test(
+            "issue 2, issue 3: invalid JSON, wrong types, unknown fields and bad enums get 400 naming the field; nothing is written"
+        )
         func invalidBodiesNameTheField() throws {
             let setup = try BadInputSetup()
             let plane = try setup.cluster.createControlPlane("the-only-one", token: setup.token)
             for target in setup.targets {
                 let cases: [(String, String, String, String)]  // method, path, body, field
                 if target.node == "auth" {
-                    let valid = #""email":"new@example.com","password":"Correct-Horse-42!","full_name":"N","organization_name":"O","geo":"eu""#
+                    let valid =
+                        #""email":"new@example.com","password":"Correct-Horse-42!","full_name":"N","organization_name":"O","geo":"eu""#
                     cases = [
                         ("POST", "/v3/signup", #"{"email": "x@example.com","#, "body"),
                         ("POST", "/v3/signup", "[1, 2, 3]", "body"),
                         ("POST", "/v3/signup", "\"just a string\"", "body"),
                         ("POST", "/v3/signup", #"{"email":"a@example.com","email":"b@example.com"}"#, "body"),
                         ("POST", "/v3/signup", #"{"email":"\u{0}@example.com""#, "body"),
-                        ("POST", "/v3/signup", "{\(valid.replacingOccurrences(of: #""email":"new@example.com""#, with: #""email":42"#))}", "email"),
-                        ("POST", "/v3/signup", "{\(valid.replacingOccurrences(of: #""full_name":"N""#, with: #""full_name":["N"]"#))}", "full_name"),
+                        (
+                            "POST", "/v3/signup",
+                            "{\(valid.replacingOccurrences(of: #""email":"new@example.com""#, with: #""email":42"#))}",
+                            "email"
+                        ),
+                        (
+                            "POST", "/v3/signup",
+                            "{\(valid.replacingOccurrences(of: #""full_name":"N""#, with: #""full_name":["N"]"#))}",
+                            "full_name"
+                        ),
                         ("POST", "/v3/signup", "{\(valid),\"shoe_size\":44}", "shoe_size"),
                         ("POST", "/v3/signup", "{\(valid),\"plan\":\"gold\"}", "plan"),
-                        ("POST", "/v3/signup", "{\(valid.replacingOccurrences(of: #""geo":"eu""#, with: #""geo":"mars""#))}", "geo"),
-                        ("POST", "/v3/signup", "{\(valid.replacingOccurrences(of: #""organization_name":"O""#, with: "\"organization_name\":\"\(String(repeating: "o", count: 251))\""))}", "organization_name"),
+                        (
+                            "POST", "/v3/signup",
+                            "{\(valid.replacingOccurrences(of: #""geo":"eu""#, with: #""geo":"mars""#))}", "geo"
+                        ),
+                        (
+                            "POST", "/v3/signup",
+                            "{\(valid.replacingOccurrences(of: #""organization_name":"O""#, with: "\"organization_name\":\"\(String(repeating: "o", count: 251))\""))}",
+                            "organization_name"
+                        ),
                         ("POST", "/v3/authenticate", #"{"email":"ana@example.com","password":true}"#, "password"),
                         ("POST", "/v3/teams", #"{"name":5}"#, "name"),
                         ("POST", "/v3/teams", #"{"name":"t","members":[]}"#, "members"),
@@ -167,14 +211,21 @@ extension ProcessTests {
                         ("POST", "/v2/control-planes", "[]", "body"),
                         ("POST", "/v2/control-planes", #"{"name":7}"#, "name"),
                         ("POST", "/v2/control-planes", #"{"name":"cp","colour":"red"}"#, "colour"),
-                        ("POST", "/v2/control-planes", #"{"name":"cp","cluster_type":"CLUSTER_TYPE_NOPE"}"#, "cluster_type"),
+                        (
+                            "POST", "/v2/control-planes", #"{"name":"cp","cluster_type":"CLUSTER_TYPE_NOPE"}"#,
+                            "cluster_type"
+                        ),
                         ("POST", "/v2/control-planes", #"{"name":"cp","auth_type":"password"}"#, "auth_type"),
-                        ("POST", "/v2/control-planes", "{\"name\":\"\(String(repeating: "c", count: 257))\"}", "name"),  // the spec's maxLength 256
+                        // The spec's maxLength is 256.
+                        ("POST", "/v2/control-planes", "{\"name\":\"\(String(repeating: "c", count: 257))\"}", "name"),
                         ("POST", "/v2/control-planes", #"{"name":"c"}"#, "name"),  // the spec's minLength 2
                         ("POST", "/v2/control-planes", #"{"name":"cp","labels":{"kong-x":"a"}}"#, "labels"),
                         ("POST", "/v2/control-planes", #"{"name":"cp","cloud_gateway":"yes"}"#, "cloud_gateway"),
                         ("PATCH", "/v2/control-planes/\(plane)", #"{"description":false}"#, "description"),
-                        ("PATCH", "/v2/control-planes/\(plane)", #"{"name":"renamed","cluster_type":"CLUSTER_TYPE_CONTROL_PLANE"}"#, "cluster_type"),
+                        (
+                            "PATCH", "/v2/control-planes/\(plane)",
+                            #"{"name":"renamed","cluster_type":"CLUSTER_TYPE_CONTROL_PLANE"}"#, "cluster_type"
+                        ),
                         ("POST", "/v2/portals", #"{"name":"p","published":"yes"}"#, "published"),
                         ("POST", "\(base)/services", "{not json}", "body"),
                         ("POST", "\(base)/services", #"{"host":5}"#, "host"),
@@ -188,15 +239,22 @@ extension ProcessTests {
                 }
                 for (method, path, body, field) in cases {
                     let response = try target.client().send(
-                        method, path, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(setup.token)"], body: Array(body.utf8))
-                    #expect(response.status == 400, "\(target) \(method) \(path) \(body.prefix(80)): \(response.status) \(response.text)")
-                    #expect(badInputFields(response).contains(field), "\(target) \(method) \(path) \(body.prefix(80)): expected \(field) named in \(response.text)")
+                        method, path,
+                        headers: ["Content-Type": "application/json", "Authorization": "Bearer \(setup.token)"],
+                        body: Array(body.utf8))
+                    #expect(
+                        response.status == 400,
+                        "\(target) \(method) \(path) \(body.prefix(80)): \(response.status) \(response.text)")
+                    #expect(
+                        badInputFields(response).contains(field),
+                        "\(target) \(method) \(path) \(body.prefix(80)): expected \(field) named in \(response.text)")
                     try setup.expectServing(target, after: "\(method) \(path)")
                 }
                 // A body sent as another media type is refused the same way.
                 let typed = try target.client().send(
                     "POST", target.node == "auth" ? "/v3/teams" : "/v2/control-planes",
-                    headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(setup.token)"], body: Array(#"{"name":"typed"}"#.utf8))
+                    headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(setup.token)"],
+                    body: Array(#"{"name":"typed"}"#.utf8))
                 #expect(typed.status == 400)
                 #expect(badInputFields(typed) == ["body"])
             }
@@ -206,11 +264,18 @@ extension ProcessTests {
             let detail = try setup.cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: setup.token)
             #expect(detail["name"]?.stringValue == "the-only-one")
             #expect(detail["description"]?.stringValue == "")
-            let services = try setup.cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: setup.token)
+            let services = try setup.cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: setup.token)
             #expect(services["data"]?.arrayValue?.isEmpty == true)
-            #expect(try setup.cluster.expect(200, "eu", "GET", "/v2/portals", token: setup.token)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try setup.cluster.expect(200, "auth", "GET", "/v3/teams", token: setup.token)["data"]?.arrayValue?.isEmpty == true)
-            try setup.cluster.expect(401, "auth", "POST", "/v3/authenticate", ["email": "new@example.com", "password": .string(TestCluster.password)])
+            #expect(
+                try setup.cluster.expect(200, "eu", "GET", "/v2/portals", token: setup.token)["data"]?.arrayValue?
+                    .isEmpty == true)
+            #expect(
+                try setup.cluster.expect(200, "auth", "GET", "/v3/teams", token: setup.token)["data"]?.arrayValue?
+                    .isEmpty == true)
+            try setup.cluster.expect(
+                401, "auth", "POST", "/v3/authenticate",
+                ["email": "new@example.com", "password": .string(TestCluster.password)])
         }
 
         @Test("issue 3: bad UUIDs and bad percent-encoding in paths get 400 naming the parameter, on every socket")
@@ -235,7 +300,10 @@ extension ProcessTests {
                         ("GET", "/v2/control-planes/not-a-uuid", "controlPlaneId"),
                         ("PATCH", "/v2/control-planes/1234", "controlPlaneId"),
                         ("DELETE", "/v2/control-planes/\(plane)x", "controlPlaneId"),
-                        ("GET", "/v2/control-planes/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz/expected-config-hash", "controlPlaneId"),
+                        (
+                            "GET", "/v2/control-planes/zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz/expected-config-hash",
+                            "controlPlaneId"
+                        ),
                         ("GET", "/v2/control-planes/not-a-uuid/core-entities/services", "controlPlaneId"),
                         ("POST", "/v2/control-planes/not-a-uuid/core-entities/routes", "controlPlaneId"),
                         ("GET", "/v2/portals/123", "portalId"),
@@ -247,9 +315,14 @@ extension ProcessTests {
                 for (method, path, field) in cases {
                     let body: [UInt8] = ["POST", "PATCH", "PUT"].contains(method) ? Array(#"{"name":"x"}"#.utf8) : []
                     let response = try target.client().send(
-                        method, path, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(setup.token)"], body: body)
+                        method, path,
+                        headers: ["Content-Type": "application/json", "Authorization": "Bearer \(setup.token)"],
+                        body: body)
                     #expect(response.status == 400, "\(target) \(method) \(path): \(response.status) \(response.text)")
-                    if let field { #expect(badInputFields(response).contains(field), "\(target) \(method) \(path): \(response.text)") }
+                    if let field {
+                        #expect(
+                            badInputFields(response).contains(field), "\(target) \(method) \(path): \(response.text)")
+                    }
                     try setup.expectServing(target, after: "\(method) \(path)")
                 }
             }
@@ -265,30 +338,46 @@ extension ProcessTests {
                 let missing: [String]
                 let wrong: [(String, String, Set<String>)]
                 if target.node == "auth" {
-                    missing = ["/", "/v3", "/v3/nope", "/v3/users/me/nope", "/v2/control-planes", "/healthz", "/v3/users/\(id)/access-tokens/\(id)/x"]
+                    missing = [
+                        "/", "/v3", "/v3/nope", "/v3/users/me/nope", "/v2/control-planes", "/healthz",
+                        "/v3/users/\(id)/access-tokens/\(id)/x",
+                    ]
                     wrong = [
-                        ("DELETE", "/v3/signup", ["POST"]), ("GET", "/v3/authenticate", ["POST"]), ("PUT", "/v3/users/me", ["GET", "DELETE"]),
-                        ("PATCH", "/v3/organizations/me/licenses", ["GET"]), ("POST", "/health", ["GET"]), ("PUT", "/v3/teams", ["GET", "POST"]),
+                        ("DELETE", "/v3/signup", ["POST"]), ("GET", "/v3/authenticate", ["POST"]),
+                        ("PUT", "/v3/users/me", ["GET", "DELETE"]),
+                        ("PATCH", "/v3/organizations/me/licenses", ["GET"]), ("POST", "/health", ["GET"]),
+                        ("PUT", "/v3/teams", ["GET", "POST"]),
                     ]
                 } else {
-                    missing = ["/", "/v2", "/v2/nope", "/v3/users/me", "/v2/control-planes/\(id)/nope", "/v2/control-planes/\(id)/core-entities/upstreams"]
+                    missing = [
+                        "/", "/v2", "/v2/nope", "/v3/users/me", "/v2/control-planes/\(id)/nope",
+                        "/v2/control-planes/\(id)/core-entities/upstreams",
+                    ]
                     wrong = [
-                        ("PUT", "/v2/control-planes", ["GET", "POST"]), ("POST", "/v2/control-planes/\(id)", ["GET", "PATCH", "DELETE"]),
-                        ("DELETE", "/v2/whoami", ["GET"]), ("POST", "/v2/control-planes/\(id)/core-entities/config", ["GET"]),
+                        ("PUT", "/v2/control-planes", ["GET", "POST"]),
+                        ("POST", "/v2/control-planes/\(id)", ["GET", "PATCH", "DELETE"]),
+                        ("DELETE", "/v2/whoami", ["GET"]),
+                        ("POST", "/v2/control-planes/\(id)/core-entities/config", ["GET"]),
                         ("PATCH", "/v2/portals", ["GET", "POST"]), ("DELETE", "/health", ["GET"]),
                     ]
                 }
                 for path in missing {
-                    let response = try target.client().send("GET", path, headers: ["Authorization": "Bearer \(setup.token)"])
+                    let response = try target.client().send(
+                        "GET", path, headers: ["Authorization": "Bearer \(setup.token)"])
                     #expect(response.status == 404, "\(target) GET \(path): \(response.status)")
                     #expect(response.json?["status"]?.intValue == 404)
                     try setup.expectServing(target, after: "GET \(path)")
                 }
                 for (method, path, allowed) in wrong {
-                    let response = try target.client().send(method, path, headers: ["Authorization": "Bearer \(setup.token)"])
+                    let response = try target.client().send(
+                        method, path, headers: ["Authorization": "Bearer \(setup.token)"])
                     #expect(response.status == 405, "\(target) \(method) \(path): \(response.status)")
-                    let allow = Set((response.headers["allow"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-                    #expect(allow == allowed, "\(target) \(method) \(path): Allow \(response.headers["allow"] ?? "none")")
+                    let allow = Set(
+                        (response.headers["allow"] ?? "").split(separator: ",").map {
+                            $0.trimmingCharacters(in: .whitespaces)
+                        })
+                    #expect(
+                        allow == allowed, "\(target) \(method) \(path): Allow \(response.headers["allow"] ?? "none")")
                     #expect(response.json?["status"]?.intValue == 405)
                     try setup.expectServing(target, after: "\(method) \(path)")
                 }
@@ -302,7 +391,8 @@ extension ProcessTests {
             let geoUnix = try setup.cluster.unix("eu")
             #expect(try geoTCP.send("GET", "/internal/v1/status").status == 404)
             #expect(try geoUnix.send("GET", "/internal/v1/status").status == 200)
-            #expect(try geoTCP.json("POST", "/internal/v1/operator/dp-credentials", ["control_plane": "x"]).status == 404)
+            #expect(
+                try geoTCP.json("POST", "/internal/v1/operator/dp-credentials", ["control_plane": "x"]).status == 404)
 
             let authTCP = try setup.cluster.tcp("auth")
             let authUnix = try setup.cluster.unix("auth")
@@ -323,18 +413,25 @@ extension ProcessTests {
             for target in setup.targets {
                 let path = target.node == "auth" ? "/v3/users/me" : "/v2/whoami"
                 let headers: [HTTPHeaders] = [
-                    [:], ["Authorization": "Bearer"], ["Authorization": "Basic YW5hOnNlY3JldA=="], ["Authorization": "Bearer kses_unknown"],
-                    ["Authorization": "Bearer kpat_unknown"], ["Authorization": "Bearer " + String(repeating: "x", count: 4000)],
+                    [:], ["Authorization": "Bearer"], ["Authorization": "Basic YW5hOnNlY3JldA=="],
+                    ["Authorization": "Bearer kses_unknown"],
+                    ["Authorization": "Bearer kpat_unknown"],
+                    ["Authorization": "Bearer " + String(repeating: "x", count: 4000)],
                     ["Authorization": "bearer \(setup.token)x"],
                 ]
                 for header in headers {
                     let response = try target.client().send("GET", path, headers: header)
-                    #expect(response.status == 401, "\(target) \(header.fields.first.map { String($0.value.prefix(30)) } ?? "no header"): \(response.status) \(response.text)")
+                    #expect(
+                        response.status == 401,
+                        "\(target) \(header.fields.first.map { String($0.value.prefix(30)) } ?? "no header"): \(response.status) \(response.text)"
+                    )
                     #expect(response.headers["content-type"] == "application/problem+json")
                     try setup.expectServing(target, after: "bad token")
                 }
                 // The scheme is case-insensitive; the right token works on this socket.
-                #expect(try target.client().send("GET", path, headers: ["Authorization": "bearer \(setup.token)"]).status == 200)
+                #expect(
+                    try target.client().send("GET", path, headers: ["Authorization": "bearer \(setup.token)"]).status
+                        == 200)
             }
         }
     }
@@ -373,17 +470,22 @@ struct BadInputSetup {
     func pid(_ target: BadInputTarget) throws -> Int32 {
         let record = try cluster.record(target.node)
         let (descriptor, state) = cluster.cluster.processState(record)
-        guard let descriptor, state == .running else { throw ProcessTestFailure(message: "\(target.node) is \(state)\n\(cluster.allLogs())") }
+        guard let descriptor, state == .running else {
+            throw ProcessTestFailure(message: "\(target.node) is \(state)\n\(cluster.allLogs())")
+        }
         return descriptor.pid
     }
 
     /// The node still answers /health on this very socket, and still serves authenticated requests.
-    func expectServing(_ target: BadInputTarget, after what: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectServing(_ target: BadInputTarget, after what: String, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let health: ClientResponse
         do {
             health = try target.client().send("GET", "/health")
         } catch {
-            throw ProcessTestFailure(message: "\(target) stopped answering after \(what): \(error)\n\(cluster.allLogs())")
+            throw ProcessTestFailure(
+                message: "\(target) stopped answering after \(what): \(error)\n\(cluster.allLogs())")
         }
         #expect(health.status == 200, "\(target) after \(what): \(health.status)", sourceLocation: sourceLocation)
         #expect(health.json?["status"]?.stringValue == "ok", sourceLocation: sourceLocation)
@@ -432,14 +534,20 @@ enum BadInputGarbage {
             for _ in 0..<(length / 40) { text.insert(contentsOf: [0x0D, 0x0A], at: random.below(text.count)) }
             return text
         case 2:
-            let line = ["GET /v2/whoami HTTP/1.1\r\n", "POST /v3/signup HTTP/1.1\r\nHost: x\r\n", "PUT / HTTP/1.0\r\n"][random.below(3)]
+            let line = [
+                "GET /v2/whoami HTTP/1.1\r\n", "POST /v3/signup HTTP/1.1\r\nHost: x\r\n", "PUT / HTTP/1.0\r\n",
+            ][random.below(3)]
             return Array(line.utf8) + random.bytes(length)
         case 3:
             return random.bytes(length) + [0x0D, 0x0A, 0x0D, 0x0A]
         case 4:
             let body = random.bytes(length)
-            let path = target.node == "auth" ? ["/v3/signup", "/v3/authenticate", "/v3/teams"][random.below(3)] : ["/v2/control-planes", "/v2/portals"][random.below(2)]
-            let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.count)\r\n\r\n"
+            let path =
+                target.node == "auth"
+                ? ["/v3/signup", "/v3/authenticate", "/v3/teams"][random.below(3)]
+                : ["/v2/control-planes", "/v2/portals"][random.below(2)]
+            let head =
+                "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.count)\r\n\r\n"
             return Array(head.utf8) + body
         default:
             // JSON-looking noise: brackets, quotes, escapes, deep nesting, huge numbers.
@@ -447,7 +555,8 @@ enum BadInputGarbage {
             var body = (0..<length).map { _ in alphabet[random.below(alphabet.count)] }
             if random.below(2) == 0 { body = Array(repeating: UInt8(ascii: "["), count: 5000) + body }
             let path = target.node == "auth" ? "/v3/signup" : "/v2/control-planes"
-            let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.count)\r\n\r\n"
+            let head =
+                "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.count)\r\n\r\n"
             return Array(head.utf8) + body
         }
     }
@@ -469,7 +578,9 @@ enum BadInputSocket {
                 raw[bytes.count] = 0
             }
             let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             if result != 0 {
                 close(fd)
@@ -484,7 +595,9 @@ enum BadInputSocket {
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
             let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if result != 0 {
                 close(fd)
@@ -498,7 +611,9 @@ enum BadInputSocket {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 && errno == EINTR { continue }
             if sent <= 0 { return }
             offset += sent

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 // MARK: - Billing helpers
 
@@ -13,7 +14,9 @@ extension TestCluster {
     /// Support's view of an organization's invoices.
     func blInvoices(_ organization: String) throws -> [JSON] {
         let response = try support("GET", "/v3/support/organizations/\(organization)/invoices")
-        guard response.status == 200 else { throw ProcessTestFailure(message: "invoices answered \(response.status): \(response.text)") }
+        guard response.status == 200 else {
+            throw ProcessTestFailure(message: "invoices answered \(response.status): \(response.text)")
+        }
         return response.json?["data"]?.arrayValue ?? []
     }
 
@@ -43,9 +46,12 @@ extension TestCluster {
     /// Invites `email` into the organization of `adminToken`; returns the new member's user id and session token.
     func blInvite(_ email: String, by adminToken: String) throws -> (user: String, token: String) {
         let invite = try expect(201, "auth", "POST", "/v3/invites", ["email": .string(email)], token: adminToken)
-        let joined = try expect(201, "auth", "POST", "/v3/invites/accept", [
-            "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password), "full_name": "Member",
-        ])
+        let joined = try expect(
+            201, "auth", "POST", "/v3/invites/accept",
+            [
+                "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password),
+                "full_name": "Member",
+            ])
         let organization = invite["organization_id"]?.stringValue
         return (joined["user"]?["id"]?.stringValue ?? "", try login(email, organization: organization))
     }
@@ -156,7 +162,8 @@ extension ProcessTests {
             #expect((plan["subscriptions"]?.arrayValue?.count ?? 0) > 0)
             #expect(plan["subscriptions"]?.arrayValue?.allSatisfy { $0["state"]?.stringValue == "active" } == true)
 
-            plan = try cluster.expect(200, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_card_visa"], token: token)
+            plan = try cluster.expect(
+                200, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_card_visa"], token: token)
             #expect(plan["paid"]?.boolValue == true)
             #expect(plan["free"]?.boolValue == false)
             #expect(plan["payment_method_on_file"]?.boolValue == true)
@@ -178,7 +185,9 @@ extension ProcessTests {
             #expect(plan["trial"] == nil)
         }
 
-        @Test("B2, B4, P1: the first invoice after 30 days, services from two geos, credits applied first; then full price")
+        @Test(
+            "B2, B4, P1: the first invoice after 30 days, services from two geos, credits applied first; then full price"
+        )
         func firstInvoiceWithCredits() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let (token, org) = try cluster.newOrganization("ana@example.com")
@@ -186,10 +195,12 @@ extension ProcessTests {
             let eu = try cluster.createControlPlane("shop", geo: "eu", token: token)
             let us = try cluster.createControlPlane("shop-us", geo: "us", token: token)
             for name in ["orders", "payments", "users"] {
-                try cluster.gwService(eu, ["name": .string(name), "url": "http://127.0.0.1:9/x"], geo: "eu", token: token)
+                try cluster.gwService(
+                    eu, ["name": .string(name), "url": "http://127.0.0.1:9/x"], geo: "eu", token: token)
             }
             for name in ["orders", "catalog"] {
-                try cluster.gwService(us, ["name": .string(name), "url": "http://127.0.0.1:9/x"], geo: "us", token: token)
+                try cluster.gwService(
+                    us, ["name": .string(name), "url": "http://127.0.0.1:9/x"], geo: "us", token: token)
             }
             try cluster.waitForUsageDelivered(geos: ["us", "eu"])
             var usage = try cluster.blUsage(org)
@@ -214,7 +225,10 @@ extension ProcessTests {
             #expect(first["billing"]?.stringValue == "rate_card")
             #expect(first["usage"]?["service_days"]?.intValue == 150)
             #expect(first["lines"]?.arrayValue?.count == 5)
-            #expect(first["lines"]?.arrayValue?.allSatisfy { $0["amount"]?.stringValue == "105.00" && $0["quantity"]?.intValue == 30 } == true)
+            #expect(
+                first["lines"]?.arrayValue?.allSatisfy {
+                    $0["amount"]?.stringValue == "105.00" && $0["quantity"]?.intValue == 30
+                } == true)
             // Usage by service, from both geos.
             let geos = first["lines"]?.arrayValue?.compactMap { $0["geo"]?.stringValue } ?? []
             #expect(geos.filter { $0 == "eu" }.count == 3)
@@ -270,7 +284,8 @@ extension ProcessTests {
             #expect(invoice["credits_applied"]?.stringValue == "0.00")
             #expect(invoice["total"]?.stringValue == "0.00")
             // Never deactivated for inactivity (nobody logged in for 31 days).
-            #expect(try cluster.support("GET", "/v3/support/organizations/\(org)").json?["state"]?.stringValue == "active")
+            #expect(
+                try cluster.support("GET", "/v3/support/organizations/\(org)").json?["state"]?.stringValue == "active")
         }
 
         @Test("B2, B3: service-days, portal-days and API calls land in the cycle they happened in")
@@ -324,13 +339,16 @@ extension ProcessTests {
             #expect(closed["periods"]?[0]?["usage"]?["api_calls"]?.intValue == 7)
             // The customer's Billing and Usage view says the same.
             let again = try cluster.login("ana@example.com")
-            let mine = try cluster.expect(200, "auth", "GET", "/v3/organizations/me/billing/usage?cycle=previous", token: again)
+            let mine = try cluster.expect(
+                200, "auth", "GET", "/v3/organizations/me/billing/usage?cycle=previous", token: again)
             #expect(mine["periods"]?[0]?["usage"]?["api_calls"]?.intValue == 7)
             try cluster.expect(404, "auth", "GET", "/v3/organizations/me/billing/usage?cycle=5", token: again)
             try cluster.expect(400, "auth", "GET", "/v3/organizations/me/billing/usage?cycle=soon", token: again)
         }
 
-        @Test("B3: API-call usage is counted exactly once across a geo kill -9, an auth node kill -9, a DP kill -9 and lossy links")
+        @Test(
+            "B3: API-call usage is counted exactly once across a geo kill -9, an auth node kill -9, a DP kill -9 and lossy links"
+        )
         func usageExactlyOnceAcrossCrashes() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let shop = try cluster.gwShop()
@@ -371,8 +389,12 @@ extension ProcessTests {
 
             // Round 4: lossy links (30% of the requests on dp1->eu and eu->auth reset): reports are retried
             // until delivered, never counted twice.
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "drop"]) { $0.dropPartsPerMillion = 300_000 }
-            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "drop"]) { $0.dropPartsPerMillion = 300_000 }
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "drop"]) {
+                $0.dropPartsPerMillion = 300_000
+            }
+            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "drop"]) {
+                $0.dropPartsPerMillion = 300_000
+            }
             try cluster.gwSend(50, to: "dp1", "/orders/e")
             try cluster.waitForUsageDelivered(geos: ["eu"], dataPlanes: ["dp1"], timeout: 20)
             try cluster.cluster.healAll()
@@ -392,7 +414,8 @@ extension ProcessTests {
         @Test("B4: a custom rate card (TestCluster(rateCard:)) prices services, portals and credits")
         func customRateCard() throws {
             let card: JSON = [
-                "service_per_cycle": "60.00", "portals_included": 0, "portal_per_cycle": "90.00", "trial_credits": "10.00", "currency": "EUR",
+                "service_per_cycle": "60.00", "portals_included": 0, "portal_per_cycle": "90.00",
+                "trial_credits": "10.00", "currency": "EUR",
             ]
             let cluster = try TestCluster(geos: ["eu"], rateCard: card)
             let (token, org) = try cluster.newOrganization("ana@example.com")
@@ -421,22 +444,29 @@ extension ProcessTests {
             let (admin, _) = try cluster.newOrganization("ana@example.com")
             let bo = try cluster.blInvite("bo@example.com", by: admin)
             let cy = try cluster.blInvite("cy@example.com", by: admin)
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Control Planes"], token: admin)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Control Planes"], token: admin)
             let views = [
-                "/v3/organizations/me/plan", "/v3/organizations/me/billing/usage?cycle=current", "/v3/organizations/me/invoices",
+                "/v3/organizations/me/plan", "/v3/organizations/me/billing/usage?cycle=current",
+                "/v3/organizations/me/invoices",
             ]
             for path in views {
                 try cluster.expect(200, "auth", "GET", path, token: admin)
                 try cluster.expect(403, "auth", "GET", path, token: bo.token)
                 try cluster.expect(403, "auth", "GET", path, token: cy.token)
             }
-            try cluster.expect(403, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_x"], token: bo.token)
+            try cluster.expect(
+                403, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_x"], token: bo.token)
             try cluster.expect(403, "auth", "DELETE", "/v3/organizations/me/payment-method", token: cy.token)
 
             // Billing Admin opens the view (same session, roles are checked on every request).
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(bo.user)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Billing"], token: admin)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(bo.user)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Billing"], token: admin)
             for path in views { try cluster.expect(200, "auth", "GET", path, token: bo.token) }
-            try cluster.expect(200, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_x"], token: bo.token)
+            try cluster.expect(
+                200, "auth", "PUT", "/v3/organizations/me/payment-method", ["token": "pm_x"], token: bo.token)
             try cluster.expect(403, "auth", "GET", "/v3/organizations/me/invoices", token: cy.token)
         }
 
@@ -446,14 +476,18 @@ extension ProcessTests {
             var organizations: [String] = []
             // Enterprise organizations: only cycle ends fall due (1216 in 100 years), a few thousand in all.
             for index in 0..<10 {
-                organizations.append(try cluster.signup("e\(index)@example.com", organization: "E\(index)", plan: "enterprise").organization)
+                organizations.append(
+                    try cluster.signup("e\(index)@example.com", organization: "E\(index)", plan: "enterprise")
+                        .organization)
             }
             let target = "2125-12-08T00:00:00Z"  // 2026-01-01 + 36500 days
             let auth = try cluster.unix("auth", timeoutMilliseconds: 120_000)
             let supportToken = try #require(cluster.cluster.supportToken)
             let call = BillingBackgroundCall()
             call.run {
-                let response = try? auth.json("POST", "/v3/simulator/clock/advance", ["by": "36500d"], headers: ["Authorization": "Bearer \(supportToken)"])
+                let response = try? auth.json(
+                    "POST", "/v3/simulator/clock/advance", ["by": "36500d"],
+                    headers: ["Authorization": "Bearer \(supportToken)"])
                 return response.map { "\($0.status) \($0.text)" } ?? "no response"
             }
             // Kill the auth node once the move has committed some of its work but not all.

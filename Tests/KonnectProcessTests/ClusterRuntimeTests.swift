@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension ProcessTests {
     /// The cluster runtime (issue 2): processes, transport, authentication across geos (T1-T5).
@@ -86,7 +87,9 @@ extension ProcessTests {
 
             let table = try cluster.runCLI(["status", "--dir", cluster.directory])
             #expect(table.status == 0)
-            let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            let rows = table.stdout.split(separator: "\n").map {
+                $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            }
             #expect(rows.first?.starts(with: ["NODE", "ROLE", "PID", "STATE"]) == true, "\(table.stdout)")
             #expect(rows.contains { $0.first == "us" && $0.contains("down") }, "\(table.stdout)")
             #expect(rows.contains { $0.first == "eu" && $0.contains("paused") }, "\(table.stdout)")
@@ -94,7 +97,9 @@ extension ProcessTests {
 
             // After resuming, the paused node is up again and answers.
             try cluster.cluster.resume("eu")
-            try cluster.waitUntil("eu answers again") { cluster.cluster.status().first { $0.record.name == "eu" }?.state == "up" }
+            try cluster.waitUntil("eu answers again") {
+                cluster.cluster.status().first { $0.record.name == "eu" }?.state == "up"
+            }
             #expect(try cluster.unix("eu").send("GET", "/health").status == 200)
         }
 
@@ -116,7 +121,9 @@ extension ProcessTests {
             // Each node went through its graceful shutdown (SIGTERM), not a SIGKILL.
             for record in cluster.cluster.records {
                 let log = String(decoding: readWholeFile(NodeFiles.log(record.directory)) ?? [], as: UTF8.self)
-                #expect(log.contains("\(record.name) stopped"), "\(record.name)'s log does not end with a graceful stop:\n\(log.suffix(600))")
+                #expect(
+                    log.contains("\(record.name) stopped"),
+                    "\(record.name)'s log does not end with a graceful stop:\n\(log.suffix(600))")
             }
             // A public port no longer answers either.
             #expect(throws: (any Error).self) { try cluster.call("eu", "GET", "/health") }
@@ -199,36 +206,59 @@ extension ProcessTests {
             let anaToken = try cluster.login("ana@example.com")
             let bobToken = try cluster.login("bob@example.com")
             let bobPlane = try cluster.createControlPlane("bobs-plane", token: bobToken)
-            let bobService = try cluster.expect(
-                201, "eu", "POST", "/v2/control-planes/\(bobPlane)/core-entities/services", ["name": "billing", "url": "http://billing.internal"],
-                token: bobToken)["id"]?.stringValue ?? ""
-            let bobTeam = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "bobs-team"], token: bobToken)["id"]?.stringValue ?? ""
-            let bobPortal = try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": "bobs-portal"], token: bobToken)["id"]?.stringValue ?? ""
+            let bobService =
+                try cluster.expect(
+                    201, "eu", "POST", "/v2/control-planes/\(bobPlane)/core-entities/services",
+                    ["name": "billing", "url": "http://billing.internal"],
+                    token: bobToken)["id"]?.stringValue ?? ""
+            let bobTeam =
+                try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "bobs-team"], token: bobToken)["id"]?
+                .stringValue ?? ""
+            let bobPortal =
+                try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": "bobs-portal"], token: bobToken)["id"]?
+                .stringValue ?? ""
 
             // Each token sees its own organization.
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: anaToken)["id"]?.stringValue == ana.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: bobToken)["id"]?.stringValue == bob.organization)
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/whoami", token: anaToken)["organization"]?["id"]?.stringValue == ana.organization)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: anaToken)["id"]?.stringValue
+                    == ana.organization)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: bobToken)["id"]?.stringValue
+                    == bob.organization)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/whoami", token: anaToken)["organization"]?["id"]?.stringValue
+                    == ana.organization)
 
             // Ana's token never reaches Bob's objects: 404, never 403.
             try cluster.expect(404, "auth", "GET", "/v3/users/\(bob.user)", token: anaToken)
             try cluster.expect(404, "auth", "GET", "/v3/teams/\(bobTeam)", token: anaToken)
             try cluster.expect(404, "eu", "GET", "/v2/control-planes/\(bobPlane)", token: anaToken)
-            try cluster.expect(404, "eu", "PATCH", "/v2/control-planes/\(bobPlane)", ["description": "mine now"], token: anaToken)
+            try cluster.expect(
+                404, "eu", "PATCH", "/v2/control-planes/\(bobPlane)", ["description": "mine now"], token: anaToken)
             try cluster.expect(404, "eu", "DELETE", "/v2/control-planes/\(bobPlane)", token: anaToken)
-            try cluster.expect(404, "eu", "GET", "/v2/control-planes/\(bobPlane)/core-entities/services/\(bobService)", token: anaToken)
+            try cluster.expect(
+                404, "eu", "GET", "/v2/control-planes/\(bobPlane)/core-entities/services/\(bobService)", token: anaToken
+            )
             try cluster.expect(404, "eu", "GET", "/v2/portals/\(bobPortal)", token: anaToken)
-            try cluster.expect(404, "auth", "POST", "/v3/teams/\(bobTeam)/users", ["id": .string(ana.user)], token: anaToken)
+            try cluster.expect(
+                404, "auth", "POST", "/v3/teams/\(bobTeam)/users", ["id": .string(ana.user)], token: anaToken)
             try cluster.expect(404, "auth", "GET", "/v3/users/\(bob.user)/assigned-roles", token: anaToken)
-            try cluster.expect(404, "auth", "POST", "/v3/users/\(bob.user)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Organization"], token: anaToken)
-            let anaTeam = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "anas-team"], token: anaToken)["id"]?.stringValue ?? ""
-            try cluster.expect(404, "auth", "POST", "/v3/teams/\(anaTeam)/users", ["id": .string(bob.user)], token: anaToken)
+            try cluster.expect(
+                404, "auth", "POST", "/v3/users/\(bob.user)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Organization"], token: anaToken)
+            let anaTeam =
+                try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "anas-team"], token: anaToken)["id"]?
+                .stringValue ?? ""
+            try cluster.expect(
+                404, "auth", "POST", "/v3/teams/\(anaTeam)/users", ["id": .string(bob.user)], token: anaToken)
             let list = try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: anaToken)
             #expect(list["data"]?.arrayValue?.isEmpty == true)
             let users = try cluster.expect(200, "auth", "GET", "/v3/users", token: anaToken)
             #expect(users["data"]?.arrayValue?.compactMap { $0["email"]?.stringValue } == ["ana@example.com"])
             // Bob's objects are untouched.
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(bobPlane)", token: bobToken)["description"]?.stringValue == "")
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(bobPlane)", token: bobToken)["description"]?
+                    .stringValue == "")
         }
 
         @Test("issue 2 (storage): restarting a node keeps its state in SQLite")
@@ -236,12 +266,18 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let ids = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
-            let pat = try cluster.expect(201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)
+            let pat = try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)
             let patToken = try #require(pat["konnect_token"]?.stringValue)
-            let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "platform"], token: token)["id"]?.stringValue ?? ""
+            let team =
+                try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "platform"], token: token)["id"]?
+                .stringValue ?? ""
             let plane = try cluster.createControlPlane("kept", token: token)
-            try cluster.expect(201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services", ["name": "svc", "host": "svc.internal"], token: token)
-            let hashBefore = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: token)
+            try cluster.expect(
+                201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services",
+                ["name": "svc", "host": "svc.internal"], token: token)
+            let hashBefore = try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: token)
             try cluster.advance("3h")
 
             for name in ["auth", "eu"] {
@@ -254,10 +290,14 @@ extension ProcessTests {
             try cluster.expect(200, "auth", "GET", "/v3/teams/\(team)", token: token)
             let clock = try cluster.unix("auth").send("GET", "/v3/simulator/clock").json
             #expect(clock?["now"]?.stringValue == "2026-01-01T03:00:00Z")
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: patToken)["name"]?.stringValue == "kept")
-            let services = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: token)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: patToken)["name"]?
+                    .stringValue == "kept")
+            let services = try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: token)
             #expect(services["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["svc"])
-            let hashAfter = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: token)
+            let hashAfter = try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: token)
             #expect(hashAfter["expected_hash"] == hashBefore["expected_hash"])
         }
 
@@ -269,9 +309,13 @@ extension ProcessTests {
             var seen: Set<Int> = []
             for cluster in [first, second] {
                 for record in cluster.cluster.records {
-                    #expect(!record.arguments.contains("--port"), "\(record.name) was started with a fixed port: \(record.arguments)")
+                    #expect(
+                        !record.arguments.contains("--port"),
+                        "\(record.name) was started with a fixed port: \(record.arguments)")
                     let descriptor = try #require(cluster.cluster.descriptor(record))
-                    #expect(range.contains(descriptor.port), "\(record.name) port \(descriptor.port) is outside the kernel's range \(range)")
+                    #expect(
+                        range.contains(descriptor.port),
+                        "\(record.name) port \(descriptor.port) is outside the kernel's range \(range)")
                     #expect(descriptor.url == "http://127.0.0.1:\(descriptor.port)")
                     #expect(descriptor.socket == NodeFiles.socket(record.directory))
                     #expect(seen.insert(descriptor.port).inserted, "port \(descriptor.port) used twice")
@@ -308,7 +352,9 @@ extension TestCluster {
         var pids: [String: Int32] = [:]
         for record in cluster.records {
             let (descriptor, state) = cluster.processState(record)
-            guard let descriptor, state != .down else { throw ProcessTestFailure(message: "\(record.name) is not running\n\(allLogs())") }
+            guard let descriptor, state != .down else {
+                throw ProcessTestFailure(message: "\(record.name) is not running\n\(allLogs())")
+            }
             pids[record.name] = descriptor.pid
         }
         return pids
@@ -329,21 +375,29 @@ extension TestCluster {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return RuntimeCLIResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// T5: a geo whose auth node cannot be reached answers 503 promptly (the one timed assertion:
     /// under 1 s on a monotonic clock) with a problem body whose reason is auth_node_unavailable.
-    func expectAuthUnavailable(_ geo: String, _ path: String, token: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectAuthUnavailable(
+        _ geo: String, _ path: String, token: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let client = try tcp(geo, timeoutMilliseconds: 5000)
         let started = Monotonic.nanoseconds
         let response = try client.send("GET", path, headers: ["Authorization": "Bearer \(token)"])
         let elapsed = Double(Monotonic.nanoseconds - started) / 1_000_000
-        #expect(response.status == 503, "\(geo) \(path): \(response.status) \(response.text)", sourceLocation: sourceLocation)
-        #expect(elapsed < 1000, "\(geo) took \(Int(elapsed)) ms to answer without its auth node", sourceLocation: sourceLocation)
+        #expect(
+            response.status == 503, "\(geo) \(path): \(response.status) \(response.text)",
+            sourceLocation: sourceLocation)
+        #expect(
+            elapsed < 1000, "\(geo) took \(Int(elapsed)) ms to answer without its auth node",
+            sourceLocation: sourceLocation)
         #expect(response.headers["content-type"] == "application/problem+json", sourceLocation: sourceLocation)
         let body = response.json
-        #expect(body?["reason"]?.stringValue == "auth_node_unavailable", "\(response.text)", sourceLocation: sourceLocation)
+        #expect(
+            body?["reason"]?.stringValue == "auth_node_unavailable", "\(response.text)", sourceLocation: sourceLocation)
         #expect(body?["status"]?.intValue == 503, sourceLocation: sourceLocation)
         #expect(body?["detail"]?.stringValue?.contains("auth node") == true, sourceLocation: sourceLocation)
     }

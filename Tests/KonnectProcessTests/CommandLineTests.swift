@@ -39,7 +39,10 @@ import Testing
         #expect(command.arguments == ["dp1"])
     }
 
-    @Test(arguments: ["--help", "help", "help dp", "help dp start", "dp --help", "dp start --help", "dp start -h", "clock advance --help"])
+    @Test(arguments: [
+        "--help", "help", "help dp", "help dp start", "dp --help", "dp start --help", "dp start -h",
+        "clock advance --help",
+    ])
     func helpOnEveryLevel(_ line: String) {
         guard case .help(let path) = parse(line) else {
             Issue.record("expected help for '\(line)'")

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 // MARK: - Gateway helpers (shared by the data-plane, billing, deactivation and mesh process tests)
 
@@ -34,8 +35,12 @@ extension TestCluster {
 
     /// Creates a route under a service (by name or id).
     @discardableResult
-    func gwRoute(_ controlPlane: String, service: String, _ body: JSON, geo: String = "eu", token: String) throws -> JSON {
-        try expect(201, geo, "POST", "/v2/control-planes/\(controlPlane)/core-entities/services/\(service)/routes", body, token: token)
+    func gwRoute(_ controlPlane: String, service: String, _ body: JSON, geo: String = "eu", token: String) throws
+        -> JSON
+    {
+        try expect(
+            201, geo, "POST", "/v2/control-planes/\(controlPlane)/core-entities/services/\(service)/routes", body,
+            token: token)
     }
 
     /// Signs up (or reuses `token`), creates control plane "shop" with service "orders" and route "/orders".
@@ -64,7 +69,9 @@ extension TestCluster {
     func gwState(_ dataPlane: String) throws -> String? { try dataPlaneStatus(dataPlane)["state"]?.stringValue }
 
     /// The configuration version the data plane runs.
-    func gwVersion(_ dataPlane: String) throws -> Int64? { try dataPlaneStatus(dataPlane)["config"]?["version"]?.intValue }
+    func gwVersion(_ dataPlane: String) throws -> Int64? {
+        try dataPlaneStatus(dataPlane)["config"]?["version"]?.intValue
+    }
 
     /// Waits until the data plane is synced on exactly this configuration version.
     func gwWaitForVersion(_ dataPlane: String, _ version: Int64, timeout: Double = 5) throws {
@@ -76,7 +83,9 @@ extension TestCluster {
 
     /// Waits until the data plane (or zone) reports this state.
     func gwWaitForState(_ node: String, _ state: String, timeout: Double = 6) throws {
-        try waitUntil("\(node) is \(state)", timeout: timeout) { try dataPlaneStatus(node)["state"]?.stringValue == state }
+        try waitUntil("\(node) is \(state)", timeout: timeout) {
+            try dataPlaneStatus(node)["state"]?.stringValue == state
+        }
     }
 
     /// Sends a request through a data plane's proxy (a fresh connection per call).
@@ -84,7 +93,8 @@ extension TestCluster {
         _ dataPlane: String, _ method: String = "GET", _ path: String, headers: HTTPHeaders = [:], body: [UInt8] = [],
         timeoutMilliseconds: Int = 10_000
     ) throws -> ClientResponse {
-        let client = HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: try port(dataPlane)), timeoutMilliseconds: timeoutMilliseconds)
+        let client = HTTPClient(
+            endpoint: .tcp(host: "127.0.0.1", port: try port(dataPlane)), timeoutMilliseconds: timeoutMilliseconds)
         return try client.send(method, path, headers: headers, body: body)
     }
 
@@ -93,14 +103,18 @@ extension TestCluster {
         for index in 0..<count {
             let response = try gwProxy(dataPlane, "GET", path)
             guard response.status == status else {
-                throw ProcessTestFailure(message: "request \(index + 1) of \(count) to \(dataPlane)\(path) answered \(response.status): \(response.text)\n\(allLogs())")
+                throw ProcessTestFailure(
+                    message:
+                        "request \(index + 1) of \(count) to \(dataPlane)\(path) answered \(response.status): \(response.text)\n\(allLogs())"
+                )
             }
         }
     }
 
     /// The hash the control plane expects its data planes to run.
     func gwExpectedHash(_ controlPlane: String, geo: String = "eu", token: String) throws -> String? {
-        try expect(200, geo, "GET", "/v2/control-planes/\(controlPlane)/expected-config-hash", token: token)["expected_hash"]?.stringValue
+        try expect(200, geo, "GET", "/v2/control-planes/\(controlPlane)/expected-config-hash", token: token)[
+            "expected_hash"]?.stringValue
     }
 
     /// Calls one of a geo's operator endpoints on its Unix socket.
@@ -108,7 +122,9 @@ extension TestCluster {
     func gwOperator(_ geo: String, _ path: String, expecting status: Int = 200) throws -> JSON {
         let response = try unix(geo).json("POST", path, [:])
         guard response.status == status else {
-            throw ProcessTestFailure(message: "POST \(path) on \(geo)'s socket: expected \(status), got \(response.status): \(response.text)")
+            throw ProcessTestFailure(
+                message: "POST \(path) on \(geo)'s socket: expected \(status), got \(response.status): \(response.text)"
+            )
         }
         return response.json ?? .null
     }
@@ -136,7 +152,9 @@ final class GatewayRawConnection {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(fd)
@@ -200,7 +218,9 @@ extension ProcessTests {
 
             // P4: the organization's Gateway license, inside the configuration.
             let licenses = try cluster.expect(200, "auth", "GET", "/v3/organizations/me/licenses", token: shop.token)
-            let gateway = licenses["data"]?.arrayValue?.first { $0["product"]?.stringValue == "kong-gateway-enterprise" }
+            let gateway = licenses["data"]?.arrayValue?.first {
+                $0["product"]?.stringValue == "kong-gateway-enterprise"
+            }
             #expect(gateway != nil)
             #expect(status["license"]?["product_subscription"]?.stringValue == "Kong Gateway Enterprise")
             #expect(status["license"]?["state"]?.stringValue == "active")
@@ -209,7 +229,8 @@ extension ProcessTests {
 
             // C2: a new route is pushed (no polling): it arrives within a few seconds, is applied and cached.
             let started = Date()
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             try cluster.gwWaitForVersion("dp1", 4, timeout: 3)
             #expect(Date().timeIntervalSince(started) < 3)
             let newHash = try cluster.gwExpectedHash(shop.controlPlane, token: shop.token)
@@ -224,7 +245,9 @@ extension ProcessTests {
             #expect(response.json?["path"]?.stringValue == "/api/9")
         }
 
-        @Test("C3: routes by paths (longest prefix wins), hosts, methods, strip_path and preserve_host; 404 when none matches")
+        @Test(
+            "C3: routes by paths (longest prefix wins), hosts, methods, strip_path and preserve_host; 404 when none matches"
+        )
         func routingByPathsHostsAndMethods() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
@@ -234,15 +257,21 @@ extension ProcessTests {
             try cluster.gwService(cp, ["name": "orders", "url": .string(base + "/api")], token: token)
             try cluster.gwRoute(cp, service: "orders", ["name": "orders", "paths": ["/orders"]], token: token)
             try cluster.gwService(cp, ["name": "special", "url": .string(base + "/special")], token: token)
-            try cluster.gwRoute(cp, service: "special", ["name": "special", "paths": ["/orders/special"]], token: token)
+            try cluster.gwRoute(
+                cp, service: "special", ["name": "special", "paths": ["/orders/special"]], token: token)
             try cluster.gwService(cp, ["name": "hosted", "url": .string(base + "/hosted")], token: token)
             try cluster.gwRoute(cp, service: "hosted", ["name": "hosted", "hosts": ["shop.example.com"]], token: token)
             try cluster.gwService(cp, ["name": "submit", "url": .string(base + "/submit")], token: token)
-            try cluster.gwRoute(cp, service: "submit", ["name": "submit", "paths": ["/submit"], "methods": ["POST", "PUT"]], token: token)
+            try cluster.gwRoute(
+                cp, service: "submit", ["name": "submit", "paths": ["/submit"], "methods": ["POST", "PUT"]],
+                token: token)
             try cluster.gwService(cp, ["name": "keep", "url": .string(base)], token: token)
-            try cluster.gwRoute(cp, service: "keep", ["name": "keep", "paths": ["/keep"], "strip_path": false], token: token)
+            try cluster.gwRoute(
+                cp, service: "keep", ["name": "keep", "paths": ["/keep"], "strip_path": false], token: token)
             try cluster.gwService(cp, ["name": "preserve", "url": .string(base + "/p")], token: token)
-            try cluster.gwRoute(cp, service: "preserve", ["name": "preserve", "paths": ["/preserve"], "preserve_host": true], token: token)
+            try cluster.gwRoute(
+                cp, service: "preserve", ["name": "preserve", "paths": ["/preserve"], "preserve_host": true],
+                token: token)
             try cluster.gwStartDataPlane("dp1", controlPlane: cp)
             try cluster.gwWaitForVersion("dp1", 13)
 
@@ -272,7 +301,8 @@ extension ProcessTests {
             #expect(response.status == 404)
 
             // Methods.
-            response = try cluster.gwProxy("dp1", "POST", "/submit/abc", headers: ["Content-Type": "text/plain"], body: Array("hello".utf8))
+            response = try cluster.gwProxy(
+                "dp1", "POST", "/submit/abc", headers: ["Content-Type": "text/plain"], body: Array("hello".utf8))
             #expect(response.status == 200)
             #expect(response.json?["method"]?.stringValue == "POST")
             #expect(response.json?["path"]?.stringValue == "/submit/abc")
@@ -337,7 +367,8 @@ extension ProcessTests {
             let connection = try GatewayRawConnection(port: try cluster.port("dp1"))
             for index in 1...3 {
                 try connection.write("GET /orders/\(index) HTTP/1.1\r\nHost: shop.example.com\r\n\r\n")
-                let response = try #require(try connection.readResponse(), "the data plane closed the connection after \(index - 1) requests")
+                let response = try #require(
+                    try connection.readResponse(), "the data plane closed the connection after \(index - 1) requests")
                 #expect(response.status == 200)
                 #expect(response.json?["path"]?.stringValue == "/api/\(index)")
                 #expect(response.headers["connection"]?.lowercased() != "close")
@@ -362,12 +393,16 @@ extension ProcessTests {
             let shop = try cluster.gwShop()
             let downPort = try cluster.gwUpstream("up2")
             try cluster.gwService(
-                shop.controlPlane, ["name": "flaky", "url": .string("http://127.0.0.1:\(downPort)/flaky")], token: shop.token)
-            try cluster.gwRoute(shop.controlPlane, service: "flaky", ["name": "flaky", "paths": ["/flaky"]], token: shop.token)
+                shop.controlPlane, ["name": "flaky", "url": .string("http://127.0.0.1:\(downPort)/flaky")],
+                token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "flaky", ["name": "flaky", "paths": ["/flaky"]], token: shop.token)
             try cluster.gwService(
                 shop.controlPlane,
-                ["name": "slow", "url": .string("http://127.0.0.1:\(shop.upstreamPort)/slow"), "read_timeout": 300], token: shop.token)
-            try cluster.gwRoute(shop.controlPlane, service: "slow", ["name": "slow", "paths": ["/slow"]], token: shop.token)
+                ["name": "slow", "url": .string("http://127.0.0.1:\(shop.upstreamPort)/slow"), "read_timeout": 300],
+                token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "slow", ["name": "slow", "paths": ["/slow"]], token: shop.token)
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 7)
             #expect(try cluster.gwProxy("dp1", "GET", "/flaky/1").status == 200)
@@ -376,7 +411,8 @@ extension ProcessTests {
             cluster.cluster.stop(try cluster.record("up2"))
             var response = try cluster.gwProxy("dp1", "GET", "/flaky/2")
             #expect(response.status == 502)
-            #expect(response.json?["message"]?.stringValue == "An invalid response was received from the upstream server")
+            #expect(
+                response.json?["message"]?.stringValue == "An invalid response was received from the upstream server")
             // It comes back on the same port: proxied again.
             try cluster.gwUpstream("up2")
             try cluster.waitUntil("the flaky upstream answers through dp1 again", timeout: 5) {
@@ -414,9 +450,12 @@ extension ProcessTests {
             // The geo comes back: the DP reconnects on its own and takes the next change.
             try cluster.cluster.restart("eu")
             try cluster.gwWaitForState("dp1", "synced", timeout: 8)
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             try cluster.gwWaitForVersion("dp1", 4)
-            #expect(try cluster.dataPlaneStatus("dp1")["config"]?["hash"]?.stringValue == cluster.gwExpectedHash(shop.controlPlane, token: shop.token))
+            #expect(
+                try cluster.dataPlaneStatus("dp1")["config"]?["hash"]?.stringValue
+                    == cluster.gwExpectedHash(shop.controlPlane, token: shop.token))
             let response = try cluster.gwProxy("dp1", "GET", "/returns/1")
             #expect(response.status == 200)
             #expect(response.json?["path"]?.stringValue == "/api/1")
@@ -435,7 +474,8 @@ extension ProcessTests {
             try cluster.gwSend(3, to: "dp1", "/orders/still")
             try cluster.cluster.resume("eu")
             try cluster.gwWaitForVersion("dp1", 3, timeout: 8)
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             try cluster.gwWaitForVersion("dp1", 4)
         }
 
@@ -466,7 +506,9 @@ extension ProcessTests {
             try cluster.gwWaitForVersion("dp1", 3, timeout: 8)
         }
 
-        @Test("D5: decommissioned -> orphaned, 503 naming the reason, last config kept, no updates; recommissioned -> resumes without restart")
+        @Test(
+            "D5: decommissioned -> orphaned, 503 naming the reason, last config kept, no updates; recommissioned -> resumes without restart"
+        )
         func decommissionAndRecommission() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let shop = try cluster.gwShop()
@@ -479,7 +521,8 @@ extension ProcessTests {
             let hash = try cluster.dataPlaneStatus("dp1")["config"]?["hash"]?.stringValue
             let pid = try cluster.gwPid("dp1")
 
-            let answer = try cluster.gwOperator("eu", "/internal/v1/operator/control-planes/\(shop.controlPlane)/decommission")
+            let answer = try cluster.gwOperator(
+                "eu", "/internal/v1/operator/control-planes/\(shop.controlPlane)/decommission")
             #expect(answer["decommissioned"]?.boolValue == true)
             try cluster.gwWaitForState("dp1", "orphaned", timeout: 3)
             var response = try cluster.gwProxy("dp1", "GET", "/orders/1")
@@ -496,8 +539,10 @@ extension ProcessTests {
 
             // No further updates: a change to shop, then one to the witness's control plane; once the
             // witness has its change, dp1 still runs version 3.
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
-            try cluster.gwService(other, ["name": "w", "url": .string("http://127.0.0.1:\(shop.upstreamPort)/w")], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwService(
+                other, ["name": "w", "url": .string("http://127.0.0.1:\(shop.upstreamPort)/w")], token: shop.token)
             try cluster.gwWaitForVersion("dp2", 2)
             status = try cluster.dataPlaneStatus("dp1")
             #expect(status["state"]?.stringValue == "orphaned")
@@ -515,7 +560,9 @@ extension ProcessTests {
             #expect(response.json?["path"]?.stringValue == "/api/5")
         }
 
-        @Test("D5: an orphaned DP is never stopped remotely; restarted by hand it comes back orphaned with its last config")
+        @Test(
+            "D5: an orphaned DP is never stopped remotely; restarted by hand it comes back orphaned with its last config"
+        )
         func orphanedSurvivesManualRestart() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let shop = try cluster.gwShop()
@@ -564,11 +611,13 @@ extension ProcessTests {
             #expect(single["item"]?["config_hash"]?.stringValue == hash)
 
             // After a change, the node list follows the hash the DP runs.
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             try cluster.gwWaitForVersion("dp1", 4)
             let newHash = try cluster.gwExpectedHash(shop.controlPlane, token: shop.token)
             try cluster.waitUntil("the node list shows the new hash", timeout: 8) {
-                try cluster.expect(200, "eu", "GET", "\(nodes)/\(nodeID)", token: shop.token)["item"]?["config_hash"]?.stringValue == newHash
+                try cluster.expect(200, "eu", "GET", "\(nodes)/\(nodeID)", token: shop.token)["item"]?["config_hash"]?
+                    .stringValue == newHash
             }
 
             // `status` (konnect-sim status) lists the DP with its state and version.
@@ -596,16 +645,20 @@ extension ProcessTests {
             // No credential, an unknown one: 401 and no configuration.
             var response = try geo.send("GET", "/internal/v1/dp/sync", headers: ["X-Node-Id": nodeID])
             #expect(response.status == 401)
-            response = try geo.send("GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer kdp_not-a-real-credential", "X-Node-Id": nodeID])
+            response = try geo.send(
+                "GET", "/internal/v1/dp/sync",
+                headers: ["Authorization": "Bearer kdp_not-a-real-credential", "X-Node-Id": nodeID])
             #expect(response.status == 401)
             #expect(!response.text.contains("\"config\""))
 
             // A credential issued by the geo for this control plane (the dp-client-certificates API) opens the stream.
             let issued = try cluster.expect(
-                201, "eu", "POST", "/v2/control-planes/\(shop.controlPlane)/dp-client-certificates", ["title": "test"], token: shop.token)
+                201, "eu", "POST", "/v2/control-planes/\(shop.controlPlane)/dp-client-certificates", ["title": "test"],
+                token: shop.token)
             let secret = try #require(issued["item"]?["cert"]?.stringValue)
             let certificateID = try #require(issued["item"]?["id"]?.stringValue)
-            let stream = try geo.openStream("GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
+            let stream = try geo.openStream(
+                "GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
             #expect(try stream.awaitHead(timeoutMilliseconds: 3000).get() == 200)
             var first: JSON? = nil
             if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { first = message }
@@ -614,8 +667,11 @@ extension ProcessTests {
             #expect(first?["license"]?["product_subscription"]?.stringValue == "Kong Gateway Enterprise")
             stream.close()
             // Revoked: nothing any more.
-            try cluster.expect(204, "eu", "DELETE", "/v2/control-planes/\(shop.controlPlane)/dp-client-certificates/\(certificateID)", token: shop.token)
-            response = try geo.send("GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
+            try cluster.expect(
+                204, "eu", "DELETE", "/v2/control-planes/\(shop.controlPlane)/dp-client-certificates/\(certificateID)",
+                token: shop.token)
+            response = try geo.send(
+                "GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
             #expect(response.status == 401)
 
             // A data-plane process whose credential is wrong: never synced, no configuration, proxy refuses.
@@ -625,7 +681,8 @@ extension ProcessTests {
             cluster.cluster.stop(record)
             unlink(record.directory + "/config-cache.json")
             unlink(record.directory + "/state.json")
-            try "kdp_forged-credential\n".write(toFile: record.directory + "/credential", atomically: true, encoding: .utf8)
+            try "kdp_forged-credential\n".write(
+                toFile: record.directory + "/credential", atomically: true, encoding: .utf8)
             try cluster.cluster.restart("dp1")
             try cluster.waitUntil("dp1 reports that the geo refused it (401)", timeout: 5) {
                 try cluster.dataPlaneStatus("dp1")["last_error"]?.stringValue?.contains("401") == true
@@ -645,15 +702,20 @@ extension ProcessTests {
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 3)
 
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "partition"]) { $0.partitioned = true }
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
             try cluster.gwWaitForState("dp1", "disconnected", timeout: 5)
             try cluster.gwSend(5, to: "dp1", "/orders/cut-off")
             // A change it cannot receive while cut off.
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             #expect(try cluster.gwVersion("dp1") == 3)
             #expect(try cluster.gwProxy("dp1", "GET", "/returns/1").status == 404)
 
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "heal"]) { $0.partitioned = false }
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "heal"]) {
+                $0.partitioned = false
+            }
             try cluster.gwWaitForVersion("dp1", 4, timeout: 8)
             #expect(try cluster.gwProxy("dp1", "GET", "/returns/1").status == 200)
         }
@@ -664,8 +726,11 @@ extension ProcessTests {
             let shop = try cluster.gwShop()
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 3)
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "latency"]) { $0.latencyMilliseconds = 300 }
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "latency"]) {
+                $0.latencyMilliseconds = 300
+            }
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: shop.token)
             try cluster.gwWaitForVersion("dp1", 4, timeout: 5)
             #expect(try cluster.gwState("dp1") == "synced")
             #expect(try cluster.gwProxy("dp1", "GET", "/returns/1").status == 200)

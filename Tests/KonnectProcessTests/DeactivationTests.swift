@@ -19,35 +19,48 @@ extension TestCluster {
     func dxState(_ organization: String) throws -> String? { try dxSupportView(organization)["state"]?.stringValue }
 
     /// The last entry of the organization's state history.
-    func dxLastChange(_ organization: String) throws -> JSON? { try dxSupportView(organization)["state_history"]?.arrayValue?.last }
+    func dxLastChange(_ organization: String) throws -> JSON? {
+        try dxSupportView(organization)["state_history"]?.arrayValue?.last
+    }
 
     /// Support deactivates (or reactivates) an organization; returns support's view.
     @discardableResult
     func dxSupportAction(_ organization: String, _ action: String, expecting status: Int = 200) throws -> JSON {
         let response = try support("POST", "/v3/support/organizations/\(organization)/\(action)")
         guard response.status == status else {
-            throw ProcessTestFailure(message: "support \(action) answered \(response.status), expected \(status): \(response.text)\n\(allLogs())")
+            throw ProcessTestFailure(
+                message:
+                    "support \(action) answered \(response.status), expected \(status): \(response.text)\n\(allLogs())")
         }
         return response.json ?? .null
     }
 
     /// Whether a geo has applied the organization's decommissioning.
     func dxDecommissioned(_ organization: String, in geo: String) throws -> Bool {
-        try gwGeoStatus(geo)["decommissioned_organizations"]?.arrayValue?.contains { $0.stringValue == organization } == true
+        try gwGeoStatus(geo)["decommissioned_organizations"]?.arrayValue?.contains { $0.stringValue == organization }
+            == true
     }
 
-    func dxWaitForDecommission(_ organization: String, in geos: [String], _ applied: Bool = true, timeout: Double = 6) throws {
-        try waitUntil("\(geos.joined(separator: ", ")) \(applied ? "applied" : "lifted") the decommission of \(organization)", timeout: timeout) {
+    func dxWaitForDecommission(_ organization: String, in geos: [String], _ applied: Bool = true, timeout: Double = 6)
+        throws
+    {
+        try waitUntil(
+            "\(geos.joined(separator: ", ")) \(applied ? "applied" : "lifted") the decommission of \(organization)",
+            timeout: timeout
+        ) {
             try geos.allSatisfy { try dxDecommissioned(organization, in: $0) == applied }
         }
     }
 
     /// Requires a 401 saying the organization is deactivated.
     func dxExpectDeactivated401(
-        _ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String?, sourceLocation: SourceLocation = #_sourceLocation
+        _ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String?,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let answer = try expect(401, node, method, path, body, token: token, sourceLocation: sourceLocation)
-        #expect(answer["reason"]?.stringValue == "organization_deactivated", "\(method) \(path) on \(node): \(answer.text)", sourceLocation: sourceLocation)
+        #expect(
+            answer["reason"]?.stringValue == "organization_deactivated", "\(method) \(path) on \(node): \(answer.text)",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -92,7 +105,9 @@ extension ProcessTests {
             let (anaToken, org) = try cluster.newOrganization("ana@example.com")
             let bo = try cluster.blInvite("bo@example.com", by: anaToken)
             let cy = try cluster.blInvite("cy@example.com", by: anaToken)
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Organization"], token: anaToken)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Organization"], token: anaToken)
             try cluster.advance("2d")
             let boToken = try cluster.login("bo@example.com")
             let cyToken = try cluster.login("cy@example.com")
@@ -174,14 +189,18 @@ extension ProcessTests {
             #expect(try cluster.dxState(enterprise.organization) == "active")
         }
 
-        @Test("D2, B1: a paid organization that becomes free is deactivated for inactivity no earlier than that, and billed up to it")
+        @Test(
+            "D2, B1: a paid organization that becomes free is deactivated for inactivity no earlier than that, and billed up to it"
+        )
         func inactivityNeverBackdatedBeforeBecomingFree() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, org) = try cluster.newOrganization("ana@example.com")
             try cluster.blPay(token)
             // A personal access token: using it is not a login (D2 counts logins).
             let pat = try #require(
-                try cluster.expect(201, "auth", "POST", "/v3/users/me/access-tokens", ["name": "ci", "ttl_seconds": 31_536_000], token: token)["konnect_token"]?
+                try cluster.expect(
+                    201, "auth", "POST", "/v3/users/me/access-tokens", ["name": "ci", "ttl_seconds": 31_536_000],
+                    token: token)["konnect_token"]?
                     .stringValue)
             let cp = try cluster.createControlPlane("shop", token: token)
             try cluster.gwService(cp, ["name": "orders", "url": "http://127.0.0.1:9/orders"], token: token)
@@ -200,7 +219,9 @@ extension ProcessTests {
             // The organization is inactive the moment it becomes free (day 40): it is deactivated then, not
             // backdated, and the paid days 30-40 are invoiced.
             do {
-                #expect(at >= "2026-02-10T00:00:00Z", "deactivated for inactivity at \(at), before it became free on 2026-02-10")
+                #expect(
+                    at >= "2026-02-10T00:00:00Z",
+                    "deactivated for inactivity at \(at), before it became free on 2026-02-10")
                 #expect(invoices.count == 2)
                 #expect(invoices.last?["period_start"]?.stringValue == "2026-01-31T00:00:00Z")
                 #expect(invoices.last?["period_end"]?.stringValue == at)
@@ -241,7 +262,9 @@ extension ProcessTests {
             #expect(invoices.first?["subtotal"]?.stringValue == "35.00")
         }
 
-        @Test("D3 (2-4), D5: subscriptions removed, licenses ended, control planes in every geo decommissioned; DPs orphaned with their last config")
+        @Test(
+            "D3 (2-4), D5: subscriptions removed, licenses ended, control planes in every geo decommissioned; DPs orphaned with their last config"
+        )
         func licensesEndAndControlPlanesDecommissioned() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let shop = try cluster.gwShop(geo: "eu")
@@ -259,11 +282,25 @@ extension ProcessTests {
             view = try cluster.dxSupportView(shop.organization)
             let subscriptions = view["subscriptions"]?.arrayValue ?? []
             #expect(!subscriptions.isEmpty)
-            #expect(subscriptions.allSatisfy { $0["state"]?.stringValue == "removed" && $0["ended_at"]?.stringValue == "2026-01-01T00:00:00Z" })
-            let licenses = try #require(try cluster.support("GET", "/v3/support/organizations/\(shop.organization)/licenses").json?["data"]?.arrayValue)
-            #expect(Set(licenses.compactMap { $0["product"]?.stringValue }) == ["kong-gateway-enterprise", "kong-ingress-controller", "kong-mesh"])
-            #expect(licenses.allSatisfy { $0["state"]?.stringValue == "ended" && $0["ended_at"]?.stringValue == "2026-01-01T00:00:00Z" })
-            #expect(try cluster.blPlan(shop.organization)["subscriptions"]?.arrayValue?.allSatisfy { $0["state"]?.stringValue == "removed" } == true)
+            #expect(
+                subscriptions.allSatisfy {
+                    $0["state"]?.stringValue == "removed" && $0["ended_at"]?.stringValue == "2026-01-01T00:00:00Z"
+                })
+            let licenses = try #require(
+                try cluster.support("GET", "/v3/support/organizations/\(shop.organization)/licenses").json?["data"]?
+                    .arrayValue)
+            #expect(
+                Set(licenses.compactMap { $0["product"]?.stringValue }) == [
+                    "kong-gateway-enterprise", "kong-ingress-controller", "kong-mesh",
+                ])
+            #expect(
+                licenses.allSatisfy {
+                    $0["state"]?.stringValue == "ended" && $0["ended_at"]?.stringValue == "2026-01-01T00:00:00Z"
+                })
+            #expect(
+                try cluster.blPlan(shop.organization)["subscriptions"]?.arrayValue?.allSatisfy {
+                    $0["state"]?.stringValue == "removed"
+                } == true)
 
             // Every geo decommissions; every data plane is orphaned, keeps running on its last configuration.
             try cluster.dxWaitForDecommission(shop.organization, in: ["eu", "us"])
@@ -283,22 +320,30 @@ extension ProcessTests {
             }
         }
 
-        @Test("D3 (5): users lose the organization's teams and roles; their accounts and other memberships keep working")
+        @Test(
+            "D3 (5): users lose the organization's teams and roles; their accounts and other memberships keep working")
         func usersLoseTeamsAndRolesButKeepOtherMemberships() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let bobs = try cluster.newOrganization("bo@example.com", organization: "Bobs")
             let (anaToken, acme) = try cluster.newOrganization("ana@example.com", organization: "Acme")
             // Bo joins Acme with his existing account, in team "ops", with a team role and a direct role.
-            let invite = try cluster.expect(201, "auth", "POST", "/v3/invites", ["email": "bo@example.com"], token: anaToken)
-            let joined = try cluster.expect(201, "auth", "POST", "/v3/invites/accept", [
-                "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password),
-            ])
+            let invite = try cluster.expect(
+                201, "auth", "POST", "/v3/invites", ["email": "bo@example.com"], token: anaToken)
+            let joined = try cluster.expect(
+                201, "auth", "POST", "/v3/invites/accept",
+                [
+                    "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password),
+                ])
             let boID = try #require(joined["user"]?["id"]?.stringValue)
             let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "ops"], token: anaToken)
             let teamID = try #require(team["id"]?.stringValue)
             try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/users", ["id": .string(boID)], token: anaToken)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Control Planes"], token: anaToken)
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(boID)/assigned-roles", ["role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "eu"], token: anaToken)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Control Planes"], token: anaToken)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(boID)/assigned-roles",
+                ["role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "eu"], token: anaToken)
             let boInAcme = try cluster.login("bo@example.com", organization: acme)
             try cluster.expect(201, "eu", "POST", "/v2/control-planes", ["name": "bo-made"], token: boInAcme)
 
@@ -306,24 +351,38 @@ extension ProcessTests {
 
             // Bo's account and his own organization are untouched.
             let boInBobs = try cluster.login("bo@example.com", organization: bobs.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: boInBobs)["name"]?.stringValue == "Bobs")
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: boInBobs)["name"]?.stringValue
+                    == "Bobs")
             try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "bobs-team"], token: boInBobs)
             try cluster.expect(201, "eu", "POST", "/v2/control-planes", ["name": "bobs-cp"], token: boInBobs)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/users/me", token: boInBobs)["active"]?.boolValue == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/users/me", token: boInBobs)["active"]?.boolValue == true)
             // Acme is closed to him.
             try cluster.dxExpectDeactivated401(
                 "auth", "POST", "/v3/authenticate",
-                ["email": "bo@example.com", "password": .string(TestCluster.password), "organization_id": .string(acme)], token: nil)
+                [
+                    "email": "bo@example.com", "password": .string(TestCluster.password),
+                    "organization_id": .string(acme),
+                ], token: nil)
 
             // Once support reactivates Acme, it shows that the team lost its members and roles, and Bo his.
             try cluster.dxSupportAction(acme, "reactivate")
             let anaAgain = try cluster.login("ana@example.com")
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/users", token: anaAgain)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/assigned-roles", token: anaAgain)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/users/\(boID)/assigned-roles", token: anaAgain)["data"]?.arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/users", token: anaAgain)["data"]?
+                    .arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/assigned-roles", token: anaAgain)["data"]?
+                    .arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/users/\(boID)/assigned-roles", token: anaAgain)["data"]?
+                    .arrayValue?.isEmpty == true)
             // His roles in Bobs are intact.
             let bobsRoles = try cluster.expect(200, "auth", "GET", "/v3/users/\(boID)/assigned-roles", token: boInBobs)
-            #expect(bobsRoles["data"]?.arrayValue?.contains { $0["entity_type_name"]?.stringValue == "Organization" } == true)
+            #expect(
+                bobsRoles["data"]?.arrayValue?.contains { $0["entity_type_name"]?.stringValue == "Organization" }
+                    == true)
         }
 
         @Test("D3 (6), D7: the owner's email is locked (signup -> 409) until support unlocks it")
@@ -335,7 +394,8 @@ extension ProcessTests {
 
             let signup: (String) -> JSON = { email in
                 [
-                    "email": .string(email), "password": .string(TestCluster.password), "full_name": "Ana", "organization_name": "Again",
+                    "email": .string(email), "password": .string(TestCluster.password), "full_name": "Ana",
+                    "organization_name": "Again",
                     "geo": "eu",
                 ]
             }
@@ -346,9 +406,13 @@ extension ProcessTests {
             #expect(answer["reason"]?.stringValue == "email_locked")
             #expect(try cluster.dxSupportView(org)["email_locked"]?.boolValue == true)
             let locks = try #require(try cluster.support("GET", "/v3/support/email-locks").json?["data"]?.arrayValue)
-            #expect(locks.contains { $0["email"]?.stringValue == "ana@example.com" && $0["organization_id"]?.stringValue == org })
+            #expect(
+                locks.contains {
+                    $0["email"]?.stringValue == "ana@example.com" && $0["organization_id"]?.stringValue == org
+                })
             // Only the owner's email: a member's is free.
-            let boOrganization = try cluster.expect(201, "auth", "POST", "/v3/signup", signup("bo@example.com"))["organization"]?["id"]?.stringValue
+            let boOrganization = try cluster.expect(201, "auth", "POST", "/v3/signup", signup("bo@example.com"))[
+                "organization"]?["id"]?.stringValue
             // Customers cannot unlock.
             let boToken = try cluster.login("bo@example.com", organization: boOrganization)
             try cluster.expect(403, "auth", "DELETE", "/v3/support/email-locks/ana@example.com", token: boToken)
@@ -359,12 +423,15 @@ extension ProcessTests {
             try cluster.expect(201, "auth", "POST", "/v3/signup", signup("ana@example.com"))
         }
 
-        @Test("D3 (7): sessions and tokens of a deactivated organization get 401 organization_deactivated on auth and on every geo")
+        @Test(
+            "D3 (7): sessions and tokens of a deactivated organization get 401 organization_deactivated on auth and on every geo"
+        )
         func tokensRejectedEverywhere() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let (session, org) = try cluster.newOrganization("ana@example.com")
             let pat = try #require(
-                try cluster.expect(201, "auth", "POST", "/v3/users/me/access-tokens", ["name": "ci"], token: session)["konnect_token"]?.stringValue)
+                try cluster.expect(201, "auth", "POST", "/v3/users/me/access-tokens", ["name": "ci"], token: session)[
+                    "konnect_token"]?.stringValue)
             #expect(pat.hasPrefix("kpat_"))
             let bo = try cluster.blInvite("bo@example.com", by: session)
             try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: pat)
@@ -379,31 +446,42 @@ extension ProcessTests {
             try cluster.dxExpectDeactivated401("eu", "POST", "/v2/control-planes", ["name": "late"], token: pat)
             // Nobody can log in, by password either.
             try cluster.dxExpectDeactivated401(
-                "auth", "POST", "/v3/authenticate", ["email": "ana@example.com", "password": .string(TestCluster.password)], token: nil)
+                "auth", "POST", "/v3/authenticate",
+                ["email": "ana@example.com", "password": .string(TestCluster.password)], token: nil)
             try cluster.dxExpectDeactivated401(
-                "auth", "POST", "/v3/authenticate", ["email": "bo@example.com", "password": .string(TestCluster.password)], token: nil)
+                "auth", "POST", "/v3/authenticate",
+                ["email": "bo@example.com", "password": .string(TestCluster.password)], token: nil)
         }
 
-        @Test("D1, D3 (5): an owner who deletes their account closes that organization but keeps their other memberships")
+        @Test(
+            "D1, D3 (5): an owner who deletes their account closes that organization but keeps their other memberships")
         func ownerDeletingAccountKeepsOtherMemberships() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let bobs = try cluster.newOrganization("bo@example.com", organization: "Bobs")
             let acme = try cluster.signup("ana@example.com", organization: "Acme")
             let anaInAcme = try cluster.login("ana@example.com")
             // Ana joins Bobs as a member.
-            let invite = try cluster.expect(201, "auth", "POST", "/v3/invites", ["email": "ana@example.com"], token: bobs.token)
-            try cluster.expect(201, "auth", "POST", "/v3/invites/accept", [
-                "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password),
-            ])
+            let invite = try cluster.expect(
+                201, "auth", "POST", "/v3/invites", ["email": "ana@example.com"], token: bobs.token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/invites/accept",
+                [
+                    "invite_token": invite["invite_token"] ?? .null, "password": .string(TestCluster.password),
+                ])
             try cluster.expect(204, "auth", "DELETE", "/v3/users/me", token: anaInAcme)
             #expect(try cluster.dxState(acme.organization) == "inactive")
             #expect(try cluster.dxState(bobs.organization) == "active")
             // Her account still opens Bobs.
             let anaInBobs = try cluster.login("ana@example.com", organization: bobs.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: anaInBobs)["name"]?.stringValue == "Bobs")
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: anaInBobs)["name"]?.stringValue
+                    == "Bobs")
             try cluster.dxExpectDeactivated401(
                 "auth", "POST", "/v3/authenticate",
-                ["email": "ana@example.com", "password": .string(TestCluster.password), "organization_id": .string(acme.organization)], token: nil)
+                [
+                    "email": "ana@example.com", "password": .string(TestCluster.password),
+                    "organization_id": .string(acme.organization),
+                ], token: nil)
         }
 
         // MARK: Partitions and crashes (D4)
@@ -455,7 +533,8 @@ extension ProcessTests {
             try cluster.gwWaitForState("dp-us", "orphaned", timeout: 8)
             #expect(try cluster.gwProxy("dp-us", "GET", "/orders/2").status == 503)
             try cluster.waitUntil("us has read as far as eu in the auth node's events", timeout: 5) {
-                try cluster.gwGeoStatus("us")["events_cursor"]?.intValue == cluster.gwGeoStatus("eu")["events_cursor"]?.intValue
+                try cluster.gwGeoStatus("us")["events_cursor"]?.intValue
+                    == cluster.gwGeoStatus("eu")["events_cursor"]?.intValue
             }
 
             // Exactly once: after reactivation, another crash of us does not apply the deactivation again.
@@ -478,19 +557,24 @@ extension ProcessTests {
             try cluster.createControlPlane("shop-us", geo: "us", token: shop.token)
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 3)
-            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "partition"]) { $0.partitioned = true }
+            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
 
             try cluster.dxSupportAction(shop.organization, "deactivate")
             try cluster.dxWaitForDecommission(shop.organization, in: ["us"])
             #expect(try cluster.dxDecommissioned(shop.organization, in: "eu") == false)
             #expect(try cluster.gwState("dp1") == "synced")
 
-            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "heal"]) { $0.partitioned = false }
+            try cluster.cluster.updateLink(from: "eu", to: "auth", description: ["fault": "heal"]) {
+                $0.partitioned = false
+            }
             try cluster.dxWaitForDecommission(shop.organization, in: ["eu"], timeout: 10)
             try cluster.gwWaitForState("dp1", "orphaned")
             #expect(try cluster.gwProxy("dp1", "GET", "/orders/1").status == 503)
             try cluster.waitUntil("eu has read as far as us in the auth node's events", timeout: 5) {
-                try cluster.gwGeoStatus("eu")["events_cursor"]?.intValue == cluster.gwGeoStatus("us")["events_cursor"]?.intValue
+                try cluster.gwGeoStatus("eu")["events_cursor"]?.intValue
+                    == cluster.gwGeoStatus("us")["events_cursor"]?.intValue
             }
         }
 
@@ -500,7 +584,9 @@ extension ProcessTests {
             let shop = try cluster.gwShop()
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 3)
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "partition"]) { $0.partitioned = true }
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
             try cluster.gwWaitForState("dp1", "disconnected")
 
             try cluster.dxSupportAction(shop.organization, "deactivate")
@@ -509,7 +595,9 @@ extension ProcessTests {
             #expect(try cluster.gwState("dp1") == "disconnected")
             #expect(try cluster.gwProxy("dp1", "GET", "/orders/1").status == 200)
 
-            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "heal"]) { $0.partitioned = false }
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "heal"]) {
+                $0.partitioned = false
+            }
             try cluster.gwWaitForState("dp1", "orphaned", timeout: 8)
             let response = try cluster.gwProxy("dp1", "GET", "/orders/2")
             #expect(response.status == 503)
@@ -519,7 +607,9 @@ extension ProcessTests {
 
         // MARK: Reactivation (D7)
 
-        @Test("D7: reactivation restores licenses, recommissions (DP resumes without restart), owner Org Admin again, other roles not restored")
+        @Test(
+            "D7: reactivation restores licenses, recommissions (DP resumes without restart), owner Org Admin again, other roles not restored"
+        )
         func reactivation() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let shop = try cluster.gwShop()
@@ -527,9 +617,14 @@ extension ProcessTests {
             let cy = try cluster.blInvite("cy@example.com", by: shop.token)
             let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "ops"], token: shop.token)
             let teamID = try #require(team["id"]?.stringValue)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/users", ["id": .string(bo.user)], token: shop.token)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Control Planes"], token: shop.token)
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Organization"], token: shop.token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(teamID)/users", ["id": .string(bo.user)], token: shop.token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Control Planes"], token: shop.token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(cy.user)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Organization"], token: shop.token)
             try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
             try cluster.gwWaitForVersion("dp1", 3)
             let hash = try cluster.dataPlaneStatus("dp1")["config"]?["hash"]?.stringValue
@@ -568,20 +663,32 @@ extension ProcessTests {
 
             // The owner is Organization Admin again and administers; changes reach the data plane.
             let ana = try cluster.login("ana@example.com")
-            let anaID = try #require(try cluster.expect(200, "auth", "GET", "/v3/users/me", token: ana)["id"]?.stringValue)
-            let anaRoles = try cluster.expect(200, "auth", "GET", "/v3/users/\(anaID)/assigned-roles?filter[entity_type_name]=Organization", token: ana)
+            let anaID = try #require(
+                try cluster.expect(200, "auth", "GET", "/v3/users/me", token: ana)["id"]?.stringValue)
+            let anaRoles = try cluster.expect(
+                200, "auth", "GET", "/v3/users/\(anaID)/assigned-roles?filter[entity_type_name]=Organization",
+                token: ana)
             #expect(anaRoles["data"]?[0]?["role_name"]?.stringValue == "Admin")
             try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "platform"], token: ana)
-            try cluster.gwRoute(shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: ana)
+            try cluster.gwRoute(
+                shop.controlPlane, service: "orders", ["name": "returns", "paths": ["/returns"]], token: ana)
             try cluster.gwWaitForVersion("dp1", 4)
             status = try cluster.dataPlaneStatus("dp1")
             #expect(try cluster.gwProxy("dp1", "GET", "/returns/4").json?["path"]?.stringValue == "/api/4")
 
             // Other members: still members, but no teams and no roles.
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/users/\(bo.user)/assigned-roles", token: ana)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/users/\(cy.user)/assigned-roles", token: ana)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/users", token: ana)["data"]?.arrayValue?.isEmpty == true)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/assigned-roles", token: ana)["data"]?.arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/users/\(bo.user)/assigned-roles", token: ana)["data"]?
+                    .arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/users/\(cy.user)/assigned-roles", token: ana)["data"]?
+                    .arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/users", token: ana)["data"]?.arrayValue?
+                    .isEmpty == true)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/assigned-roles", token: ana)["data"]?
+                    .arrayValue?.isEmpty == true)
             let boAgain = try cluster.login("bo@example.com")
             try cluster.expect(403, "eu", "GET", "/v2/control-planes", token: boAgain)
             let cyAgain = try cluster.login("cy@example.com")
@@ -600,7 +707,9 @@ extension ProcessTests {
 
         // MARK: Retention (A5)
 
-        @Test("A5: after the retention period (90 days) the organization is deleting, then deleted once every geo purged it")
+        @Test(
+            "A5: after the retention period (90 days) the organization is deleting, then deleted once every geo purged it"
+        )
         func retentionDeletesAndPurges() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let shop = try cluster.gwShop(geo: "eu")
@@ -628,7 +737,9 @@ extension ProcessTests {
             #expect(deleting?["reason"]?.stringValue == "retention_period_elapsed")
             #expect(deleting?["actor"]?.stringValue == "system")
             #expect(deleting?["at"]?.stringValue == "2026-04-01T00:00:00Z")
-            try cluster.waitUntil("the organization is deleted", timeout: 10) { try cluster.dxState(shop.organization) == "deleted" }
+            try cluster.waitUntil("the organization is deleted", timeout: 10) {
+                try cluster.dxState(shop.organization) == "deleted"
+            }
             let deleted = try cluster.dxLastChange(shop.organization)
             #expect(deleted?["state"]?.stringValue == "deleted")
             #expect(deleted?["reason"]?.stringValue == "objects_purged_in_every_geo")
@@ -637,13 +748,15 @@ extension ProcessTests {
             try cluster.dxWaitForDecommission(shop.organization, in: ["eu", "us"], false)
             for dp in ["dp-eu", "dp-us"] {
                 try cluster.waitUntil("\(dp) is refused as unknown", timeout: 8) {
-                    try cluster.dataPlaneStatus(dp)["last_error"]?.stringValue?.contains("credential is unknown") == true
+                    try cluster.dataPlaneStatus(dp)["last_error"]?.stringValue?.contains("credential is unknown")
+                        == true
                 }
                 #expect(try cluster.gwState(dp) == "orphaned")
                 #expect(try cluster.gwProxy(dp, "GET", "/orders/1").status == 503)
             }
             let geo = try cluster.unix("eu")
-            let response = try geo.json("POST", "/internal/v1/operator/dp-credentials", ["control_plane": .string(shop.controlPlane)])
+            let response = try geo.json(
+                "POST", "/internal/v1/operator/dp-credentials", ["control_plane": .string(shop.controlPlane)])
             #expect(response.status == 404)
             // A deleted organization cannot be reactivated.
             try cluster.dxSupportAction(shop.organization, "reactivate", expecting: 409)
@@ -657,7 +770,9 @@ extension ProcessTests {
             #expect(try cluster.dxState(carol.organization) == "active")
         }
 
-        @Test("A5, D4: a geo down when retention ends: the organization stays deleting until that geo is back and has purged")
+        @Test(
+            "A5, D4: a geo down when retention ends: the organization stays deleting until that geo is back and has purged"
+        )
         func retentionWaitsForEveryGeo() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let (token, org) = try cluster.newOrganization("ana@example.com")
@@ -681,7 +796,8 @@ extension ProcessTests {
             try cluster.waitUntil("the organization is deleted", timeout: 10) { try cluster.dxState(org) == "deleted" }
             #expect(try cluster.dxDecommissioned(org, in: "us") == false)
             try cluster.waitUntil("dp-us is refused as unknown", timeout: 8) {
-                try cluster.dataPlaneStatus("dp-us")["last_error"]?.stringValue?.contains("credential is unknown") == true
+                try cluster.dataPlaneStatus("dp-us")["last_error"]?.stringValue?.contains("credential is unknown")
+                    == true
             }
         }
     }

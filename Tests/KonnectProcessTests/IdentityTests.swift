@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension ProcessTests {
     /// Identity on the auth node (issue 2: A1-A4, P3) and the authorization the geos derive from it.
@@ -15,10 +16,12 @@ extension ProcessTests {
         @Test("A1, A2, A3: signup creates the owner and organization; authenticate returns a session bound to it")
         func signupAndAuthenticate() throws {
             let cluster = try TestCluster()
-            let body = try cluster.expect(201, "auth", "POST", "/v3/signup", [
-                "email": "Ana@Example.com", "password": .string(TestCluster.password), "full_name": "Ana Admin",
-                "organization_name": "Acme", "plan": "enterprise", "geo": "us",
-            ])
+            let body = try cluster.expect(
+                201, "auth", "POST", "/v3/signup",
+                [
+                    "email": "Ana@Example.com", "password": .string(TestCluster.password), "full_name": "Ana Admin",
+                    "organization_name": "Acme", "plan": "enterprise", "geo": "us",
+                ])
             let user = try #require(body["user"])
             let organization = try #require(body["organization"])
             let userID = try #require(user["id"]?.stringValue)
@@ -33,9 +36,11 @@ extension ProcessTests {
             #expect(user["password"] == nil && user["password_hash"] == nil)
 
             // Emails are case-insensitive: any spelling logs in.
-            let login = try cluster.expect(200, "auth", "POST", "/v3/authenticate", [
-                "email": "ana@EXAMPLE.com", "password": .string(TestCluster.password),
-            ])
+            let login = try cluster.expect(
+                200, "auth", "POST", "/v3/authenticate",
+                [
+                    "email": "ana@EXAMPLE.com", "password": .string(TestCluster.password),
+                ])
             let token = try #require(login["access_token"]?.stringValue)
             #expect(login["token_type"]?.stringValue == "Bearer")
             #expect((login["expires_in"]?.intValue ?? 0) > 0)
@@ -45,15 +50,20 @@ extension ProcessTests {
             #expect(whoami["user"]?["id"]?.stringValue == userID)
 
             // A1: the same email with other casing and another password is taken (409).
-            let taken = try cluster.call("auth", "POST", "/v3/signup", [
-                "email": "ANA@example.COM", "password": "Another-Secret-99!", "full_name": "Impostor",
-                "organization_name": "Evil", "plan": "plus", "geo": "eu",
-            ])
+            let taken = try cluster.call(
+                "auth", "POST", "/v3/signup",
+                [
+                    "email": "ANA@example.COM", "password": "Another-Secret-99!", "full_name": "Impostor",
+                    "organization_name": "Evil", "plan": "plus", "geo": "eu",
+                ])
             #expect(taken.status == 409, "\(taken.text)")
             // A2: the password policy is Konnect's (422 naming the rule).
-            let weak = try cluster.call("auth", "POST", "/v3/signup", [
-                "email": "weak@example.com", "password": "short", "full_name": "Weak", "organization_name": "W", "geo": "eu",
-            ])
+            let weak = try cluster.call(
+                "auth", "POST", "/v3/signup",
+                [
+                    "email": "weak@example.com", "password": "short", "full_name": "Weak", "organization_name": "W",
+                    "geo": "eu",
+                ])
             #expect(weak.status == 422)
             #expect(weak.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "password")
         }
@@ -64,18 +74,25 @@ extension ProcessTests {
             let port = try cluster.port("auth")
             let outcomes = GeoConcurrent.run(8) { writer in
                 let email = writer % 2 == 0 ? "race@example.com" : "RACE@Example.COM"
-                return geoPost(geoWriterClient(port), "/v3/signup", [
-                    "email": .string(email), "password": .string("Racer-Number-\(writer)!x"), "full_name": "Racer",
-                    "organization_name": .string("Race \(writer)"), "geo": "eu",
-                ], token: "")
+                return geoPost(
+                    geoWriterClient(port), "/v3/signup",
+                    [
+                        "email": .string(email), "password": .string("Racer-Number-\(writer)!x"), "full_name": "Racer",
+                        "organization_name": .string("Race \(writer)"), "geo": "eu",
+                    ], token: "")
             }
             #expect(outcomes.filter { $0.status == 201 }.count == 1, "\(outcomes.map(\.status))")
             #expect(outcomes.filter { $0.status == 409 }.count == 7, "\(outcomes.map(\.status))")
             let winner = try #require(outcomes.firstIndex { $0.status == 201 })
-            let login = try cluster.expect(200, "auth", "POST", "/v3/authenticate", ["email": "race@example.com", "password": .string("Racer-Number-\(winner)!x")])
+            let login = try cluster.expect(
+                200, "auth", "POST", "/v3/authenticate",
+                ["email": "race@example.com", "password": .string("Racer-Number-\(winner)!x")])
             let token = try #require(login["access_token"]?.stringValue)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: token)["name"]?.stringValue == "Race \(winner)")
-            let organizations = try cluster.support("GET", "/v3/support/organizations?filter[owner_email]=race@example.com")
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: token)["name"]?.stringValue
+                    == "Race \(winner)")
+            let organizations = try cluster.support(
+                "GET", "/v3/support/organizations?filter[owner_email]=race@example.com")
             #expect(organizations.json?["data"]?.arrayValue?.count == 1, "\(organizations.text)")
         }
 
@@ -84,16 +101,25 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let ids = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
-            let pat = try cluster.expect(201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)["konnect_token"]?.stringValue ?? ""
-            for path in ["/v3/support/organizations", "/v3/support/organizations/\(ids.organization)", "/v3/support/email-locks"] {
+            let pat =
+                try cluster.expect(
+                    201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)[
+                    "konnect_token"]?.stringValue ?? ""
+            for path in [
+                "/v3/support/organizations", "/v3/support/organizations/\(ids.organization)", "/v3/support/email-locks",
+            ] {
                 try cluster.expect(401, "auth", "GET", path)
                 try cluster.expect(403, "auth", "GET", path, token: token)
                 try cluster.expect(403, "auth", "GET", path, token: pat)
                 #expect(try cluster.support("GET", path).status == 200, "\(path) with the support credential")
             }
             try cluster.expect(403, "auth", "POST", "/v3/simulator/clock/advance", ["by": "1d"], token: token)
-            try cluster.expect(403, "auth", "POST", "/v3/support/organizations/\(ids.organization)/deactivate", ["reason": "x"], token: token)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: token)["state"]?.stringValue == "active")
+            try cluster.expect(
+                403, "auth", "POST", "/v3/support/organizations/\(ids.organization)/deactivate", ["reason": "x"],
+                token: token)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: token)["state"]?.stringValue
+                    == "active")
             let listed = try cluster.support("GET", "/v3/support/organizations")
             #expect(listed.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [ids.organization])
             // The support credential is not a customer token: it opens no customer API.
@@ -106,8 +132,10 @@ extension ProcessTests {
         func wrongPasswordAndUnknownEmailLookAlike() throws {
             let cluster = try TestCluster()
             try cluster.signup("ana@example.com")
-            let wrong = try cluster.call("auth", "POST", "/v3/authenticate", ["email": "ana@example.com", "password": "Wrong-Horse-42!x"])
-            let unknown = try cluster.call("auth", "POST", "/v3/authenticate", ["email": "nobody@example.com", "password": "Wrong-Horse-42!x"])
+            let wrong = try cluster.call(
+                "auth", "POST", "/v3/authenticate", ["email": "ana@example.com", "password": "Wrong-Horse-42!x"])
+            let unknown = try cluster.call(
+                "auth", "POST", "/v3/authenticate", ["email": "nobody@example.com", "password": "Wrong-Horse-42!x"])
             #expect(wrong.status == 401)
             #expect(unknown.status == 401)
             var wrongBody = try #require(wrong.json?.objectValue)
@@ -129,24 +157,38 @@ extension ProcessTests {
             #expect(first.user == second.user)
             #expect(first.organization != second.organization)
 
-            let ambiguous = try cluster.call("auth", "POST", "/v3/authenticate", ["email": "ana@example.com", "password": .string(TestCluster.password)])
+            let ambiguous = try cluster.call(
+                "auth", "POST", "/v3/authenticate",
+                ["email": "ana@example.com", "password": .string(TestCluster.password)])
             #expect(ambiguous.status == 400, "\(ambiguous.text)")
             #expect(ambiguous.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "organization_id")
-            #expect(Set(ambiguous.json?["organizations"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [first.organization, second.organization])
+            #expect(
+                Set(ambiguous.json?["organizations"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [
+                    first.organization, second.organization,
+                ])
 
             let firstToken = try cluster.login("ana@example.com", organization: first.organization)
             let secondToken = try cluster.login("ana@example.com", organization: second.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: firstToken)["name"]?.stringValue == "First")
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: secondToken)["name"]?.stringValue == "Second")
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/whoami", token: secondToken)["organization"]?["id"]?.stringValue == second.organization)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: firstToken)["name"]?.stringValue
+                    == "First")
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: secondToken)["name"]?.stringValue
+                    == "Second")
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/whoami", token: secondToken)["organization"]?["id"]?
+                    .stringValue == second.organization)
             // A session is bound to its organization: objects of one are not visible with the other's token.
             let plane = try cluster.createControlPlane("first-only", token: firstToken)
             try cluster.expect(404, "eu", "GET", "/v2/control-planes/\(plane)", token: secondToken)
             // An organization the user does not belong to is the same 401 as a wrong password.
             let stranger = try cluster.signup("bob@example.com")
-            let foreign = try cluster.call("auth", "POST", "/v3/authenticate", [
-                "email": "ana@example.com", "password": .string(TestCluster.password), "organization_id": .string(stranger.organization),
-            ])
+            let foreign = try cluster.call(
+                "auth", "POST", "/v3/authenticate",
+                [
+                    "email": "ana@example.com", "password": .string(TestCluster.password),
+                    "organization_id": .string(stranger.organization),
+                ])
             #expect(foreign.status == 401)
         }
 
@@ -181,12 +223,18 @@ extension ProcessTests {
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let body = try cluster.expect(200, "auth", "GET", "/v3/organizations/me/licenses", token: token)
             let licenses = try #require(body["data"]?.arrayValue)
-            #expect(Set(licenses.compactMap { $0["name"]?.stringValue }) == ["Kong Gateway Enterprise", "Kong Ingress Controller", "Kong Mesh"])
-            #expect(licenses.allSatisfy { $0["state"]?.stringValue == "active" && $0["customer"]?.stringValue == "Acme" })
+            #expect(
+                Set(licenses.compactMap { $0["name"]?.stringValue }) == [
+                    "Kong Gateway Enterprise", "Kong Ingress Controller", "Kong Mesh",
+                ])
+            #expect(
+                licenses.allSatisfy { $0["state"]?.stringValue == "active" && $0["customer"]?.stringValue == "Acme" })
             #expect(Set(licenses.compactMap { $0["id"]?.stringValue }).count == 3)
 
             for method in ["POST", "PUT", "PATCH", "DELETE"] {
-                let response = try cluster.call("auth", method, "/v3/organizations/me/licenses", method == "DELETE" ? nil : ["name": "Kong Mesh"], token: token)
+                let response = try cluster.call(
+                    "auth", method, "/v3/organizations/me/licenses", method == "DELETE" ? nil : ["name": "Kong Mesh"],
+                    token: token)
                 #expect(response.status == 405, "\(method): \(response.status)")
                 #expect(response.headers["allow"] == "GET")
             }
@@ -194,7 +242,9 @@ extension ProcessTests {
                 #expect(try cluster.call("auth", "POST", path, ["license": "x"], token: token).status == 404)
             }
             // Still exactly three.
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me/licenses", token: token)["data"]?.arrayValue?.count == 3)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me/licenses", token: token)["data"]?
+                    .arrayValue?.count == 3)
         }
 
         // MARK: - Personal access tokens
@@ -204,14 +254,16 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let ids = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
-            let created = try cluster.expect(201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)
+            let created = try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "ci"], token: token)
             let pat = try #require(created["konnect_token"]?.stringValue)
             let patID = try #require(created["id"]?.stringValue)
             #expect(pat.hasPrefix("kpat_"))
             #expect(pat.count >= 32)
             #expect(created["state"]?.stringValue == "ACTIVE")
             #expect(created["expires_at"] == .null)
-            let other = try cluster.expect(201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "other"], token: token)
+            let other = try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "other"], token: token)
             let otherPAT = try #require(other["konnect_token"]?.stringValue)
             #expect(otherPAT != pat)
 
@@ -227,7 +279,8 @@ extension ProcessTests {
             #expect(Set(items.compactMap { $0["name"]?.stringValue }) == ["ci", "other"])
             #expect(items.allSatisfy { $0["konnect_token"] == nil })
             #expect(!list.text.contains(pat))
-            let item = try cluster.expect(200, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
+            let item = try cluster.expect(
+                200, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
             #expect(item["konnect_token"] == nil)
             #expect(item["name"]?.stringValue == "ci")
 
@@ -245,13 +298,15 @@ extension ProcessTests {
             try cluster.expect(401, "us", "GET", "/v2/whoami", token: pat)
             try cluster.expect(401, "eu", "GET", "/v2/control-planes", token: pat)
             try cluster.expect(200, "eu", "GET", "/v2/whoami", token: otherPAT)
-            let revoked = try cluster.expect(200, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
+            let revoked = try cluster.expect(
+                200, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
             #expect(revoked["state"]?.stringValue == "REVOKED")
 
             // Tokens are managed by their own user only.
             let bob = try cluster.signup("bob@example.com", organization: "Bobco")
             let bobToken = try cluster.login("bob@example.com")
-            try cluster.expect(403, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "steal"], token: bobToken)
+            try cluster.expect(
+                403, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "steal"], token: bobToken)
             try cluster.expect(403, "auth", "GET", "/v3/users/\(ids.user)/access-tokens", token: bobToken)
             try cluster.expect(404, "auth", "DELETE", "/v3/users/\(bob.user)/access-tokens/\(patID)", token: bobToken)
         }
@@ -261,16 +316,21 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let ids = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
-            let short = try cluster.expect(201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "one-day", "ttl_seconds": 86_400], token: token)
+            let short = try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "one-day", "ttl_seconds": 86_400],
+                token: token)
             let long = try cluster.expect(
-                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "until-the-5th", "expires_at": "2026-01-05T00:00:00Z"],
+                201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens",
+                ["name": "until-the-5th", "expires_at": "2026-01-05T00:00:00Z"],
                 token: token)
             let shortToken = try #require(short["konnect_token"]?.stringValue)
             let longToken = try #require(long["konnect_token"]?.stringValue)
             #expect(short["expires_at"]?.stringValue == "2026-01-02T00:00:00Z")
             #expect(long["expires_at"]?.stringValue == "2026-01-05T00:00:00Z")
             // An expiry in the past of the calendar is refused.
-            let past = try cluster.call("auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "past", "expires_at": "2025-12-31T00:00:00Z"], token: token)
+            let past = try cluster.call(
+                "auth", "POST", "/v3/users/\(ids.user)/access-tokens",
+                ["name": "past", "expires_at": "2025-12-31T00:00:00Z"], token: token)
             #expect(past.status == 400)
             #expect(past.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "expires_at")
 
@@ -298,27 +358,39 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let ana = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
-            let invite = try cluster.expect(201, "auth", "POST", "/v3/invites", ["email": "bea@example.com"], token: token)
+            let invite = try cluster.expect(
+                201, "auth", "POST", "/v3/invites", ["email": "bea@example.com"], token: token)
             let inviteToken = try #require(invite["invite_token"]?.stringValue)
             #expect(invite["organization_id"]?.stringValue == ana.organization)
 
             // A weak password is refused with the policy's 422; the invite stays usable.
-            let weak = try cluster.call("auth", "POST", "/v3/invites/accept", ["invite_token": .string(inviteToken), "password": "weakweak", "full_name": "Bea"])
+            let weak = try cluster.call(
+                "auth", "POST", "/v3/invites/accept",
+                ["invite_token": .string(inviteToken), "password": "weakweak", "full_name": "Bea"])
             #expect(weak.status == 422)
-            let accepted = try cluster.expect(201, "auth", "POST", "/v3/invites/accept", [
-                "invite_token": .string(inviteToken), "password": "Bea-Password-77!", "full_name": "Bea Member",
-            ])
+            let accepted = try cluster.expect(
+                201, "auth", "POST", "/v3/invites/accept",
+                [
+                    "invite_token": .string(inviteToken), "password": "Bea-Password-77!", "full_name": "Bea Member",
+                ])
             let beaID = try #require(accepted["user"]?["id"]?.stringValue)
             #expect(accepted["organization_id"]?.stringValue == ana.organization)
             // An invite is used once.
-            let again = try cluster.call("auth", "POST", "/v3/invites/accept", ["invite_token": .string(inviteToken), "password": "Bea-Password-77!", "full_name": "Bea"])
+            let again = try cluster.call(
+                "auth", "POST", "/v3/invites/accept",
+                ["invite_token": .string(inviteToken), "password": "Bea-Password-77!", "full_name": "Bea"])
             #expect(again.status == 401)
 
-            let login = try cluster.expect(200, "auth", "POST", "/v3/authenticate", ["email": "bea@example.com", "password": "Bea-Password-77!"])
+            let login = try cluster.expect(
+                200, "auth", "POST", "/v3/authenticate", ["email": "bea@example.com", "password": "Bea-Password-77!"])
             let beaToken = try #require(login["access_token"]?.stringValue)
             #expect(login["organization_id"]?.stringValue == ana.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/users/me", token: beaToken)["full_name"]?.stringValue == "Bea Member")
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/whoami", token: beaToken)["organization"]?["id"]?.stringValue == ana.organization)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/users/me", token: beaToken)["full_name"]?.stringValue
+                    == "Bea Member")
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/whoami", token: beaToken)["organization"]?["id"]?.stringValue
+                    == ana.organization)
             let users = try cluster.expect(200, "auth", "GET", "/v3/users", token: token)
             #expect(Set(users["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == [ana.user, beaID])
             #expect(users["meta"]?["page"]?["total"]?.intValue == 2)
@@ -329,13 +401,23 @@ extension ProcessTests {
 
             // Someone who already has an account joins by proving their password; they then pick the organization.
             let carl = try cluster.signup("carl@example.com", organization: "Carlco")
-            let carlInvite = try cluster.expect(201, "auth", "POST", "/v3/invites", ["email": "carl@example.com"], token: token)["invite_token"]?.stringValue ?? ""
-            try cluster.expect(401, "auth", "POST", "/v3/invites/accept", ["invite_token": .string(carlInvite), "password": "Not-Carls-Pass-1!"])
-            let joined = try cluster.expect(201, "auth", "POST", "/v3/invites/accept", ["invite_token": .string(carlInvite), "password": .string(TestCluster.password)])
+            let carlInvite =
+                try cluster.expect(201, "auth", "POST", "/v3/invites", ["email": "carl@example.com"], token: token)[
+                    "invite_token"]?.stringValue ?? ""
+            try cluster.expect(
+                401, "auth", "POST", "/v3/invites/accept",
+                ["invite_token": .string(carlInvite), "password": "Not-Carls-Pass-1!"])
+            let joined = try cluster.expect(
+                201, "auth", "POST", "/v3/invites/accept",
+                ["invite_token": .string(carlInvite), "password": .string(TestCluster.password)])
             #expect(joined["user"]?["id"]?.stringValue == carl.user)
-            try cluster.expect(400, "auth", "POST", "/v3/authenticate", ["email": "carl@example.com", "password": .string(TestCluster.password)])
+            try cluster.expect(
+                400, "auth", "POST", "/v3/authenticate",
+                ["email": "carl@example.com", "password": .string(TestCluster.password)])
             let carlInAcme = try cluster.login("carl@example.com", organization: ana.organization)
-            #expect(try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: carlInAcme)["id"]?.stringValue == ana.organization)
+            #expect(
+                try cluster.expect(200, "auth", "GET", "/v3/organizations/me", token: carlInAcme)["id"]?.stringValue
+                    == ana.organization)
         }
 
         @Test("A4: teams hold users; roles assigned to a team or a user reach its members")
@@ -349,19 +431,23 @@ extension ProcessTests {
             try cluster.expect(403, "eu", "GET", "/v2/control-planes", token: bea.token)
             try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(plane)", token: bea.token)
 
-            let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "viewers", "description": "read only"], token: token)
+            let team = try cluster.expect(
+                201, "auth", "POST", "/v3/teams", ["name": "viewers", "description": "read only"], token: token)
             let teamID = try #require(team["id"]?.stringValue)
             #expect(team["name"]?.stringValue == "viewers")
             try cluster.expect(409, "auth", "POST", "/v3/teams", ["name": "viewers"], token: token)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/users", ["id": .string(bea.user)], token: token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(teamID)/users", ["id": .string(bea.user)], token: token)
             let members = try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/users", token: token)
             #expect(members["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [bea.user])
             let teams = try cluster.expect(200, "auth", "GET", "/v3/teams", token: token)
             #expect(teams["data"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["viewers"])
 
-            let teamRole = try cluster.expect(201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles", [
-                "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "*",
-            ], token: token)
+            let teamRole = try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(teamID)/assigned-roles",
+                [
+                    "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "*",
+                ], token: token)
             #expect(teamRole["role_name"]?.stringValue == "Viewer")
             #expect(teamRole["entity_id"]?.stringValue == "*")
             let teamRoles = try cluster.expect(200, "auth", "GET", "/v3/teams/\(teamID)/assigned-roles", token: token)
@@ -369,12 +455,16 @@ extension ProcessTests {
 
             // The team's role reaches its member, on every geo.
             let whoami = try cluster.expect(200, "eu", "GET", "/v2/whoami", token: bea.token)
-            #expect(whoami["roles"]?.arrayValue?.contains { $0["role_name"]?.stringValue == "Viewer" && $0["entity_type_name"]?.stringValue == "Control Planes" } == true)
+            #expect(
+                whoami["roles"]?.arrayValue?.contains {
+                    $0["role_name"]?.stringValue == "Viewer" && $0["entity_type_name"]?.stringValue == "Control Planes"
+                } == true)
             try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: bea.token)
             try cluster.expect(403, "eu", "POST", "/v2/control-planes", ["name": "nope"], token: bea.token)
 
             // A role assigned directly to the user adds to it.
-            let userRole = try cluster.identityAssign(bea.user, role: "Admin", type: "Control Planes", region: "eu", adminToken: token)
+            let userRole = try cluster.identityAssign(
+                bea.user, role: "Admin", type: "Control Planes", region: "eu", adminToken: token)
             try cluster.expect(201, "eu", "POST", "/v2/control-planes", ["name": "bea-made-this"], token: bea.token)
             let beaRoles = try cluster.expect(200, "auth", "GET", "/v3/users/\(bea.user)/assigned-roles", token: token)
             #expect(beaRoles["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [userRole])
@@ -386,17 +476,23 @@ extension ProcessTests {
             try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(plane)", token: bea.token)
 
             // Invalid assignments name the field; members cannot assign roles.
-            let badRole = try cluster.call("auth", "POST", "/v3/users/\(bea.user)/assigned-roles", ["role_name": "Emperor", "entity_type_name": "Control Planes"], token: token)
+            let badRole = try cluster.call(
+                "auth", "POST", "/v3/users/\(bea.user)/assigned-roles",
+                ["role_name": "Emperor", "entity_type_name": "Control Planes"], token: token)
             #expect(badRole.status == 400)
             #expect(badRole.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "role_name")
-            let badRegion = try cluster.call("auth", "POST", "/v3/users/\(bea.user)/assigned-roles", [
-                "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "mars",
-            ], token: token)
+            let badRegion = try cluster.call(
+                "auth", "POST", "/v3/users/\(bea.user)/assigned-roles",
+                [
+                    "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_region": "mars",
+                ], token: token)
             #expect(badRegion.status == 400)
             #expect(badRegion.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "entity_region")
-            try cluster.expect(403, "auth", "POST", "/v3/users/\(bea.user)/assigned-roles", [
-                "role_name": "Admin", "entity_type_name": "Organization",
-            ], token: bea.token)
+            try cluster.expect(
+                403, "auth", "POST", "/v3/users/\(bea.user)/assigned-roles",
+                [
+                    "role_name": "Admin", "entity_type_name": "Organization",
+                ], token: bea.token)
             try cluster.expect(403, "auth", "POST", "/v3/teams", ["name": "bea-team"], token: bea.token)
         }
 
@@ -418,31 +514,48 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let plane = try cluster.createControlPlane("prod", token: token)
-            let service = try cluster.expect(201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services", ["name": "orders", "host": "orders.internal"], token: token)
+            let service = try cluster.expect(
+                201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services",
+                ["name": "orders", "host": "orders.internal"], token: token)
             let serviceID = try #require(service["id"]?.stringValue)
             let viewer = try cluster.identityAddMember("vic@example.com", adminToken: token)
-            try cluster.identityAssign(viewer.user, role: "Viewer", type: "Control Planes", region: "*", adminToken: token)
+            try cluster.identityAssign(
+                viewer.user, role: "Viewer", type: "Control Planes", region: "*", adminToken: token)
 
             let list = try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: viewer.token)
             #expect(list["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [plane])
             try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: viewer.token)
-            try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: viewer.token)
-            try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: viewer.token)
-            try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", token: viewer.token)
+            try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/expected-config-hash", token: viewer.token)
+            try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services", token: viewer.token)
+            try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", token: viewer.token
+            )
 
             try cluster.expect(403, "eu", "POST", "/v2/control-planes", ["name": "viewer-made"], token: viewer.token)
-            try cluster.expect(403, "eu", "PATCH", "/v2/control-planes/\(plane)", ["description": "changed"], token: viewer.token)
+            try cluster.expect(
+                403, "eu", "PATCH", "/v2/control-planes/\(plane)", ["description": "changed"], token: viewer.token)
             try cluster.expect(403, "eu", "DELETE", "/v2/control-planes/\(plane)", token: viewer.token)
-            try cluster.expect(403, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services", ["name": "x", "host": "x.internal"], token: viewer.token)
-            try cluster.expect(403, "eu", "PATCH", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", ["retries": 1], token: viewer.token)
-            try cluster.expect(403, "eu", "DELETE", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", token: viewer.token)
+            try cluster.expect(
+                403, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services",
+                ["name": "x", "host": "x.internal"], token: viewer.token)
+            try cluster.expect(
+                403, "eu", "PATCH", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", ["retries": 1],
+                token: viewer.token)
+            try cluster.expect(
+                403, "eu", "DELETE", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)",
+                token: viewer.token)
 
             // Nothing changed.
             let after = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)", token: token)
             #expect(after["description"]?.stringValue == "")
-            let entity = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", token: token)
+            let entity = try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services/\(serviceID)", token: token)
             #expect(entity["retries"]?.intValue == 5)
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: token)["data"]?.arrayValue?.count == 1)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: token)["data"]?.arrayValue?.count == 1
+            )
         }
 
         @Test("A4: a Control Plane Viewer role for one control plane reaches that one only")
@@ -452,17 +565,23 @@ extension ProcessTests {
             let visible = try cluster.createControlPlane("visible", token: token)
             let hidden = try cluster.createControlPlane("hidden", token: token)
             let member = try cluster.identityAddMember("vic@example.com", adminToken: token)
-            try cluster.expect(201, "auth", "POST", "/v3/users/\(member.user)/assigned-roles", [
-                "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": .string(visible), "entity_region": "eu",
-            ], token: token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/users/\(member.user)/assigned-roles",
+                [
+                    "role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": .string(visible),
+                    "entity_region": "eu",
+                ], token: token)
             let list = try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: member.token)
             #expect(list["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [visible])
             #expect(list["meta"]?["page"]?["total"] == 1)
             try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(visible)", token: member.token)
-            try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(visible)/core-entities/services", token: member.token)
+            try cluster.expect(
+                200, "eu", "GET", "/v2/control-planes/\(visible)/core-entities/services", token: member.token)
             try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(hidden)", token: member.token)
-            try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(hidden)/core-entities/services", token: member.token)
-            try cluster.expect(403, "eu", "PATCH", "/v2/control-planes/\(visible)", ["description": "x"], token: member.token)
+            try cluster.expect(
+                403, "eu", "GET", "/v2/control-planes/\(hidden)/core-entities/services", token: member.token)
+            try cluster.expect(
+                403, "eu", "PATCH", "/v2/control-planes/\(visible)", ["description": "x"], token: member.token)
             try cluster.expect(403, "us", "GET", "/v2/control-planes", token: member.token)
         }
 
@@ -473,7 +592,8 @@ extension ProcessTests {
             let euPlane = try cluster.createControlPlane("eu-plane", geo: "eu", token: token)
             let usPlane = try cluster.createControlPlane("us-plane", geo: "us", token: token)
             let member = try cluster.identityAddMember("uma@example.com", adminToken: token)
-            try cluster.identityAssign(member.user, role: "Admin", type: "Control Planes", region: "us", adminToken: token)
+            try cluster.identityAssign(
+                member.user, role: "Admin", type: "Control Planes", region: "us", adminToken: token)
             try cluster.identityAssign(member.user, role: "Viewer", type: "Portals", region: "us", adminToken: token)
 
             // In us: the role works.
@@ -484,11 +604,15 @@ extension ProcessTests {
             // In eu: nothing.
             try cluster.expect(403, "eu", "GET", "/v2/control-planes", token: member.token)
             try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(euPlane)", token: member.token)
-            try cluster.expect(403, "eu", "PATCH", "/v2/control-planes/\(euPlane)", ["description": "x"], token: member.token)
+            try cluster.expect(
+                403, "eu", "PATCH", "/v2/control-planes/\(euPlane)", ["description": "x"], token: member.token)
             try cluster.expect(403, "eu", "POST", "/v2/control-planes", ["name": "uma-eu"], token: member.token)
-            try cluster.expect(403, "eu", "GET", "/v2/control-planes/\(euPlane)/core-entities/services", token: member.token)
+            try cluster.expect(
+                403, "eu", "GET", "/v2/control-planes/\(euPlane)/core-entities/services", token: member.token)
             try cluster.expect(403, "eu", "GET", "/v2/portals", token: member.token)
-            #expect(try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: token)["data"]?.arrayValue?.count == 1)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: token)["data"]?.arrayValue?.count == 1
+            )
         }
 
         @Test("A4: Organization Admin can do everything, in every geo")
@@ -500,19 +624,32 @@ extension ProcessTests {
 
             for geo in ["us", "eu"] {
                 let plane = try cluster.createControlPlane("ada-\(geo)", geo: geo, token: admin.token)
-                try cluster.expect(200, geo, "PATCH", "/v2/control-planes/\(plane)", ["description": "by ada"], token: admin.token)
+                try cluster.expect(
+                    200, geo, "PATCH", "/v2/control-planes/\(plane)", ["description": "by ada"], token: admin.token)
                 let service = try cluster.expect(
-                    201, geo, "POST", "/v2/control-planes/\(plane)/core-entities/services", ["name": "s", "host": "s.internal"], token: admin.token)
-                try cluster.expect(204, geo, "DELETE", "/v2/control-planes/\(plane)/core-entities/services/\(service["id"]?.stringValue ?? "")", token: admin.token)
-                let portal = try cluster.expect(201, geo, "POST", "/v2/portals", ["name": "ada-portal"], token: admin.token)
-                try cluster.expect(204, geo, "DELETE", "/v2/portals/\(portal["id"]?.stringValue ?? "")", token: admin.token)
+                    201, geo, "POST", "/v2/control-planes/\(plane)/core-entities/services",
+                    ["name": "s", "host": "s.internal"], token: admin.token)
+                try cluster.expect(
+                    204, geo, "DELETE",
+                    "/v2/control-planes/\(plane)/core-entities/services/\(service["id"]?.stringValue ?? "")",
+                    token: admin.token)
+                let portal = try cluster.expect(
+                    201, geo, "POST", "/v2/portals", ["name": "ada-portal"], token: admin.token)
+                try cluster.expect(
+                    204, geo, "DELETE", "/v2/portals/\(portal["id"]?.stringValue ?? "")", token: admin.token)
                 try cluster.expect(204, geo, "DELETE", "/v2/control-planes/\(plane)", token: admin.token)
             }
-            let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "ada-team"], token: admin.token)["id"]?.stringValue ?? ""
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(team)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Billing"], token: admin.token)
+            let team =
+                try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "ada-team"], token: admin.token)["id"]?
+                .stringValue ?? ""
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(team)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Billing"], token: admin.token)
             let newbie = try cluster.identityAddMember("ned@example.com", adminToken: admin.token)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(team)/users", ["id": .string(newbie.user)], token: admin.token)
-            try cluster.expect(200, "auth", "PATCH", "/v3/organizations/me", ["name": "Acme Renamed"], token: admin.token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(team)/users", ["id": .string(newbie.user)], token: admin.token)
+            try cluster.expect(
+                200, "auth", "PATCH", "/v3/organizations/me", ["name": "Acme Renamed"], token: admin.token)
             try cluster.expect(204, "auth", "DELETE", "/v3/users/\(newbie.user)", token: admin.token)
             try cluster.expect(401, "auth", "GET", "/v3/users/me", token: newbie.token)
         }
@@ -523,15 +660,19 @@ extension ProcessTests {
             let ana = try cluster.signup("ana@example.com")
             let token = try cluster.login("ana@example.com")
             let roles = try cluster.expect(200, "auth", "GET", "/v3/users/\(ana.user)/assigned-roles", token: token)
-            let ownerAdmin = try #require(roles["data"]?.arrayValue?.first { $0["entity_type_name"]?.stringValue == "Organization" })
+            let ownerAdmin = try #require(
+                roles["data"]?.arrayValue?.first { $0["entity_type_name"]?.stringValue == "Organization" })
             let ownerAdminID = try #require(ownerAdmin["id"]?.stringValue)
             #expect(ownerAdmin["role_name"]?.stringValue == "Admin")
 
             // Another admin cannot take it away, nor can the owner themselves.
             let admin = try cluster.identityAddMember("ada@example.com", adminToken: token)
-            let adaRole = try cluster.identityAssign(admin.user, role: "Admin", type: "Organization", region: "*", adminToken: token)
-            try cluster.expect(409, "auth", "DELETE", "/v3/users/\(ana.user)/assigned-roles/\(ownerAdminID)", token: admin.token)
-            try cluster.expect(409, "auth", "DELETE", "/v3/users/\(ana.user)/assigned-roles/\(ownerAdminID)", token: token)
+            let adaRole = try cluster.identityAssign(
+                admin.user, role: "Admin", type: "Organization", region: "*", adminToken: token)
+            try cluster.expect(
+                409, "auth", "DELETE", "/v3/users/\(ana.user)/assigned-roles/\(ownerAdminID)", token: admin.token)
+            try cluster.expect(
+                409, "auth", "DELETE", "/v3/users/\(ana.user)/assigned-roles/\(ownerAdminID)", token: token)
             try cluster.expect(409, "auth", "DELETE", "/v3/users/\(ana.user)", token: admin.token)
             let still = try cluster.expect(200, "auth", "GET", "/v3/users/\(ana.user)/assigned-roles", token: token)
             #expect(still["data"]?.arrayValue?.contains { $0["id"]?.stringValue == ownerAdminID } == true)
@@ -581,22 +722,32 @@ extension TestCluster {
     /// Invites `email` into the admin's organization, accepts with the test password and logs in.
     func identityAddMember(_ email: String, adminToken: String) throws -> IdentityMember {
         let invite = try expect(201, "auth", "POST", "/v3/invites", ["email": .string(email)], token: adminToken)
-        guard let inviteToken = invite["invite_token"]?.stringValue, let organization = invite["organization_id"]?.stringValue else {
+        guard let inviteToken = invite["invite_token"]?.stringValue,
+            let organization = invite["organization_id"]?.stringValue
+        else {
             throw ProcessTestFailure(message: "no invite_token in \(invite.text)")
         }
-        let accepted = try expect(201, "auth", "POST", "/v3/invites/accept", [
-            "invite_token": .string(inviteToken), "password": .string(TestCluster.password), "full_name": "Invited Member",
-        ])
-        guard let user = accepted["user"]?["id"]?.stringValue else { throw ProcessTestFailure(message: "no user in \(accepted.text)") }
+        let accepted = try expect(
+            201, "auth", "POST", "/v3/invites/accept",
+            [
+                "invite_token": .string(inviteToken), "password": .string(TestCluster.password),
+                "full_name": "Invited Member",
+            ])
+        guard let user = accepted["user"]?["id"]?.stringValue else {
+            throw ProcessTestFailure(message: "no user in \(accepted.text)")
+        }
         return IdentityMember(user: user, token: try login(email, organization: organization))
     }
 
     /// Assigns a role to a user; returns the assignment's id.
     @discardableResult
-    func identityAssign(_ user: String, role: String, type: String, region: String, adminToken: String) throws -> String {
-        let body = try expect(201, "auth", "POST", "/v3/users/\(user)/assigned-roles", [
-            "role_name": .string(role), "entity_type_name": .string(type), "entity_region": .string(region),
-        ], token: adminToken)
+    func identityAssign(_ user: String, role: String, type: String, region: String, adminToken: String) throws -> String
+    {
+        let body = try expect(
+            201, "auth", "POST", "/v3/users/\(user)/assigned-roles",
+            [
+                "role_name": .string(role), "entity_type_name": .string(type), "entity_region": .string(region),
+            ], token: adminToken)
         guard let id = body["id"]?.stringValue else { throw ProcessTestFailure(message: "no id in \(body.text)") }
         return id
     }

@@ -9,34 +9,57 @@ import Testing
 extension TestCluster {
     /// Creates a Mesh global control plane; returns its id.
     func mzControlPlane(_ name: String, geo: String = "eu", token: String) throws -> String {
-        try expect(201, geo, "POST", "/v0/mesh/control-planes", ["name": .string(name)], token: token)["id"]?.stringValue ?? ""
+        try expect(201, geo, "POST", "/v0/mesh/control-planes", ["name": .string(name)], token: token)["id"]?
+            .stringValue ?? ""
     }
 
     /// PUTs a mesh or a policy under `/v0/mesh/control-planes/{id}/api/meshes/...`.
     @discardableResult
-    func mzPut(_ meshControlPlane: String, _ path: String, _ body: JSON, geo: String = "eu", token: String, expecting status: Int = 201) throws -> JSON {
-        try expect(status, geo, "PUT", "/v0/mesh/control-planes/\(meshControlPlane)/api/meshes/\(path)", body, token: token)
+    func mzPut(
+        _ meshControlPlane: String, _ path: String, _ body: JSON, geo: String = "eu", token: String,
+        expecting status: Int = 201
+    ) throws -> JSON {
+        try expect(
+            status, geo, "PUT", "/v0/mesh/control-planes/\(meshControlPlane)/api/meshes/\(path)", body, token: token)
     }
 
     /// Mesh "default" with a traffic permission and a timeout: version 4 of the global control plane.
     func mzDefaultPolicies(_ meshControlPlane: String, geo: String = "eu", token: String) throws {
         try mzPut(meshControlPlane, "default", ["type": "Mesh", "name": "default"], geo: geo, token: token)
-        try mzPut(meshControlPlane, "default/meshtrafficpermissions/allow-all", [
-            "type": "MeshTrafficPermission", "name": "allow-all", "mesh": "default",
-            "spec": ["targetRef": ["kind": "Mesh"], "from": [["targetRef": ["kind": "Mesh"], "default": ["action": "Allow"]]]],
-        ], geo: geo, token: token)
-        try mzPut(meshControlPlane, "default/meshtimeouts/short", [
-            "type": "MeshTimeout", "name": "short", "mesh": "default",
-            "spec": ["targetRef": ["kind": "Mesh"], "to": [["targetRef": ["kind": "Mesh"], "default": ["idleTimeout": "20s"]]]],
-        ], geo: geo, token: token)
+        try mzPut(
+            meshControlPlane, "default/meshtrafficpermissions/allow-all",
+            [
+                "type": "MeshTrafficPermission", "name": "allow-all", "mesh": "default",
+                "spec": [
+                    "targetRef": ["kind": "Mesh"],
+                    "from": [["targetRef": ["kind": "Mesh"], "default": ["action": "Allow"]]],
+                ],
+            ], geo: geo, token: token)
+        try mzPut(
+            meshControlPlane, "default/meshtimeouts/short",
+            [
+                "type": "MeshTimeout", "name": "short", "mesh": "default",
+                "spec": [
+                    "targetRef": ["kind": "Mesh"],
+                    "to": [["targetRef": ["kind": "Mesh"], "default": ["idleTimeout": "20s"]]],
+                ],
+            ], geo: geo, token: token)
     }
 
     /// A MeshRetry policy (one more version).
-    func mzRetry(_ meshControlPlane: String, name: String = "retry-5xx", geo: String = "eu", token: String, expecting status: Int = 201) throws {
-        try mzPut(meshControlPlane, "default/meshretries/\(name)", [
-            "type": "MeshRetry", "name": .string(name), "mesh": "default",
-            "spec": ["targetRef": ["kind": "Mesh"], "to": [["targetRef": ["kind": "Mesh"], "default": ["http": ["numRetries": 3]]]]],
-        ], geo: geo, token: token, expecting: status)
+    func mzRetry(
+        _ meshControlPlane: String, name: String = "retry-5xx", geo: String = "eu", token: String,
+        expecting status: Int = 201
+    ) throws {
+        try mzPut(
+            meshControlPlane, "default/meshretries/\(name)",
+            [
+                "type": "MeshRetry", "name": .string(name), "mesh": "default",
+                "spec": [
+                    "targetRef": ["kind": "Mesh"],
+                    "to": [["targetRef": ["kind": "Mesh"], "default": ["http": ["numRetries": 3]]]],
+                ],
+            ], geo: geo, token: token, expecting: status)
     }
 
     func mzStartZone(_ name: String, meshControlPlane: String, geo: String = "eu") throws {
@@ -58,14 +81,18 @@ extension TestCluster {
     /// What the zone serves to its workloads.
     func mzServed(_ zone: String) throws -> JSON {
         let response = try unix(zone).send("GET", "/policies")
-        guard response.status == 200, let body = response.json else { throw ProcessTestFailure(message: "\(zone) /policies answered \(response.status)") }
+        guard response.status == 200, let body = response.json else {
+            throw ProcessTestFailure(message: "\(zone) /policies answered \(response.status)")
+        }
         return body
     }
 
     /// Registers a workload (a mesh data plane) with a zone.
     func mzWorkload(_ zone: String, _ name: String, mesh: String = "default") throws {
         let response = try unix(zone).json("POST", "/workloads", ["name": .string(name), "mesh": .string(mesh)])
-        guard response.status == 201 else { throw ProcessTestFailure(message: "workload \(name) on \(zone): \(response.status) \(response.text)") }
+        guard response.status == 201 else {
+            throw ProcessTestFailure(message: "workload \(name) on \(zone): \(response.status) \(response.text)")
+        }
     }
 }
 
@@ -77,9 +104,11 @@ extension ProcessTests {
         func meshControlPlaneCRUD() throws {
             let cluster = try TestCluster(geos: ["us", "eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
-            let created = try cluster.expect(201, "eu", "POST", "/v0/mesh/control-planes", [
-                "name": "mesh-global", "description": "the global one", "labels": ["team": "platform"],
-            ], token: token)
+            let created = try cluster.expect(
+                201, "eu", "POST", "/v0/mesh/control-planes",
+                [
+                    "name": "mesh-global", "description": "the global one", "labels": ["team": "platform"],
+                ], token: token)
             let id = try #require(created["id"]?.stringValue)
             #expect(created["name"]?.stringValue == "mesh-global")
             #expect(created["description"]?.stringValue == "the global one")
@@ -91,14 +120,20 @@ extension ProcessTests {
 
             var list = try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes", token: token)
             #expect(list["data"]?.arrayValue?.map { $0["id"]?.stringValue } == [id])
-            #expect(try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(id)", token: token)["name"]?.stringValue == "mesh-global")
-            let patched = try cluster.expect(200, "eu", "PATCH", "/v0/mesh/control-planes/\(id)", ["description": "renamed", "labels": ["env": "prod"]], token: token)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(id)", token: token)["name"]?.stringValue
+                    == "mesh-global")
+            let patched = try cluster.expect(
+                200, "eu", "PATCH", "/v0/mesh/control-planes/\(id)",
+                ["description": "renamed", "labels": ["env": "prod"]], token: token)
             #expect(patched["description"]?.stringValue == "renamed")
             #expect(patched["labels"]?["env"]?.stringValue == "prod")
 
             // A geo object (T3): 404 from us, and another organization sees nothing.
             try cluster.expect(404, "us", "GET", "/v0/mesh/control-planes/\(id)", token: token)
-            #expect(try cluster.expect(200, "us", "GET", "/v0/mesh/control-planes", token: token)["data"]?.arrayValue?.isEmpty == true)
+            #expect(
+                try cluster.expect(200, "us", "GET", "/v0/mesh/control-planes", token: token)["data"]?.arrayValue?
+                    .isEmpty == true)
             let (other, _) = try cluster.newOrganization("bo@example.com", organization: "Other")
             try cluster.expect(404, "eu", "GET", "/v0/mesh/control-planes/\(id)", token: other)
 
@@ -116,14 +151,21 @@ extension ProcessTests {
             let api = "/v0/mesh/control-planes/\(mesh)/api/meshes"
 
             // A policy needs its mesh first.
-            try cluster.mzPut(mesh, "default/meshtimeouts/short", [
-                "type": "MeshTimeout", "name": "short", "mesh": "default", "spec": ["targetRef": ["kind": "Mesh"]],
-            ], token: token, expecting: 404)
+            try cluster.mzPut(
+                mesh, "default/meshtimeouts/short",
+                [
+                    "type": "MeshTimeout", "name": "short", "mesh": "default", "spec": ["targetRef": ["kind": "Mesh"]],
+                ], token: token, expecting: 404)
             try cluster.mzDefaultPolicies(mesh, token: token)
-            try cluster.mzPut(mesh, "default", ["type": "Mesh", "name": "default", "labels": ["env": "prod"]], token: token, expecting: 200)
+            try cluster.mzPut(
+                mesh, "default", ["type": "Mesh", "name": "default", "labels": ["env": "prod"]], token: token,
+                expecting: 200)
             try cluster.mzRetry(mesh, token: token)
             #expect(try cluster.expect(200, "eu", "GET", api, token: token)["total"]?.intValue == 1)
-            for (collection, type) in [("meshtrafficpermissions", "MeshTrafficPermission"), ("meshtimeouts", "MeshTimeout"), ("meshretries", "MeshRetry")] {
+            for (collection, type) in [
+                ("meshtrafficpermissions", "MeshTrafficPermission"), ("meshtimeouts", "MeshTimeout"),
+                ("meshretries", "MeshRetry"),
+            ] {
                 let items = try cluster.expect(200, "eu", "GET", "\(api)/default/\(collection)", token: token)
                 #expect(items["total"]?.intValue == 1)
                 #expect(items["items"]?[0]?["type"]?.stringValue == type)
@@ -134,24 +176,41 @@ extension ProcessTests {
             #expect(timeout["creationTime"]?.stringValue != nil)
 
             // Validation: the type and name must match the path, the collection must exist, spec is required.
-            try cluster.mzPut(mesh, "default/meshtimeouts/other", ["type": "MeshRetry", "name": "other", "spec": ["targetRef": ["kind": "Mesh"]]], token: token, expecting: 400)
-            try cluster.mzPut(mesh, "default/meshtimeouts/other", ["type": "MeshTimeout", "name": "not-other", "spec": ["targetRef": ["kind": "Mesh"]]], token: token, expecting: 400)
-            try cluster.mzPut(mesh, "default/meshtimeouts/other", ["type": "MeshTimeout", "name": "other"], token: token, expecting: 400)
-            try cluster.mzPut(mesh, "default/meshgateways/gw", ["type": "MeshGateway", "name": "gw", "spec": ["x": 1]], token: token, expecting: 404)
+            try cluster.mzPut(
+                mesh, "default/meshtimeouts/other",
+                ["type": "MeshRetry", "name": "other", "spec": ["targetRef": ["kind": "Mesh"]]], token: token,
+                expecting: 400)
+            try cluster.mzPut(
+                mesh, "default/meshtimeouts/other",
+                ["type": "MeshTimeout", "name": "not-other", "spec": ["targetRef": ["kind": "Mesh"]]], token: token,
+                expecting: 400)
+            try cluster.mzPut(
+                mesh, "default/meshtimeouts/other", ["type": "MeshTimeout", "name": "other"], token: token,
+                expecting: 400)
+            try cluster.mzPut(
+                mesh, "default/meshgateways/gw", ["type": "MeshGateway", "name": "gw", "spec": ["x": 1]], token: token,
+                expecting: 404)
 
             // Replace, delete, and deleting a mesh takes its policies.
-            try cluster.mzPut(mesh, "default/meshtimeouts/short", [
-                "type": "MeshTimeout", "name": "short", "mesh": "default", "spec": ["targetRef": ["kind": "Mesh"], "to": []],
-            ], token: token, expecting: 200)
+            try cluster.mzPut(
+                mesh, "default/meshtimeouts/short",
+                [
+                    "type": "MeshTimeout", "name": "short", "mesh": "default",
+                    "spec": ["targetRef": ["kind": "Mesh"], "to": []],
+                ], token: token, expecting: 200)
             try cluster.expect(204, "eu", "DELETE", "\(api)/default/meshretries/retry-5xx", token: token)
             try cluster.expect(404, "eu", "DELETE", "\(api)/default/meshretries/retry-5xx", token: token)
             try cluster.expect(404, "eu", "GET", "\(api)/default/meshretries/retry-5xx", token: token)
             try cluster.expect(204, "eu", "DELETE", "\(api)/default", token: token)
             #expect(try cluster.expect(200, "eu", "GET", api, token: token)["total"]?.intValue == 0)
-            #expect(try cluster.expect(200, "eu", "GET", "\(api)/default/meshtrafficpermissions", token: token)["total"]?.intValue == 0)
+            #expect(
+                try cluster.expect(200, "eu", "GET", "\(api)/default/meshtrafficpermissions", token: token)["total"]?
+                    .intValue == 0)
         }
 
-        @Test("issue 8, P3, P4: a zone receives the policies by push with the Mesh license, serves them, and shows in /api/zones")
+        @Test(
+            "issue 8, P3, P4: a zone receives the policies by push with the Mesh license, serves them, and shows in /api/zones"
+        )
         func zoneReceivesPoliciesByPush() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
@@ -167,7 +226,10 @@ extension ProcessTests {
             var served = try cluster.mzServed("zone-1")
             #expect(served["state"]?.stringValue == "synced")
             #expect(served["meshes"]?.arrayValue?.map { $0["name"]?.stringValue } == ["default"])
-            #expect(Set(served["policies"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == ["allow-all", "short"])
+            #expect(
+                Set(served["policies"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == [
+                    "allow-all", "short",
+                ])
 
             // A change is pushed.
             try cluster.mzRetry(mesh, token: token)
@@ -183,7 +245,8 @@ extension ProcessTests {
             let hash = status["policies"]?["hash"]?.stringValue
             var zone: JSON? = nil
             try cluster.waitUntil("the geo shows zone-1 online with its 2 workloads and hash", timeout: 5) {
-                let zones = try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones", token: token)
+                let zones = try cluster.expect(
+                    200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones", token: token)
                 zone = zones["items"]?.arrayValue?.first { $0["name"]?.stringValue == "zone-1" }
                 return zone?["workloads"]?.intValue == 2 && zone?["config_hash"]?.stringValue == hash
             }
@@ -195,7 +258,9 @@ extension ProcessTests {
             try cluster.expect(404, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones/zone-9", token: token)
         }
 
-        @Test("issue 8: /api/zones shows a zone offline with its disconnect time once it has gone, also across a geo crash")
+        @Test(
+            "issue 8: /api/zones shows a zone offline with its disconnect time once it has gone, also across a geo crash"
+        )
         func zoneInsightShowsDisconnects() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
@@ -224,13 +289,16 @@ extension ProcessTests {
             // (A kill -9 runs no stream-close handler: the restarted geo must close the streams of the
             // previous process itself.)
             try cluster.waitUntil("the restarted geo shows zone-2 offline", timeout: 5) {
-                try cluster.expect(200, "eu", "GET", "\(zones)/zone-2", token: session)["state"]?.stringValue == "offline"
+                try cluster.expect(200, "eu", "GET", "\(zones)/zone-2", token: session)["state"]?.stringValue
+                    == "offline"
             }
             let stale = try cluster.expect(200, "eu", "GET", "\(zones)/zone-2", token: session)
             #expect(stale["zoneInsight"]?["subscriptions"]?[0]?["disconnectTime"]?.stringValue != nil)
         }
 
-        @Test("A5, D5: after retention the Mesh global control plane is purged; the orphaned zone keeps serving its last policies")
+        @Test(
+            "A5, D5: after retention the Mesh global control plane is purged; the orphaned zone keeps serving its last policies"
+        )
         func retentionPurgesMeshObjects() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, org) = try cluster.newOrganization("ana@example.com")
@@ -248,7 +316,11 @@ extension ProcessTests {
                 try cluster.dataPlaneStatus("zone-1")["last_error"]?.stringValue?.contains("401") == true
             }
             let geo = try cluster.unix("eu")
-            #expect(try geo.json("POST", "/internal/v1/operator/zone-tokens", ["mesh_control_plane": .string(mesh), "zone": "zone-9"]).status == 404)
+            #expect(
+                try geo.json(
+                    "POST", "/internal/v1/operator/zone-tokens",
+                    ["mesh_control_plane": .string(mesh), "zone": "zone-9"]
+                ).status == 404)
             // Never stopped remotely: still orphaned, still serving version 4.
             let status = try cluster.dataPlaneStatus("zone-1")
             #expect(status["state"]?.stringValue == "orphaned")
@@ -265,16 +337,23 @@ extension ProcessTests {
             let geo = try cluster.unix("eu")
             var response = try geo.send("GET", "/internal/v1/zone/sync", headers: ["X-Zone-Name": "zone-2"])
             #expect(response.status == 401)
-            response = try geo.send("GET", "/internal/v1/zone/sync", headers: ["Authorization": "Bearer spat_forged", "X-Zone-Name": "zone-2"])
+            response = try geo.send(
+                "GET", "/internal/v1/zone/sync",
+                headers: ["Authorization": "Bearer spat_forged", "X-Zone-Name": "zone-2"])
             #expect(response.status == 401)
 
-            let issued = try cluster.expect(201, "eu", "POST", "/v0/mesh/control-planes/\(mesh)/api/tokens/zone", ["zone": "zone-2"], token: token)
+            let issued = try cluster.expect(
+                201, "eu", "POST", "/v0/mesh/control-planes/\(mesh)/api/tokens/zone", ["zone": "zone-2"], token: token)
             let zoneToken = try #require(issued["token"]?.stringValue)
             #expect(zoneToken.hasPrefix("spat_"))
             // Issued for zone-2 only.
-            response = try geo.send("GET", "/internal/v1/zone/sync", headers: ["Authorization": "Bearer \(zoneToken)", "X-Zone-Name": "zone-3"])
+            response = try geo.send(
+                "GET", "/internal/v1/zone/sync",
+                headers: ["Authorization": "Bearer \(zoneToken)", "X-Zone-Name": "zone-3"])
             #expect(response.status == 403)
-            let stream = try geo.openStream("GET", "/internal/v1/zone/sync", headers: ["Authorization": "Bearer \(zoneToken)", "X-Zone-Name": "zone-2"])
+            let stream = try geo.openStream(
+                "GET", "/internal/v1/zone/sync",
+                headers: ["Authorization": "Bearer \(zoneToken)", "X-Zone-Name": "zone-2"])
             #expect(try stream.awaitHead(timeoutMilliseconds: 3000).get() == 200)
             var first: JSON? = nil
             if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { first = message }
@@ -285,7 +364,9 @@ extension ProcessTests {
             stream.close()
         }
 
-        @Test("D6: global outage (geo killed): the zone keeps serving its policies, also after its own restart, and catches up")
+        @Test(
+            "D6: global outage (geo killed): the zone keeps serving its policies, also after its own restart, and catches up"
+        )
         func globalOutage() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
@@ -323,11 +404,14 @@ extension ProcessTests {
             try cluster.mzWaitForVersion("zone-1", 5)
             #expect(try cluster.mzServed("zone-1")["policies"]?.arrayValue?.count == 3)
             try cluster.waitUntil("the geo shows zone-1 online", timeout: 5) {
-                try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones/zone-1", token: token)["state"]?.stringValue == "online"
+                try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones/zone-1", token: token)[
+                    "state"]?.stringValue == "online"
             }
         }
 
-        @Test("D3, D5: deactivation orphans the zone: it keeps serving its last policies, gets no updates; reactivation resumes them")
+        @Test(
+            "D3, D5: deactivation orphans the zone: it keeps serving its last policies, gets no updates; reactivation resumes them"
+        )
         func deactivationOrphansZoneAndReactivationResumes() throws {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, org) = try cluster.newOrganization("ana@example.com")
@@ -342,7 +426,8 @@ extension ProcessTests {
             try cluster.dxSupportAction(org, "deactivate")
             try cluster.gwWaitForState("zone-1", "orphaned")
             var status = try cluster.dataPlaneStatus("zone-1")
-            #expect(status["orphaned_reason"]?.stringValue?.contains("Mesh global control plane is decommissioned") == true)
+            #expect(
+                status["orphaned_reason"]?.stringValue?.contains("Mesh global control plane is decommissioned") == true)
             #expect(status["policies"]?["version"]?.intValue == 4)
             #expect(status["policies"]?["hash"]?.stringValue == hash)
             #expect(status["license"]?["product_subscription"]?.stringValue == "Kong Mesh")
@@ -352,11 +437,13 @@ extension ProcessTests {
             try cluster.mzWorkload("zone-1", "api")
             #expect(try cluster.dataPlaneStatus("zone-1")["workloads"]?.intValue == 2)
             // The organization's Mesh license ended; nobody can change the policies any more.
-            let licenses = try cluster.support("GET", "/v3/support/organizations/\(org)/licenses").json?["data"]?.arrayValue ?? []
+            let licenses =
+                try cluster.support("GET", "/v3/support/organizations/\(org)/licenses").json?["data"]?.arrayValue ?? []
             #expect(licenses.first { $0["product"]?.stringValue == "kong-mesh" }?["state"]?.stringValue == "ended")
             try cluster.dxExpectDeactivated401(
                 "eu", "PUT", "/v0/mesh/control-planes/\(mesh)/api/meshes/default/meshretries/retry",
-                ["type": "MeshRetry", "name": "retry", "mesh": "default", "spec": ["targetRef": ["kind": "Mesh"]]], token: token)
+                ["type": "MeshRetry", "name": "retry", "mesh": "default", "spec": ["targetRef": ["kind": "Mesh"]]],
+                token: token)
             #expect(cluster.cluster.processState(try cluster.record("zone-1")).1 == .running)
 
             // Restarted by hand, it is still orphaned with the same policies.

@@ -20,7 +20,10 @@ import Testing
     func authDocumentMatchesRouter() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let node = try AuthNode(configuration: AuthConfiguration(directory: directory, geos: ["eu"], start: .defaultStart, rateCard: .standard, seed: 1, supportTokenFile: nil))
+        let node = try AuthNode(
+            configuration: AuthConfiguration(
+                directory: directory, geos: ["eu"], start: .defaultStart, rateCard: .standard, seed: 1,
+                supportTokenFile: nil))
         let routed = Self.routes(node.router)
         let documented = OpenAPIDocument.operations(OpenAPIDocument.auth)
         #expect(routed.subtracting(documented).sorted() == [], "routed but not documented")
@@ -31,7 +34,9 @@ import Testing
     func geoDocumentMatchesRouter() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let node = try GeoNode(configuration: GeoConfiguration(directory: directory, name: "eu", authSocket: directory + "/none", faultsFile: nil, seed: 1))
+        let node = try GeoNode(
+            configuration: GeoConfiguration(
+                directory: directory, name: "eu", authSocket: directory + "/none", faultsFile: nil, seed: 1))
         let routed = Self.routes(node.router)
         let documented = OpenAPIDocument.operations(OpenAPIDocument.geo)
         #expect(routed.subtracting(documented).sorted() == [], "routed but not documented")
@@ -45,7 +50,8 @@ import Testing
             for (path, item) in document["paths"]?.objectValue ?? [:] {
                 for (method, operation) in item.objectValue ?? [:] {
                     #expect(operation["responses"]?.objectValue?.isEmpty == false, "\(method) \(path) has no responses")
-                    #expect(operation["operationId"]?.stringValue?.isEmpty == false, "\(method) \(path) has no operationId")
+                    #expect(
+                        operation["operationId"]?.stringValue?.isEmpty == false, "\(method) \(path) has no operationId")
                 }
             }
         }
@@ -53,7 +59,8 @@ import Testing
 
     @Test("The shipped rate card file holds the standard prices (B4)")
     func shippedRateCardIsTheStandardOne() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("Scenarios/rate-cards/default.json")
         let card = try RateCard(json: try JSONParser.parse(Array(try Data(contentsOf: file))))
         #expect(card == RateCard.standard)
@@ -64,10 +71,14 @@ import Testing
 @Suite struct OpenAPICopiesTests {
     @Test(arguments: ["auth", "geo"])
     func committedCopyIsCurrent(_ api: String) throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("docs/openapi/\(api).json")
         let committed = try JSONParser.parse(Array(try Data(contentsOf: file)))
         let served = api == "auth" ? OpenAPIDocument.auth : OpenAPIDocument.geo
-        #expect(committed == served, "docs/openapi/\(api).json is out of date: run 'swift run konnect-sim openapi \(api) > docs/openapi/\(api).json'")
+        #expect(
+            committed == served,
+            "docs/openapi/\(api).json is out of date: run 'swift run konnect-sim openapi \(api) > docs/openapi/\(api).json'"
+        )
     }
 }

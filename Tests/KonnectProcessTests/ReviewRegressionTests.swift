@@ -12,7 +12,9 @@ extension ProcessTests {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let plane = try cluster.createControlPlane("gw", token: token)
-            let response = try cluster.call("eu", "GET", "/v2/control-planes/\(plane)/core-entities/services?offset=9223372036854775807", token: token)
+            let response = try cluster.call(
+                "eu", "GET", "/v2/control-planes/\(plane)/core-entities/services?offset=9223372036854775807",
+                token: token)
             #expect(response.status == 400)
             try cluster.expect(200, "eu", "GET", "/health")
         }
@@ -22,15 +24,19 @@ extension ProcessTests {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
             for round in 0..<5 {
-                let portal = try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": .string("p\(round)")], token: token)["id"]?.stringValue ?? ""
+                let portal =
+                    try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": .string("p\(round)")], token: token)[
+                        "id"]?.stringValue ?? ""
                 let statuses = LockedStatuses()
                 let port = try cluster.port("eu")
                 try concurrently(9, lanes: 9) { index in
                     let client = HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: port))
                     let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
-                    let response = index == 0
+                    let response =
+                        index == 0
                         ? try client.json("DELETE", "/v2/portals/\(portal)", nil, headers: headers)
-                        : try client.json("PATCH", "/v2/portals/\(portal)", ["published": .bool(index % 2 == 0)], headers: headers)
+                        : try client.json(
+                            "PATCH", "/v2/portals/\(portal)", ["published": .bool(index % 2 == 0)], headers: headers)
                     statuses.add(response.status)
                 }
                 #expect(statuses.all.allSatisfy { [200, 204, 404].contains($0) }, "\(statuses.all)")
@@ -47,12 +53,15 @@ extension ProcessTests {
             let second = try cluster.createControlPlane("two", token: token)
             let id = "0d1c3e5a-9b2f-4c6d-8e0a-1b3c5d7e9f11"
             for plane in [first, second] {
-                try cluster.expect(201, "eu", "PUT", "/v2/control-planes/\(plane)/core-entities/services/\(id)", ["name": "svc", "host": "a.internal"], token: token)
+                try cluster.expect(
+                    201, "eu", "PUT", "/v2/control-planes/\(plane)/core-entities/services/\(id)",
+                    ["name": "svc", "host": "a.internal"], token: token)
             }
             try cluster.waitForUsageDelivered(geos: ["eu"])
             try cluster.advance("10d")
             let fresh = try cluster.login("ana@example.com")
-            try cluster.expect(204, "eu", "DELETE", "/v2/control-planes/\(second)/core-entities/services/\(id)", token: fresh)
+            try cluster.expect(
+                204, "eu", "DELETE", "/v2/control-planes/\(second)/core-entities/services/\(id)", token: fresh)
             try cluster.waitForUsageDelivered(geos: ["eu"])
             try cluster.advance("20d")
             let invoice = try #require(try cluster.blInvoices(organization).first)
@@ -84,7 +93,9 @@ extension ProcessTests {
             let (token, organization) = try cluster.newOrganization("ana@example.com")
             try cluster.blPay(token)
             let plane = try cluster.createControlPlane("gw", token: token)
-            try cluster.expect(201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services", ["name": "svc", "host": "a.internal"], token: token)
+            try cluster.expect(
+                201, "eu", "POST", "/v2/control-planes/\(plane)/core-entities/services",
+                ["name": "svc", "host": "a.internal"], token: token)
             try cluster.waitForUsageDelivered(geos: ["eu"])
             try cluster.advance("60d")
             let invoices = try cluster.blInvoices(organization)
@@ -103,14 +114,22 @@ extension ProcessTests {
             let cluster = try TestCluster(geos: ["eu"])
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let (member, memberToken) = try cluster.blInvite("bo@example.com", by: token)
-            let team = try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "admins"], token: token)["id"]?.stringValue ?? ""
+            let team =
+                try cluster.expect(201, "auth", "POST", "/v3/teams", ["name": "admins"], token: token)["id"]?
+                .stringValue ?? ""
             try cluster.expect(201, "auth", "POST", "/v3/teams/\(team)/users", ["id": .string(member)], token: token)
-            try cluster.expect(201, "auth", "POST", "/v3/teams/\(team)/assigned-roles", ["role_name": "Admin", "entity_type_name": "Organization"], token: token)
-            try cluster.expect(200, "auth", "PUT", "/v3/organizations/me/owner", ["user_id": .string(member)], token: token)
+            try cluster.expect(
+                201, "auth", "POST", "/v3/teams/\(team)/assigned-roles",
+                ["role_name": "Admin", "entity_type_name": "Organization"], token: token)
+            try cluster.expect(
+                200, "auth", "PUT", "/v3/organizations/me/owner", ["user_id": .string(member)], token: token)
             try cluster.expect(204, "auth", "DELETE", "/v3/teams/\(team)", token: memberToken)
             let whoami = try cluster.expect(200, "eu", "GET", "/v2/whoami", token: memberToken)
             let roles = whoami["roles"]?.arrayValue ?? []
-            #expect(roles.contains { $0["entity_type_name"]?.stringValue == "Organization" && $0["role_name"]?.stringValue == "Admin" })
+            #expect(
+                roles.contains {
+                    $0["entity_type_name"]?.stringValue == "Organization" && $0["role_name"]?.stringValue == "Admin"
+                })
         }
 
         @Test("Zone workloads registered concurrently are all acknowledged and all on disk")
@@ -128,7 +147,8 @@ extension ProcessTests {
             #expect(statuses.all.count == 64)
             #expect(statuses.all.allSatisfy { $0 == 201 }, "\(statuses.all)")
             let record = try cluster.record("zone-1")
-            let file = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: record.directory + "/workloads.json"))))
+            let file = try JSONParser.parse(
+                Array(try Data(contentsOf: URL(fileURLWithPath: record.directory + "/workloads.json"))))
             #expect(file.arrayValue?.count == 64)
         }
     }

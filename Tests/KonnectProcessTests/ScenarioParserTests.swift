@@ -1,6 +1,7 @@
 import KonnectCore
-@testable import KonnectScenario
 import Testing
+
+@testable import KonnectScenario
 
 /// The scenario language's parser (issue 7): steps, values, and errors at file:line:column.
 @Suite struct ScenarioParserTests {
@@ -16,7 +17,8 @@ import Testing
     }
 
     @Test func summaryStepsAndDefaultCluster() throws {
-        let scenario = try parse("# A story.\n# Two lines.\n\nsignup ana@example.com org Acme geo eu as $acme\nadvance 31d\n")
+        let scenario = try parse(
+            "# A story.\n# Two lines.\n\nsignup ana@example.com org Acme geo eu as $acme\nadvance 31d\n")
         #expect(scenario.name == "t")
         #expect(scenario.summary == "A story. Two lines.")
         #expect(scenario.steps.count == 3)
@@ -26,8 +28,13 @@ import Testing
     }
 
     @Test func requestWithBodyTokenCaptureAndStatus() throws {
-        let scenario = try parse(#"POST eu /v2/control-planes/$cp.id/core-entities/services {"name":"a","port":$up.port} with $ana as $svc -> 201"#)
-        guard case .request(let node, let method, let path, let body, let token, let capture, let status) = scenario.steps[1].action else {
+        let scenario = try parse(
+            #"POST eu /v2/control-planes/$cp.id/core-entities/services {"name":"a","port":$up.port} with $ana as $svc -> 201"#
+        )
+        guard
+            case .request(let node, let method, let path, let body, let token, let capture, let status) =
+                scenario.steps[1].action
+        else {
             Issue.record("expected a request")
             return
         }
@@ -41,27 +48,52 @@ import Testing
     }
 
     @Test func expectationsWithComparisonsAndWithin() throws {
-        let scenario = try parse("expect dp dp1 state synced within 5s\nexpect $x.a.0 >= 3\nexpect body name contains \"sh\"\nexpect node eu down\n")
-        #expect(scenario.steps[1].action == .expect(subject: .dataPlane("dp1"), path: "state", comparison: .equal, value: .literal("synced"), withinMilliseconds: 5000))
-        #expect(scenario.steps[2].action == .expect(subject: .variable("x"), path: "a.0", comparison: .greaterOrEqual, value: .literal(3), withinMilliseconds: nil))
-        #expect(scenario.steps[3].action == .expect(subject: .lastResponse, path: "body.name", comparison: .contains, value: .literal("sh"), withinMilliseconds: nil))
-        #expect(scenario.steps[4].action == .expect(subject: .node("eu"), path: "state", comparison: .equal, value: .literal("down"), withinMilliseconds: nil))
-    }
-
-    @Test func expectationOnAFreshRequest() throws {
-        let scenario = try parse("expect GET eu /v2/control-planes/$cp.id/nodes with $ana body.items.0.config_hash == $v.hash within 5s")
+        let scenario = try parse(
+            "expect dp dp1 state synced within 5s\nexpect $x.a.0 >= 3\nexpect body name contains \"sh\"\nexpect node eu down\n"
+        )
         #expect(
             scenario.steps[1].action
                 == .expect(
-                    subject: .api(node: "eu", path: .template("/v2/control-planes/$cp.id/nodes"), token: .reference(name: "ana", path: "")),
-                    path: "body.items.0.config_hash", comparison: .equal, value: .reference(name: "v", path: "hash"), withinMilliseconds: 5000))
+                    subject: .dataPlane("dp1"), path: "state", comparison: .equal, value: .literal("synced"),
+                    withinMilliseconds: 5000))
+        #expect(
+            scenario.steps[2].action
+                == .expect(
+                    subject: .variable("x"), path: "a.0", comparison: .greaterOrEqual, value: .literal(3),
+                    withinMilliseconds: nil))
+        #expect(
+            scenario.steps[3].action
+                == .expect(
+                    subject: .lastResponse, path: "body.name", comparison: .contains, value: .literal("sh"),
+                    withinMilliseconds: nil))
+        #expect(
+            scenario.steps[4].action
+                == .expect(
+                    subject: .node("eu"), path: "state", comparison: .equal, value: .literal("down"),
+                    withinMilliseconds: nil))
+    }
+
+    @Test func expectationOnAFreshRequest() throws {
+        let scenario = try parse(
+            "expect GET eu /v2/control-planes/$cp.id/nodes with $ana body.items.0.config_hash == $v.hash within 5s")
+        #expect(
+            scenario.steps[1].action
+                == .expect(
+                    subject: .api(
+                        node: "eu", path: .template("/v2/control-planes/$cp.id/nodes"),
+                        token: .reference(name: "ana", path: "")),
+                    path: "body.items.0.config_hash", comparison: .equal, value: .reference(name: "v", path: "hash"),
+                    withinMilliseconds: 5000))
     }
 
     @Test func faultsAndTraffic() throws {
-        let scenario = try parse("latency dp1 eu 50ms jitter 20ms\ndrop eu auth 0.25\nsend 100 requests to dp1 /orders -> 200\nheal all\n")
+        let scenario = try parse(
+            "latency dp1 eu 50ms jitter 20ms\ndrop eu auth 0.25\nsend 100 requests to dp1 /orders -> 200\nheal all\n")
         #expect(scenario.steps[1].action == .latency(from: "dp1", to: "eu", milliseconds: 50, jitterMilliseconds: 20))
         #expect(scenario.steps[2].action == .drop(from: "eu", to: "auth", partsPerMillion: 250_000))
-        #expect(scenario.steps[3].action == .send(count: 100, dataPlane: "dp1", method: "GET", path: .template("/orders"), status: 200))
+        #expect(
+            scenario.steps[3].action
+                == .send(count: 100, dataPlane: "dp1", method: "GET", path: .template("/orders"), status: 200))
         #expect(scenario.steps[4].action == .healAll)
     }
 

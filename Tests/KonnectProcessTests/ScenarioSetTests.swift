@@ -22,7 +22,9 @@ extension ProcessTests {
         func scenario(_ name: String) throws {
             TestCluster.locateExecutable()
             let scenario = try #require(try ScenarioSuite.parse([Self.directory + "/" + name]).first)
-            let result = ScenarioRunner(scenario: scenario, options: ScenarioOptions(seed: 1, baseDirectory: Self.directory)).run()
+            let result = ScenarioRunner(
+                scenario: scenario, options: ScenarioOptions(seed: 1, baseDirectory: Self.directory)
+            ).run()
             #expect(result.passed, "\(result.failureText)")
         }
     }

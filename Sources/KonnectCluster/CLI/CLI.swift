@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The command line: parses with `CommandLineParser`, runs the command, returns the exit status
 /// (0 success, 1 failure, 64 usage error).
@@ -14,14 +15,17 @@ public enum KonnectSimCLI {
             print(CommandLineParser.help(path, root: CommandTree.root), terminator: "")
             return 0
         case .usageError(let path, let message):
-            printError("error: \(message)\nUsage: see 'konnect-sim help\(path.isEmpty ? "" : " " + path.joined(separator: " "))'")
+            printError(
+                "error: \(message)\nUsage: see 'konnect-sim help\(path.isEmpty ? "" : " " + path.joined(separator: " "))'"
+            )
             return 64
         case .run(let command):
             do {
                 try run(command)
                 return 0
             } catch let error as UsageError {
-                printError("error: \(error.message)\nUsage: see 'konnect-sim help \(command.path.joined(separator: " "))'")
+                printError(
+                    "error: \(error.message)\nUsage: see 'konnect-sim help \(command.path.joined(separator: " "))'")
                 return 64
             } catch {
                 printError("error: \(error)")
@@ -48,7 +52,8 @@ public enum KonnectSimCLI {
             try OperatorCommands.support(command)
         case ["dp", "start"], ["dp", "stop"], ["dp", "status"]: try EdgeCommands.dataPlane(command)
         case ["upstream", "start"], ["upstream", "stop"]: try EdgeCommands.upstream(command)
-        case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]: try EdgeCommands.zone(command)
+        case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]:
+            try EdgeCommands.zone(command)
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
         case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"]: try BenchCommand.handler(command)
         case ["openapi"]:
@@ -57,7 +62,8 @@ public enum KonnectSimCLI {
             case "geo": print(OpenAPIDocument.geo.prettyText)
             default: throw UsageError("invalid value '\(command.arguments[0])' for <api>; expected auth or geo")
             }
-        case ["node", "auth"], ["node", "geo"], ["node", "dp"], ["node", "upstream"], ["node", "zone"]: try NodeCommands.run(command)
+        case ["node", "auth"], ["node", "geo"], ["node", "dp"], ["node", "upstream"], ["node", "zone"]:
+            try NodeCommands.run(command)
         default: throw UsageError("unknown command \(command.path.joined(separator: " "))")
         }
     }
@@ -66,11 +72,15 @@ public enum KonnectSimCLI {
 /// Hooks filled in by higher layers (the scenario runner and benchmarks live in modules that depend
 /// on this one).
 public enum ScenarioCommand {
-    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in throw UsageError("scenarios are not available in this build") }
+    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
+        throw UsageError("scenarios are not available in this build")
+    }
 }
 
 public enum BenchCommand {
-    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in throw UsageError("benchmarks are not available in this build") }
+    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
+        throw UsageError("benchmarks are not available in this build")
+    }
 }
 
 /// Reading typed option values, with usage errors that name the bad value.
@@ -83,14 +93,18 @@ extension ParsedCommand {
     func integer(_ name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let text = option(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw UsageError("invalid value '\(text)' for --\(name); expected an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw UsageError(
+                "invalid value '\(text)' for --\(name); expected an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
         }
         return value
     }
 
     func seed() throws -> UInt64? {
         guard let text = option("seed") else { return nil }
-        guard let value = UInt64(text) else { throw UsageError("invalid value '\(text)' for --seed; expected a non-negative integer") }
+        guard let value = UInt64(text) else {
+            throw UsageError("invalid value '\(text)' for --seed; expected a non-negative integer")
+        }
         return value
     }
 
@@ -101,7 +115,9 @@ extension ParsedCommand {
 public func formatTable(_ header: [String], _ rows: [[String]]) -> String {
     var widths = header.map(\.count)
     for row in rows {
-        for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        for (index, cell) in row.enumerated() where index < widths.count {
+            widths[index] = max(widths[index], cell.count)
+        }
     }
     func line(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in

@@ -7,7 +7,9 @@ public struct OptionSpec: Sendable {
     public var help: String
     public var defaultValue: String?
 
-    public static func option(_ name: String, _ valueName: String, _ help: String, default value: String? = nil) -> OptionSpec {
+    public static func option(_ name: String, _ valueName: String, _ help: String, default value: String? = nil)
+        -> OptionSpec
+    {
         OptionSpec(name: name, valueName: valueName, help: help, defaultValue: value)
     }
 
@@ -46,7 +48,8 @@ public struct CommandSpec: Sendable {
     public var hidden: Bool
 
     public init(
-        _ name: String, abstract: String, discussion: String = "", options: [OptionSpec] = [], arguments: [ArgumentSpec] = [],
+        _ name: String, abstract: String, discussion: String = "", options: [OptionSpec] = [],
+        arguments: [ArgumentSpec] = [],
         subcommands: [CommandSpec] = [], hidden: Bool = false
     ) {
         self.name = name
@@ -105,7 +108,11 @@ public enum CommandLineParser {
             if word == "--help" || word == "-h" { return .help(path: path) }
             guard let sub = command.subcommand(word) else {
                 if word.hasPrefix("-") {
-                    return .usageError(path: path, message: "'\(path.isEmpty ? root.name : path.joined(separator: " "))' needs a subcommand before options")
+                    return .usageError(
+                        path: path,
+                        message:
+                            "'\(path.isEmpty ? root.name : path.joined(separator: " "))' needs a subcommand before options"
+                    )
                 }
                 return .usageError(path: path, message: "unknown command '\(word)'\(suggestion(word, command))")
             }
@@ -114,7 +121,11 @@ public enum CommandLineParser {
             remaining = remaining.dropFirst()
         }
         if !command.subcommands.isEmpty {
-            return .usageError(path: path, message: "missing subcommand; choose one of \(command.subcommands.filter { !$0.hidden }.map(\.name).joined(separator: ", "))")
+            return .usageError(
+                path: path,
+                message:
+                    "missing subcommand; choose one of \(command.subcommands.filter { !$0.hidden }.map(\.name).joined(separator: ", "))"
+            )
         }
 
         var options: [String: String] = [:]
@@ -142,11 +153,14 @@ public enum CommandLineParser {
                 return .usageError(path: path, message: "unknown option '--\(name)'\(optionSuggestion(name, command))")
             }
             if spec.isFlag {
-                if inlineValue != nil { return .usageError(path: path, message: "'--\(name)' is a flag and takes no value") }
+                if inlineValue != nil {
+                    return .usageError(path: path, message: "'--\(name)' is a flag and takes no value")
+                }
                 flags.insert(name)
             } else {
                 guard let value = inlineValue ?? remaining.popFirst() else {
-                    return .usageError(path: path, message: "missing value for '--\(name) <\(spec.valueName ?? "value")>'")
+                    return .usageError(
+                        path: path, message: "missing value for '--\(name) <\(spec.valueName ?? "value")>'")
                 }
                 if options[name] != nil { return .usageError(path: path, message: "'--\(name)' given twice") }
                 options[name] = value
@@ -169,7 +183,9 @@ public enum CommandLineParser {
 
     private static func suggestion(_ word: String, _ command: CommandSpec) -> String {
         let names = command.subcommands.filter { !$0.hidden }.map(\.name)
-        if let close = names.first(where: { $0.hasPrefix(word.prefix(2)) }) { return "; did you mean '\(close)'? (valid: \(names.joined(separator: ", ")))" }
+        if let close = names.first(where: { $0.hasPrefix(word.prefix(2)) }) {
+            return "; did you mean '\(close)'? (valid: \(names.joined(separator: ", ")))"
+        }
         return "; valid commands: \(names.joined(separator: ", "))"
     }
 
@@ -209,7 +225,8 @@ public enum CommandLineParser {
         if !visible.isEmpty {
             text += "\nSUBCOMMANDS:\n"
             for sub in visible { text += pad("  \(sub.name)", sub.abstract) }
-            text += "\n  See '\(root.name) help \(path.isEmpty ? "" : path.joined(separator: " ") + " ")<subcommand>' for detailed help.\n"
+            text +=
+                "\n  See '\(root.name) help \(path.isEmpty ? "" : path.joined(separator: " ") + " ")<subcommand>' for detailed help.\n"
         }
         return text
     }

@@ -14,57 +14,103 @@ public enum CommandTree {
         subcommands: [
             CommandSpec(
                 "up", abstract: "Start a cluster: the auth node and one geo node per geo.",
-                discussion: "Returns once every node answers. Running it again on a running cluster says so and exits 0; after a crash it restarts the nodes that are down, keeping their data.",
+                discussion:
+                    "Returns once every node answers. Running it again on a running cluster says so and exits 0; after a crash it restarts the nodes that are down, keeping their data.",
                 options: [
                     dir,
                     .option("geos", "list", "Comma-separated geos (us, eu, au, me, in, sg).", default: "us,eu,au"),
-                    .option("start", "date", "Where the simulated calendar starts (RFC 3339).", default: "2026-01-01T00:00:00Z"),
+                    .option(
+                        "start", "date", "Where the simulated calendar starts (RFC 3339).",
+                        default: "2026-01-01T00:00:00Z"),
                     .option("rate-card", "file", "A rate card JSON file replacing the standard prices."),
                     .option("seed", "n", "Seed for ids and injected-fault randomness, so runs repeat exactly."),
                 ]),
             CommandSpec(
                 "down", abstract: "Stop every node of the cluster (SIGTERM, then SIGKILL after 10 s).", options: [dir]),
-            CommandSpec("status", abstract: "Show every node: role, pid, state, socket and URL.", options: [dir, json]),
-            CommandSpec("kill", abstract: "Kill a node with SIGKILL (fault injection).", options: [dir], arguments: [ArgumentSpec("node", "auth, a geo, a data plane, a zone or an upstream.")]),
-            CommandSpec("restart", abstract: "Start a node again with its original arguments (stopping it first if it runs).", options: [dir], arguments: [ArgumentSpec("node", "The node's name.")]),
-            CommandSpec("pause", abstract: "Freeze a node with SIGSTOP (fault injection).", options: [dir], arguments: [ArgumentSpec("node", "The node's name.")]),
-            CommandSpec("resume", abstract: "Thaw a paused node with SIGCONT.", options: [dir], arguments: [ArgumentSpec("node", "The node's name.")]),
+            CommandSpec(
+                "status", abstract: "Show every node: role, pid, state, socket and URL.", options: [dir, json]),
+            CommandSpec(
+                "kill", abstract: "Kill a node with SIGKILL (fault injection).", options: [dir],
+                arguments: [ArgumentSpec("node", "auth, a geo, a data plane, a zone or an upstream.")]),
+            CommandSpec(
+                "restart", abstract: "Start a node again with its original arguments (stopping it first if it runs).",
+                options: [dir], arguments: [ArgumentSpec("node", "The node's name.")]),
+            CommandSpec(
+                "pause", abstract: "Freeze a node with SIGSTOP (fault injection).", options: [dir],
+                arguments: [ArgumentSpec("node", "The node's name.")]),
+            CommandSpec(
+                "resume", abstract: "Thaw a paused node with SIGCONT.", options: [dir],
+                arguments: [ArgumentSpec("node", "The node's name.")]),
             CommandSpec(
                 "partition", abstract: "Cut the link from one node to another: its connections are refused.",
-                discussion: "Links are node-to-node connections, named by the connecting side: eu auth (a geo to the auth node), dp1 eu (a data plane to its geo), zone-1 eu.",
-                options: [dir], arguments: [ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to.")]),
+                discussion:
+                    "Links are node-to-node connections, named by the connecting side: eu auth (a geo to the auth node), dp1 eu (a data plane to its geo), zone-1 eu.",
+                options: [dir],
+                arguments: [
+                    ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to."),
+                ]),
             CommandSpec(
-                "heal", abstract: "Remove every fault on a link (or on all links with --all).", options: [dir, .flag("all", "Heal every link.")],
-                arguments: [ArgumentSpec("from", "The connecting node.", optional: true), ArgumentSpec("to", "The node it connects to.", optional: true)]),
+                "heal", abstract: "Remove every fault on a link (or on all links with --all).",
+                options: [dir, .flag("all", "Heal every link.")],
+                arguments: [
+                    ArgumentSpec("from", "The connecting node.", optional: true),
+                    ArgumentSpec("to", "The node it connects to.", optional: true),
+                ]),
             CommandSpec(
                 "latency", abstract: "Delay every request and streamed message on a link.",
-                options: [dir, .option("jitter", "duration", "Extra random delay up to this much (e.g. 20ms).", default: "0ms")],
-                arguments: [ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to."), ArgumentSpec("delay", "A duration such as 50ms.")]),
+                options: [
+                    dir,
+                    .option("jitter", "duration", "Extra random delay up to this much (e.g. 20ms).", default: "0ms"),
+                ],
+                arguments: [
+                    ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to."),
+                    ArgumentSpec("delay", "A duration such as 50ms."),
+                ]),
             CommandSpec(
-                "drop", abstract: "Fail a fraction of the requests on a link as if the connection reset.", options: [dir],
-                arguments: [ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to."), ArgumentSpec("fraction", "From 0 to 1, e.g. 0.25.")]),
+                "drop", abstract: "Fail a fraction of the requests on a link as if the connection reset.",
+                options: [dir],
+                arguments: [
+                    ArgumentSpec("from", "The connecting node."), ArgumentSpec("to", "The node it connects to."),
+                    ArgumentSpec("fraction", "From 0 to 1, e.g. 0.25."),
+                ]),
             CommandSpec("faults", abstract: "Show the faults in force and the fault log.", options: [dir, json]),
             CommandSpec(
                 "clock", abstract: "Show or move the simulated calendar.",
                 subcommands: [
                     CommandSpec("show", abstract: "Print the calendar's current moment.", options: [dir]),
-                    CommandSpec("advance", abstract: "Move the calendar forward, running everything that falls due.", options: [dir, json], arguments: [ArgumentSpec("duration", "e.g. 31d, 12h, 1d12h")]),
-                    CommandSpec("set", abstract: "Move the calendar forward to a date.", options: [dir, json], arguments: [ArgumentSpec("date", "RFC 3339, e.g. 2026-03-01T00:00:00Z")]),
+                    CommandSpec(
+                        "advance", abstract: "Move the calendar forward, running everything that falls due.",
+                        options: [dir, json], arguments: [ArgumentSpec("duration", "e.g. 31d, 12h, 1d12h")]),
+                    CommandSpec(
+                        "set", abstract: "Move the calendar forward to a date.", options: [dir, json],
+                        arguments: [ArgumentSpec("date", "RFC 3339, e.g. 2026-03-01T00:00:00Z")]),
                 ]),
             CommandSpec(
                 "billing", abstract: "The Billing and Usage view.",
                 subcommands: [
                     CommandSpec(
-                        "show", abstract: "Per cycle: usage by service, Dev Portal and API calls, charges, credits, total.",
-                        options: [dir, .option("org", "id", "The organization."), .option("cycle", "which", "current, previous, a number, or all.", default: "all"), json])
+                        "show",
+                        abstract: "Per cycle: usage by service, Dev Portal and API calls, charges, credits, total.",
+                        options: [
+                            dir, .option("org", "id", "The organization."),
+                            .option("cycle", "which", "current, previous, a number, or all.", default: "all"), json,
+                        ])
                 ]),
             CommandSpec(
                 "support", abstract: "Kong Support's actions, with the run directory's support credential.",
                 subcommands: [
-                    CommandSpec("deactivate", abstract: "Deactivate an organization on request.", options: [dir, .option("org", "id", "The organization."), json]),
-                    CommandSpec("reactivate", abstract: "Reactivate a deactivated organization.", options: [dir, .option("org", "id", "The organization."), json]),
-                    CommandSpec("unlock-email", abstract: "Unlock an email so it can be used for a new account.", options: [dir], arguments: [ArgumentSpec("email", "The locked email.")]),
-                    CommandSpec("show", abstract: "An organization's state, history, licenses and subscriptions.", options: [dir, .option("org", "id", "The organization."), json]),
+                    CommandSpec(
+                        "deactivate", abstract: "Deactivate an organization on request.",
+                        options: [dir, .option("org", "id", "The organization."), json]),
+                    CommandSpec(
+                        "reactivate", abstract: "Reactivate a deactivated organization.",
+                        options: [dir, .option("org", "id", "The organization."), json]),
+                    CommandSpec(
+                        "unlock-email", abstract: "Unlock an email so it can be used for a new account.",
+                        options: [dir], arguments: [ArgumentSpec("email", "The locked email.")]),
+                    CommandSpec(
+                        "show", abstract: "An organization's state, history, licenses and subscriptions.",
+                        options: [dir, .option("org", "id", "The organization."), json]),
                 ]),
             CommandSpec(
                 "dp", abstract: "Data-plane nodes: Kong Gateway in hybrid mode, simulated.",
@@ -78,16 +124,25 @@ public enum CommandTree {
                             .option("org", "id", "The organization, when two have a control plane of that name."),
                             .option("port", "port", "The proxy's loopback port (default: one the kernel picks)."),
                         ]),
-                    CommandSpec("stop", abstract: "Stop a data plane (the only way one ends).", options: [dir], arguments: [ArgumentSpec("name", "The data plane.")]),
-                    CommandSpec("status", abstract: "State, configuration version and hash, license, last sync.", options: [dir, json], arguments: [ArgumentSpec("name", "The data plane.")]),
+                    CommandSpec(
+                        "stop", abstract: "Stop a data plane (the only way one ends).", options: [dir],
+                        arguments: [ArgumentSpec("name", "The data plane.")]),
+                    CommandSpec(
+                        "status", abstract: "State, configuration version and hash, license, last sync.",
+                        options: [dir, json], arguments: [ArgumentSpec("name", "The data plane.")]),
                 ]),
             CommandSpec(
                 "upstream", abstract: "A tiny echo server to proxy to.",
                 subcommands: [
                     CommandSpec(
                         "start", abstract: "Start an upstream that echoes method, path, headers and body as JSON.",
-                        options: [dir, .option("name", "name", "Its node name.", default: "upstream"), .option("port", "port", "Its loopback port (default: one the kernel picks).")]),
-                    CommandSpec("stop", abstract: "Stop an upstream.", options: [dir], arguments: [ArgumentSpec("name", "The upstream.")]),
+                        options: [
+                            dir, .option("name", "name", "Its node name.", default: "upstream"),
+                            .option("port", "port", "Its loopback port (default: one the kernel picks)."),
+                        ]),
+                    CommandSpec(
+                        "stop", abstract: "Stop an upstream.", options: [dir],
+                        arguments: [ArgumentSpec("name", "The upstream.")]),
                 ]),
             CommandSpec(
                 "zone", abstract: "Kong Mesh zone control planes.",
@@ -95,12 +150,20 @@ public enum CommandTree {
                     CommandSpec(
                         "start", abstract: "Start a zone control plane joined to a Mesh global control plane.",
                         options: [
-                            dir, .option("geo", "geo", "The global control plane's geo."), .option("mesh-cp", "name-or-id", "The Mesh global control plane."),
-                            .option("name", "name", "The zone's name."), .option("org", "id", "The organization, when ambiguous."),
+                            dir, .option("geo", "geo", "The global control plane's geo."),
+                            .option("mesh-cp", "name-or-id", "The Mesh global control plane."),
+                            .option("name", "name", "The zone's name."),
+                            .option("org", "id", "The organization, when ambiguous."),
                         ]),
-                    CommandSpec("stop", abstract: "Stop a zone.", options: [dir], arguments: [ArgumentSpec("name", "The zone.")]),
-                    CommandSpec("status", abstract: "The zone's state, policies version and license.", options: [dir, json], arguments: [ArgumentSpec("name", "The zone.")]),
-                    CommandSpec("policies", abstract: "The policies the zone serves to its workloads.", options: [dir, json], arguments: [ArgumentSpec("name", "The zone.")]),
+                    CommandSpec(
+                        "stop", abstract: "Stop a zone.", options: [dir], arguments: [ArgumentSpec("name", "The zone.")]
+                    ),
+                    CommandSpec(
+                        "status", abstract: "The zone's state, policies version and license.", options: [dir, json],
+                        arguments: [ArgumentSpec("name", "The zone.")]),
+                    CommandSpec(
+                        "policies", abstract: "The policies the zone serves to its workloads.", options: [dir, json],
+                        arguments: [ArgumentSpec("name", "The zone.")]),
                 ]),
             CommandSpec(
                 "scenario", abstract: "Scenario scripts: the product document as executable stories.",
@@ -114,24 +177,36 @@ public enum CommandTree {
                             .option("jobs", "n", "Scenarios at once (default: the number of cores)."),
                         ],
                         arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
-                    CommandSpec("check", abstract: "Parse scenario files without running them.", arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
+                    CommandSpec(
+                        "check", abstract: "Parse scenario files without running them.",
+                        arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
                 ]),
             CommandSpec(
                 "bench", abstract: "Benchmarks that print numbers (never timed tests).",
                 subcommands: [
                     CommandSpec(
                         "sync", abstract: "Config change to applied latency on many data planes.",
-                        options: [.option("dps", "n", "Data planes.", default: "50"), .option("changes", "n", "Configuration changes.", default: "200")]),
+                        options: [
+                            .option("dps", "n", "Data planes.", default: "50"),
+                            .option("changes", "n", "Configuration changes.", default: "200"),
+                        ]),
                     CommandSpec(
                         "calendar", abstract: "Advance the calendar for many organizations.",
-                        options: [.option("orgs", "n", "Organizations.", default: "1000"), .option("by", "duration", "How far.", default: "365d")]),
+                        options: [
+                            .option("orgs", "n", "Organizations.", default: "1000"),
+                            .option("by", "duration", "How far.", default: "365d"),
+                        ]),
                     CommandSpec(
                         "http", abstract: "Requests per second and latency of a geo API and a data-plane proxy.",
-                        options: [.option("requests", "n", "Requests per client.", default: "2000"), .option("clients", "n", "Concurrent clients.", default: "4")]),
+                        options: [
+                            .option("requests", "n", "Requests per client.", default: "2000"),
+                            .option("clients", "n", "Concurrent clients.", default: "4"),
+                        ]),
                 ]),
             CommandSpec(
                 "openapi", abstract: "Print the OpenAPI 3 document of the global API (auth) or the geo API.",
-                discussion: "The same documents the nodes serve at GET /openapi.json; docs/openapi/ keeps copies (a test checks they are current).",
+                discussion:
+                    "The same documents the nodes serve at GET /openapi.json; docs/openapi/ keeps copies (a test checks they are current).",
                 arguments: [ArgumentSpec("api", "auth or geo")]),
             CommandSpec(
                 "node", abstract: "Run one node in the foreground (what `up` starts).",
@@ -139,34 +214,48 @@ public enum CommandTree {
                     CommandSpec(
                         "auth", abstract: "The auth node.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("geos", "list", "The cluster's geos.", default: "us,eu,au"),
-                            .option("start", "date", "Calendar start.", default: "2026-01-01T00:00:00Z"), .option("rate-card", "file", "Rate card file."),
-                            .option("seed", "n", "Id seed."), .option("support-token-file", "file", "The support credential."),
+                            .option("dir", "path", "The node's directory."),
+                            .option("geos", "list", "The cluster's geos.", default: "us,eu,au"),
+                            .option("start", "date", "Calendar start.", default: "2026-01-01T00:00:00Z"),
+                            .option("rate-card", "file", "Rate card file."),
+                            .option("seed", "n", "Id seed."),
+                            .option("support-token-file", "file", "The support credential."),
                         ]),
                     CommandSpec(
                         "geo", abstract: "A geo node.",
                         options: [
                             .option("dir", "path", "The node's directory."), .option("name", "geo", "The geo."),
-                            .option("auth-socket", "path", "The auth node's socket."), .option("faults", "file", "The cluster's faults.json."),
+                            .option("auth-socket", "path", "The auth node's socket."),
+                            .option("faults", "file", "The cluster's faults.json."),
                             .option("seed", "n", "Id seed."),
                         ]),
                     CommandSpec(
                         "dp", abstract: "A data-plane node.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."), .option("geo", "geo", "Its geo."),
-                            .option("geo-socket", "path", "The geo node's socket."), .option("credential-file", "file", "Its control-plane credential."),
-                            .option("control-plane", "id", "Its control plane."), .option("port", "port", "Proxy port.", default: "0"),
-                            .option("faults", "file", "The cluster's faults.json."), .option("seed", "n", "Jitter seed."),
+                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("geo", "geo", "Its geo."),
+                            .option("geo-socket", "path", "The geo node's socket."),
+                            .option("credential-file", "file", "Its control-plane credential."),
+                            .option("control-plane", "id", "Its control plane."),
+                            .option("port", "port", "Proxy port.", default: "0"),
+                            .option("faults", "file", "The cluster's faults.json."),
+                            .option("seed", "n", "Jitter seed."),
                         ]),
                     CommandSpec(
                         "upstream", abstract: "An echo upstream.",
-                        options: [.option("dir", "path", "The node's directory."), .option("name", "name", "Its name."), .option("port", "port", "Its port.", default: "0")]),
+                        options: [
+                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("port", "port", "Its port.", default: "0"),
+                        ]),
                     CommandSpec(
                         "zone", abstract: "A Mesh zone control plane.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."), .option("geo", "geo", "Its geo."),
-                            .option("geo-socket", "path", "The geo node's socket."), .option("token-file", "file", "Its zone token."),
-                            .option("mesh-cp", "id", "Its Mesh global control plane."), .option("faults", "file", "The cluster's faults.json."),
+                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("geo", "geo", "Its geo."),
+                            .option("geo-socket", "path", "The geo node's socket."),
+                            .option("token-file", "file", "Its zone token."),
+                            .option("mesh-cp", "id", "Its Mesh global control plane."),
+                            .option("faults", "file", "The cluster's faults.json."),
                             .option("seed", "n", "Jitter seed."),
                         ]),
                 ]),

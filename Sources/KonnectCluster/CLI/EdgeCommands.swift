@@ -12,10 +12,14 @@ enum EdgeCommands {
             let descriptor = try cluster.startDataPlane(
                 name: name, geo: try command.required("geo"), controlPlane: try command.required("control-plane"),
                 organizationID: command.option("org"), port: try command.integer("port", range: 0...65535) ?? 0)
-            print("data plane \(name) proxying on \(descriptor.url) (socket \(descriptor.socket), log \(NodeFiles.log(cluster.nodeDirectory(.dataPlane, name))))")
+            print(
+                "data plane \(name) proxying on \(descriptor.url) (socket \(descriptor.socket), log \(NodeFiles.log(cluster.nodeDirectory(.dataPlane, name))))"
+            )
         case "stop":
             let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .dataPlane else { throw UsageError("'\(record.name)' is a \(record.kind.role), not a data plane") }
+            guard record.kind == .dataPlane else {
+                throw UsageError("'\(record.name)' is a \(record.kind.role), not a data plane")
+            }
             cluster.stop(record)
             print("stopped data plane \(record.name)")
         default:
@@ -24,12 +28,20 @@ enum EdgeCommands {
                 print(status.prettyText)
                 return
             }
-            print("data plane \(status["name"]?.stringValue ?? command.arguments[0]): \(status["state"]?.stringValue ?? "")")
+            print(
+                "data plane \(status["name"]?.stringValue ?? command.arguments[0]): \(status["state"]?.stringValue ?? "")"
+            )
             if let reason = status["orphaned_reason"]?.stringValue { print("  orphaned: \(reason)") }
             if let error = status["last_error"]?.stringValue { print("  last error: \(error)") }
-            print("  config version \(status["config"]?["version"]?.intValue.map(String.init) ?? "-") hash \(status["config"]?["hash"]?.stringValue ?? "-")")
-            print("  license: \(status["license"]?["product_subscription"]?.stringValue ?? "none") (\(status["license"]?["state"]?.stringValue ?? "-"))")
-            print("  last sync: \(status["last_sync"]?.stringValue ?? "never")  proxy: \(status["proxy_url"]?.stringValue ?? "-")")
+            print(
+                "  config version \(status["config"]?["version"]?.intValue.map(String.init) ?? "-") hash \(status["config"]?["hash"]?.stringValue ?? "-")"
+            )
+            print(
+                "  license: \(status["license"]?["product_subscription"]?.stringValue ?? "none") (\(status["license"]?["state"]?.stringValue ?? "-"))"
+            )
+            print(
+                "  last sync: \(status["last_sync"]?.stringValue ?? "never")  proxy: \(status["proxy_url"]?.stringValue ?? "-")"
+            )
         }
     }
 
@@ -37,11 +49,14 @@ enum EdgeCommands {
         let cluster = Cluster(directory: command.directory)
         if command.path[1] == "start" {
             let name = command.option("name") ?? "upstream"
-            let descriptor = try cluster.startUpstream(name: name, port: try command.integer("port", range: 0...65535) ?? 0)
+            let descriptor = try cluster.startUpstream(
+                name: name, port: try command.integer("port", range: 0...65535) ?? 0)
             print("upstream \(name) echoing on \(descriptor.url)")
         } else {
             let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .upstream else { throw UsageError("'\(record.name)' is a \(record.kind.role), not an upstream") }
+            guard record.kind == .upstream else {
+                throw UsageError("'\(record.name)' is a \(record.kind.role), not an upstream")
+            }
             cluster.stop(record)
             print("stopped upstream \(record.name)")
         }
@@ -53,11 +68,14 @@ enum EdgeCommands {
         case "start":
             let name = try command.required("name")
             let descriptor = try cluster.startZone(
-                name: name, geo: try command.required("geo"), meshControlPlane: try command.required("mesh-cp"), organizationID: command.option("org"))
+                name: name, geo: try command.required("geo"), meshControlPlane: try command.required("mesh-cp"),
+                organizationID: command.option("org"))
             print("zone \(name) serving its workloads on \(descriptor.url)")
         case "stop":
             let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .zone else { throw UsageError("'\(record.name)' is a \(record.kind.role), not a zone") }
+            guard record.kind == .zone else {
+                throw UsageError("'\(record.name)' is a \(record.kind.role), not a zone")
+            }
             cluster.stop(record)
             print("stopped zone \(record.name)")
         case "policies":
@@ -70,11 +88,17 @@ enum EdgeCommands {
             }
             print("zone \(record.name): policies version \(body["version"]?.intValue.map(String.init) ?? "-")")
             for policy in body["policies"]?.arrayValue ?? [] {
-                print("  \(policy["type"]?.stringValue ?? "") \(policy["mesh"]?.stringValue ?? "")/\(policy["name"]?.stringValue ?? "")")
+                print(
+                    "  \(policy["type"]?.stringValue ?? "") \(policy["mesh"]?.stringValue ?? "")/\(policy["name"]?.stringValue ?? "")"
+                )
             }
         default:
             let status = try cluster.nodeStatus(command.arguments[0])
-            print(command.flag("json") ? status.prettyText : "zone \(command.arguments[0]): \(status["state"]?.stringValue ?? "")  policies v\(status["policies"]?["version"]?.intValue.map(String.init) ?? "-")")
+            print(
+                command.flag("json")
+                    ? status.prettyText
+                    : "zone \(command.arguments[0]): \(status["state"]?.stringValue ?? "")  policies v\(status["policies"]?["version"]?.intValue.map(String.init) ?? "-")"
+            )
         }
     }
 }
@@ -85,23 +109,33 @@ enum NodeCommandsEdge {
         switch command.path.last {
         case "dp":
             let credentialFile = try command.required("credential-file")
-            guard let bytes = readWholeFile(credentialFile) else { throw UsageError("cannot read --credential-file \(credentialFile)") }
+            guard let bytes = readWholeFile(credentialFile) else {
+                throw UsageError("cannot read --credential-file \(credentialFile)")
+            }
             let credential = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
             try NodeMain.runDataPlane(
                 DataPlaneConfiguration(
                     directory: directory, name: try command.required("name"), geo: try command.required("geo"),
-                    geoSocket: try command.required("geo-socket"), credential: credential, controlPlaneID: try command.required("control-plane"),
-                    proxyPort: try command.integer("port", range: 0...65535) ?? 0, faultsFile: command.option("faults"), seed: try command.seed()))
+                    geoSocket: try command.required("geo-socket"), credential: credential,
+                    controlPlaneID: try command.required("control-plane"),
+                    proxyPort: try command.integer("port", range: 0...65535) ?? 0, faultsFile: command.option("faults"),
+                    seed: try command.seed()))
         case "upstream":
-            try NodeMain.runUpstream(directory: directory, name: try command.required("name"), port: try command.integer("port", range: 0...65535) ?? 0)
+            try NodeMain.runUpstream(
+                directory: directory, name: try command.required("name"),
+                port: try command.integer("port", range: 0...65535) ?? 0)
         default:
             let tokenFile = try command.required("token-file")
-            guard let bytes = readWholeFile(tokenFile) else { throw UsageError("cannot read --token-file \(tokenFile)") }
+            guard let bytes = readWholeFile(tokenFile) else {
+                throw UsageError("cannot read --token-file \(tokenFile)")
+            }
             try NodeMain.runZone(
                 ZoneConfiguration(
                     directory: directory, name: try command.required("name"), geo: try command.required("geo"),
-                    geoSocket: try command.required("geo-socket"), token: String(decoding: bytes, as: UTF8.self).trimmingWhitespace,
-                    meshControlPlaneID: try command.required("mesh-cp"), faultsFile: command.option("faults"), seed: try command.seed()))
+                    geoSocket: try command.required("geo-socket"),
+                    token: String(decoding: bytes, as: UTF8.self).trimmingWhitespace,
+                    meshControlPlaneID: try command.required("mesh-cp"), faultsFile: command.option("faults"),
+                    seed: try command.seed()))
         }
     }
 }

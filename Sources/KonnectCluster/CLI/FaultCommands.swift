@@ -20,7 +20,9 @@ enum FaultCommands {
             try cluster.resume(arguments[0])
             print("resumed \(arguments[0]) (SIGCONT)")
         case "partition":
-            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "partition"]) { $0.partitioned = true }
+            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
             print("partitioned \(arguments[0]) -> \(arguments[1]): its connections are refused until 'heal'")
         case "heal":
             if command.flag("all") {
@@ -28,7 +30,9 @@ enum FaultCommands {
                 print("healed every link")
             } else {
                 guard arguments.count == 2 else { throw UsageError("heal needs <from> <to>, or --all") }
-                try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "heal"]) { $0 = LinkFault() }
+                try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "heal"]) {
+                    $0 = LinkFault()
+                }
                 print("healed \(arguments[0]) -> \(arguments[1])")
             }
         case "latency":
@@ -39,7 +43,10 @@ enum FaultCommands {
             guard let jitter = parseMilliseconds(jitterText) else {
                 throw UsageError("invalid value '\(jitterText)' for --jitter; expected a duration such as 20ms")
             }
-            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "latency", "latency_ms": .int(delay), "jitter_ms": .int(jitter)]) {
+            try cluster.updateLink(
+                from: arguments[0], to: arguments[1],
+                description: ["fault": "latency", "latency_ms": .int(delay), "jitter_ms": .int(jitter)]
+            ) {
                 $0.latencyMilliseconds = delay
                 $0.jitterMilliseconds = jitter
             }
@@ -48,7 +55,9 @@ enum FaultCommands {
             guard let fraction = parseFraction(arguments[2]) else {
                 throw UsageError("invalid fraction '\(arguments[2])'; expected a number from 0 to 1 such as 0.25")
             }
-            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "drop", "drop_ppm": .int(fraction)]) {
+            try cluster.updateLink(
+                from: arguments[0], to: arguments[1], description: ["fault": "drop", "drop_ppm": .int(fraction)]
+            ) {
                 $0.dropPartsPerMillion = fraction
             }
             print("dropping \(Double(fraction) / 10_000)% of requests on \(arguments[0]) -> \(arguments[1])")
@@ -63,12 +72,16 @@ enum FaultCommands {
             for (link, fault) in plan.links.sorted(by: { $0.key < $1.key }) {
                 var parts: [String] = []
                 if fault.partitioned { parts.append("partitioned") }
-                if fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 { parts.append("latency \(fault.latencyMilliseconds)ms+\(fault.jitterMilliseconds)ms") }
+                if fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 {
+                    parts.append("latency \(fault.latencyMilliseconds)ms+\(fault.jitterMilliseconds)ms")
+                }
                 if fault.dropPartsPerMillion > 0 { parts.append("drop \(Double(fault.dropPartsPerMillion) / 10_000)%") }
                 print("\(link): \(parts.joined(separator: ", "))")
             }
             for entry in cluster.faultLog {
-                print("\(entry["wall_time"]?.stringValue ?? "") calendar \(entry["calendar_time"]?.stringValue ?? "-"): \(entry["fault"]?.stringValue ?? "") \(entry["node"]?.stringValue ?? entry["link"]?.stringValue ?? "")")
+                print(
+                    "\(entry["wall_time"]?.stringValue ?? "") calendar \(entry["calendar_time"]?.stringValue ?? "-"): \(entry["fault"]?.stringValue ?? "") \(entry["node"]?.stringValue ?? entry["link"]?.stringValue ?? "")"
+                )
             }
         default:
             throw UsageError("unknown fault command")

@@ -22,13 +22,16 @@ enum OperatorCommands {
             guard SimDuration(text: command.arguments[0]) != nil else {
                 throw UsageError("invalid duration '\(command.arguments[0])'; expected e.g. 31d, 12h, 90m or 1d12h")
             }
-            let body = try checked(try cluster.support("POST", "/v3/simulator/clock/advance", ["by": .string(command.arguments[0])]))
+            let body = try checked(
+                try cluster.support("POST", "/v3/simulator/clock/advance", ["by": .string(command.arguments[0])]))
             printAdvance(body, json: command.flag("json"))
         default:
             guard SimTime(iso8601: command.arguments[0]) != nil else {
-                throw UsageError("invalid date '\(command.arguments[0])'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
+                throw UsageError(
+                    "invalid date '\(command.arguments[0])'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
             }
-            let body = try checked(try cluster.support("PUT", "/v3/simulator/clock", ["now": .string(command.arguments[0])]))
+            let body = try checked(
+                try cluster.support("PUT", "/v3/simulator/clock", ["now": .string(command.arguments[0])]))
             printAdvance(body, json: command.flag("json"))
         }
     }
@@ -42,12 +45,16 @@ enum OperatorCommands {
         for (kind, count) in body["by_kind"]?.objectValue ?? JSONObject() where (count.intValue ?? 0) > 0 {
             summary.append("\(count.intValue ?? 0) \(kind)")
         }
-        print("calendar: \(body["previous"]?.stringValue ?? "") -> \(body["now"]?.stringValue ?? "")\(summary.isEmpty ? "" : " (" + summary.joined(separator: ", ") + ")")")
+        print(
+            "calendar: \(body["previous"]?.stringValue ?? "") -> \(body["now"]?.stringValue ?? "")\(summary.isEmpty ? "" : " (" + summary.joined(separator: ", ") + ")")"
+        )
     }
 
     static func organization(_ command: ParsedCommand) throws -> String {
         let id = try command.required("org")
-        guard id.count == 36 else { throw UsageError("invalid value '\(id)' for --org; expected an organization id (a UUID)") }
+        guard id.count == 36 else {
+            throw UsageError("invalid value '\(id)' for --org; expected an organization id (a UUID)")
+        }
         return id
     }
 
@@ -63,7 +70,8 @@ enum OperatorCommands {
             printOrganization(body, json: command.flag("json"))
         default:
             let action = command.path[1]
-            let body = try checked(try cluster.support("POST", "/v3/support/organizations/\(try organization(command))/\(action)"))
+            let body = try checked(
+                try cluster.support("POST", "/v3/support/organizations/\(try organization(command))/\(action)"))
             printOrganization(body, json: command.flag("json"))
         }
     }
@@ -73,13 +81,27 @@ enum OperatorCommands {
             print(body.prettyText)
             return
         }
-        print("organization \(body["id"]?.stringValue ?? "") \"\(body["name"]?.stringValue ?? "")\": \(body["state"]?.stringValue ?? "")")
-        print("owner \(body["owner_email"]?.stringValue ?? "")\(body["email_locked"]?.boolValue == true ? " (email locked)" : "")")
-        print("licenses: " + (body["licenses"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")" }.joined(separator: ", "))
-        print("subscriptions: " + (body["subscriptions"]?.arrayValue ?? []).map { "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")" }.joined(separator: ", "))
+        print(
+            "organization \(body["id"]?.stringValue ?? "") \"\(body["name"]?.stringValue ?? "")\": \(body["state"]?.stringValue ?? "")"
+        )
+        print(
+            "owner \(body["owner_email"]?.stringValue ?? "")\(body["email_locked"]?.boolValue == true ? " (email locked)" : "")"
+        )
+        print(
+            "licenses: "
+                + (body["licenses"]?.arrayValue ?? []).map {
+                    "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")"
+                }.joined(separator: ", "))
+        print(
+            "subscriptions: "
+                + (body["subscriptions"]?.arrayValue ?? []).map {
+                    "\($0["name"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")"
+                }.joined(separator: ", "))
         print("history:")
         for change in body["state_history"]?.arrayValue ?? [] {
-            print("  \(change["at"]?.stringValue ?? "")  \(change["state"]?.stringValue ?? "")  \(change["reason"]?.stringValue ?? "")  by \(change["actor"]?.stringValue ?? "")")
+            print(
+                "  \(change["at"]?.stringValue ?? "")  \(change["state"]?.stringValue ?? "")  \(change["reason"]?.stringValue ?? "")  by \(change["actor"]?.stringValue ?? "")"
+            )
         }
     }
 
@@ -90,16 +112,22 @@ enum OperatorCommands {
         let which = command.option("cycle") ?? "all"
         var views: [JSON] = []
         if which == "all" {
-            let current = try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=current"))
+            let current = try checked(
+                try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=current"))
             let last = current["cycle"]?.intValue ?? 0
             for index in 0...max(0, last) {
-                views.append(try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(index)")))
+                views.append(
+                    try checked(
+                        try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(index)")))
             }
         } else {
             guard which == "current" || which == "previous" || Int(which).map({ $0 >= 0 }) == true else {
-                throw UsageError("invalid value '\(which)' for --cycle; expected current, previous, a cycle number or all")
+                throw UsageError(
+                    "invalid value '\(which)' for --cycle; expected current, previous, a cycle number or all")
             }
-            views.append(try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(which)")))
+            views.append(
+                try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(which)"))
+            )
         }
         if command.flag("json") {
             print(JSON.array(views).prettyText)
@@ -113,16 +141,19 @@ enum OperatorCommands {
         var text = ""
         for view in views {
             let currency = view["currency"]?.stringValue ?? "USD"
-            text += "Cycle \(view["cycle"]?.intValue ?? 0): \(view["cycle_start"]?.stringValue ?? "") to \(view["cycle_end"]?.stringValue ?? "") (\(view["status"]?.stringValue ?? ""))\n"
+            text +=
+                "Cycle \(view["cycle"]?.intValue ?? 0): \(view["cycle_start"]?.stringValue ?? "") to \(view["cycle_end"]?.stringValue ?? "") (\(view["status"]?.stringValue ?? ""))\n"
             let periods = view["periods"]?.arrayValue ?? []
             if periods.isEmpty { text += "  not billed (the organization was inactive)\n" }
             for period in periods {
                 let status = period["status"]?.stringValue ?? "issued"
-                text += "  \(status == "open" ? "so far" : "invoice \(period["id"]?.stringValue ?? "")"): \(period["period_start"]?.stringValue ?? "") to \(period["period_end"]?.stringValue ?? "")\(period["billing"]?.stringValue == "contract" ? " (Enterprise: billed by contract)" : "")\n"
+                text +=
+                    "  \(status == "open" ? "so far" : "invoice \(period["id"]?.stringValue ?? "")"): \(period["period_start"]?.stringValue ?? "") to \(period["period_end"]?.stringValue ?? "")\(period["billing"]?.stringValue == "contract" ? " (Enterprise: billed by contract)" : "")\n"
                 var rows: [[String]] = []
                 for line in period["lines"]?.arrayValue ?? [] {
                     rows.append([
-                        line["description"]?.stringValue ?? "", "\(line["quantity"]?.intValue ?? 0) \(line["unit"]?.stringValue ?? "")",
+                        line["description"]?.stringValue ?? "",
+                        "\(line["quantity"]?.intValue ?? 0) \(line["unit"]?.stringValue ?? "")",
                         "\(line["amount"]?.stringValue ?? "0.00") \(currency)",
                     ])
                 }

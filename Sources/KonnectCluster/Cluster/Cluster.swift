@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
 import KonnectSecurity
 import KonnectStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A node as the run directory records it: what it is and how it was launched.
 public struct NodeRecord: Sendable, Hashable {
@@ -77,7 +78,9 @@ public final class Cluster: Sendable {
     }
 
     public var supportToken: String? {
-        readWholeFile(supportTokenPath).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace }.flatMap { $0.isEmpty ? nil : $0 }
+        readWholeFile(supportTokenPath).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
     }
 
     public func nodeDirectory(_ kind: NodeKind, _ name: String) -> String { directory + "/" + kind.directoryName(name) }
@@ -94,10 +97,13 @@ public final class Cluster: Sendable {
             guard !name.hasPrefix(".") else { continue }
             let path = directory + "/" + name
             guard let bytes = readWholeFile(path + "/launch.json"), let json = try? JSONParser.parse(bytes),
-                let kind = json["kind"]?.stringValue.flatMap(NodeKind.init(rawValue:)), let nodeName = json["name"]?.stringValue
+                let kind = json["kind"]?.stringValue.flatMap(NodeKind.init(rawValue:)),
+                let nodeName = json["name"]?.stringValue
             else { continue }
             result.append(
-                NodeRecord(kind: kind, name: nodeName, directory: path, arguments: json["arguments"]?.arrayValue?.compactMap(\.stringValue) ?? []))
+                NodeRecord(
+                    kind: kind, name: nodeName, directory: path,
+                    arguments: json["arguments"]?.arrayValue?.compactMap(\.stringValue) ?? []))
         }
         let order: [NodeKind: Int] = [.auth: 0, .geo: 1, .upstream: 2, .dataPlane: 3, .zone: 4]
         return result.sorted { (order[$0.kind] ?? 9, $0.name) < (order[$1.kind] ?? 9, $1.name) }
@@ -109,7 +115,9 @@ public final class Cluster: Sendable {
     public func requireRecord(_ name: String) throws(ProcessError) -> NodeRecord {
         guard let record = record(named: name) else {
             let names = records.map(\.name)
-            throw ProcessError("no node named '\(name)' in \(directory)\(names.isEmpty ? " (is the cluster up?)" : "; nodes: \(names.joined(separator: ", "))")")
+            throw ProcessError(
+                "no node named '\(name)' in \(directory)\(names.isEmpty ? " (is the cluster up?)" : "; nodes: \(names.joined(separator: ", "))")"
+            )
         }
         return record
     }
@@ -120,7 +128,9 @@ public final class Cluster: Sendable {
     public func processState(_ record: NodeRecord) -> (NodeDescriptor?, ProcessState) {
         guard let descriptor = descriptor(record) else { return (nil, .down) }
         let state = NodeProcess.state(descriptor.pid)
-        guard state != .down, NodeProcess.isNode(descriptor.pid, directory: record.directory) else { return (descriptor, .down) }
+        guard state != .down, NodeProcess.isNode(descriptor.pid, directory: record.directory) else {
+            return (descriptor, .down)
+        }
         return (descriptor, state)
     }
 
@@ -135,7 +145,9 @@ public final class Cluster: Sendable {
 
     /// Asks a node's `/health` over its socket.
     public func isHealthy(_ record: NodeRecord, timeoutMilliseconds: Int = 1000) -> Bool {
-        let client = HTTPClient(endpoint: .unix(NodeFiles.socket(record.directory)), connectTimeoutMilliseconds: timeoutMilliseconds, timeoutMilliseconds: timeoutMilliseconds)
+        let client = HTTPClient(
+            endpoint: .unix(NodeFiles.socket(record.directory)), connectTimeoutMilliseconds: timeoutMilliseconds,
+            timeoutMilliseconds: timeoutMilliseconds)
         return (try? client.send("GET", "/health"))?.status == 200
     }
 
@@ -154,7 +166,9 @@ public final class Cluster: Sendable {
         let deadline = Monotonic.now + timeoutMilliseconds
         while Monotonic.now < deadline {
             if NodeProcess.state(pid) == .down {
-                throw ProcessError("\(record.kind.role) \(record.name) exited during start-up; its log \(NodeFiles.log(record.directory)) ends with:\n\(logTail(record))")
+                throw ProcessError(
+                    "\(record.kind.role) \(record.name) exited during start-up; its log \(NodeFiles.log(record.directory)) ends with:\n\(logTail(record))"
+                )
             }
             if let descriptor = descriptor(record), descriptor.pid == pid, isHealthy(record, timeoutMilliseconds: 500) {
                 return descriptor
@@ -162,7 +176,9 @@ public final class Cluster: Sendable {
             usleep(10_000)
         }
         NodeProcess.stop(pid, graceMilliseconds: 1000)
-        throw ProcessError("\(record.kind.role) \(record.name) did not become healthy within \(timeoutMilliseconds / 1000) s; its log ends with:\n\(logTail(record))")
+        throw ProcessError(
+            "\(record.kind.role) \(record.name) did not become healthy within \(timeoutMilliseconds / 1000) s; its log ends with:\n\(logTail(record))"
+        )
     }
 
     /// The last lines of a node's log, for error messages and failing tests.
@@ -206,7 +222,8 @@ public final class Cluster: Sendable {
     public func status() -> [NodeStatus] {
         records.map { record in
             let (descriptor, process) = processState(record)
-            var status = NodeStatus(record: record, descriptor: descriptor, process: process, healthy: nil, details: nil)
+            var status = NodeStatus(
+                record: record, descriptor: descriptor, process: process, healthy: nil, details: nil)
             if process == .running {
                 status.healthy = isHealthy(record)
                 if status.healthy == true, record.kind == .dataPlane || record.kind == .zone {

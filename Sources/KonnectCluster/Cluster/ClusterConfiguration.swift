@@ -13,7 +13,10 @@ public struct ClusterConfiguration: Sendable, Hashable {
     /// Absolute path of a rate card file, or nil for the standard one.
     public var rateCardPath: String?
 
-    public init(geos: [String] = ClusterConfiguration.defaultGeos, start: SimTime = .defaultStart, seed: UInt64? = nil, rateCardPath: String? = nil) {
+    public init(
+        geos: [String] = ClusterConfiguration.defaultGeos, start: SimTime = .defaultStart, seed: UInt64? = nil,
+        rateCardPath: String? = nil
+    ) {
         self.geos = geos
         self.start = start
         self.seed = seed
@@ -22,13 +25,15 @@ public struct ClusterConfiguration: Sendable, Hashable {
 
     public var json: JSON {
         [
-            "geos": .strings(geos), "start": .string(start.iso8601), "seed": seed.map { .int(Int64(bitPattern: $0)) } ?? .null,
+            "geos": .strings(geos), "start": .string(start.iso8601),
+            "seed": seed.map { .int(Int64(bitPattern: $0)) } ?? .null,
             "rate_card": .optional(rateCardPath),
         ]
     }
 
     public init?(json: JSON) {
-        guard let geos = json["geos"]?.arrayValue?.compactMap(\.stringValue), let start = json["start"]?.stringValue.flatMap(SimTime.init(iso8601:))
+        guard let geos = json["geos"]?.arrayValue?.compactMap(\.stringValue),
+            let start = json["start"]?.stringValue.flatMap(SimTime.init(iso8601:))
         else { return nil }
         self.init(
             geos: geos, start: start, seed: json["seed"]?.intValue.map { UInt64(bitPattern: $0) },
@@ -38,9 +43,12 @@ public struct ClusterConfiguration: Sendable, Hashable {
     /// Parses `--geos us,eu,au`: known codes, no duplicates, at least one.
     public static func parseGeos(_ text: String) -> Result<[String], UsageError> {
         let geos = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).lowercased() }
-        guard !geos.isEmpty, !geos.contains("") else { return .failure(UsageError("--geos needs a comma-separated list such as us,eu,au")) }
+        guard !geos.isEmpty, !geos.contains("") else {
+            return .failure(UsageError("--geos needs a comma-separated list such as us,eu,au"))
+        }
         for geo in geos where !knownGeos.contains(geo) {
-            return .failure(UsageError("unknown geo '\(geo)' in --geos; valid geos: \(knownGeos.joined(separator: ", "))"))
+            return .failure(
+                UsageError("unknown geo '\(geo)' in --geos; valid geos: \(knownGeos.joined(separator: ", "))"))
         }
         guard Set(geos).count == geos.count else { return .failure(UsageError("--geos lists a geo twice: \(text)")) }
         return .success(geos)
@@ -49,7 +57,9 @@ public struct ClusterConfiguration: Sendable, Hashable {
 
 /// The kinds of node a cluster runs, each a separate process.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case auth, geo, dataPlane = "dp", upstream, zone
+    case auth, geo
+    case dataPlane = "dp"
+    case upstream, zone
 
     /// The prefix of the node's directory inside the run directory.
     public func directoryName(_ name: String) -> String {

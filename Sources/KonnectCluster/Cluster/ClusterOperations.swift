@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
 import KonnectStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Operations on a running cluster shared by the CLI, the scenario runner and the tests: faults,
 /// data planes, upstreams, zones, and calls to the auth node with the support credential.
@@ -12,10 +13,15 @@ extension Cluster {
     // MARK: - The support credential's API
 
     /// Calls the auth node over its socket with the support credential.
-    public func support(_ method: String, _ path: String, _ body: JSON? = nil, timeoutMilliseconds: Int = 60_000) throws -> ClientResponse {
-        guard let token = supportToken else { throw ProcessError("no support credential in \(directory); is the cluster up?") }
+    public func support(_ method: String, _ path: String, _ body: JSON? = nil, timeoutMilliseconds: Int = 60_000) throws
+        -> ClientResponse
+    {
+        guard let token = supportToken else {
+            throw ProcessError("no support credential in \(directory); is the cluster up?")
+        }
         let auth = try requireRecord("auth")
-        return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(method, path, body, headers: ["Authorization": "Bearer \(token)"])
+        return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(
+            method, path, body, headers: ["Authorization": "Bearer \(token)"])
     }
 
     /// The calendar's moment, or nil when the auth node does not answer.
@@ -57,7 +63,9 @@ extension Cluster {
     public func pause(_ name: String) throws {
         let record = try requireRecord(name)
         let (descriptor, state) = processState(record)
-        guard let descriptor, state == .running else { throw ProcessError("\(name) is not running (\(state.rawValue))") }
+        guard let descriptor, state == .running else {
+            throw ProcessError("\(name) is not running (\(state.rawValue))")
+        }
         NodeProcess.signal(descriptor.pid, SIGSTOP)
         recordFault(["fault": "pause", "node": .string(name)])
     }
@@ -86,7 +94,8 @@ extension Cluster {
             switch record.kind {
             case .geo: return LinkFault.linkName(from: record.name, to: "auth")
             case .dataPlane, .zone:
-                guard let geoIndex = record.arguments.firstIndex(of: "--geo"), geoIndex + 1 < record.arguments.count else { return nil }
+                guard let geoIndex = record.arguments.firstIndex(of: "--geo"), geoIndex + 1 < record.arguments.count
+                else { return nil }
                 return LinkFault.linkName(from: record.name, to: record.arguments[geoIndex + 1])
             default: return nil
             }
@@ -94,7 +103,9 @@ extension Cluster {
     }
 
     public var faultPlan: FaultPlan {
-        guard let bytes = readWholeFile(faultsPath), let json = try? JSONParser.parse(bytes) else { return FaultPlan(seed: configuration?.seed ?? 0) }
+        guard let bytes = readWholeFile(faultsPath), let json = try? JSONParser.parse(bytes) else {
+            return FaultPlan(seed: configuration?.seed ?? 0)
+        }
         return FaultPlan(json: json)
     }
 
@@ -102,7 +113,8 @@ extension Cluster {
     public func updateLink(from: String, to: String, description: JSON, _ change: (inout LinkFault) -> Void) throws {
         let link = LinkFault.linkName(from: from, to: to)
         guard links.contains(link) else {
-            throw UsageError("there is no link \(link); links are named by the connecting node: \(links.joined(separator: ", "))")
+            throw UsageError(
+                "there is no link \(link); links are named by the connecting node: \(links.joined(separator: ", "))")
         }
         var plan = faultPlan
         plan.update(link, change)
@@ -134,7 +146,9 @@ extension Cluster {
     private func reserve(_ kind: NodeKind, _ name: String) throws -> NodeRecord? {
         try Cluster.validateNodeName(name)
         if let existing = record(named: name) {
-            guard existing.kind == kind else { throw UsageError("a \(existing.kind.role) named '\(name)' already exists") }
+            guard existing.kind == kind else {
+                throw UsageError("a \(existing.kind.role) named '\(name)' already exists")
+            }
             return existing
         }
         return nil
@@ -143,20 +157,26 @@ extension Cluster {
     private func geoRecord(_ geo: String) throws -> NodeRecord {
         guard let configuration else { throw ProcessError("no cluster in \(directory); run 'konnect-sim up' first") }
         guard configuration.geos.contains(geo) else {
-            throw UsageError("invalid value '\(geo)' for --geo; this cluster's geos are \(configuration.geos.joined(separator: ", "))")
+            throw UsageError(
+                "invalid value '\(geo)' for --geo; this cluster's geos are \(configuration.geos.joined(separator: ", "))"
+            )
         }
         return try requireRecord(geo)
     }
 
     /// Starts a data plane joined to a control plane (by name or id), with a credential the geo issues.
     @discardableResult
-    public func startDataPlane(name: String, geo: String, controlPlane: String, organizationID: String? = nil, port: Int = 0) throws -> NodeDescriptor {
+    public func startDataPlane(
+        name: String, geo: String, controlPlane: String, organizationID: String? = nil, port: Int = 0
+    ) throws -> NodeDescriptor {
         try startJoined(
             .dataPlane, name: name, geo: geo, operatorPath: "/internal/v1/operator/dp-credentials",
-            request: ["control_plane": .string(controlPlane), "organization_id": .optional(organizationID)], secretFile: "credential"
+            request: ["control_plane": .string(controlPlane), "organization_id": .optional(organizationID)],
+            secretFile: "credential"
         ) { directory, geoSocket, secret, target in
             [
-                "node", "dp", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket, "--credential-file", secret,
+                "node", "dp", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket,
+                "--credential-file", secret,
                 "--control-plane", target, "--port", String(port),
             ]
         }
@@ -174,13 +194,21 @@ extension Cluster {
 
     /// Starts a Mesh zone control plane joined to a Mesh global control plane, with a zone token.
     @discardableResult
-    public func startZone(name: String, geo: String, meshControlPlane: String, organizationID: String? = nil) throws -> NodeDescriptor {
+    public func startZone(name: String, geo: String, meshControlPlane: String, organizationID: String? = nil) throws
+        -> NodeDescriptor
+    {
         try startJoined(
             .zone, name: name, geo: geo, operatorPath: "/internal/v1/operator/zone-tokens",
-            request: ["mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID), "zone": .string(name)],
+            request: [
+                "mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID),
+                "zone": .string(name),
+            ],
             secretFile: "token"
         ) { directory, geoSocket, secret, target in
-            ["node", "zone", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket, "--token-file", secret, "--mesh-cp", target]
+            [
+                "node", "zone", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket,
+                "--token-file", secret, "--mesh-cp", target,
+            ]
         }
     }
 
@@ -202,13 +230,18 @@ extension Cluster {
         guard response.status == 201, let body = response.json, let secret = body["credential"]?.stringValue,
             let target = body["control_plane_id"]?.stringValue
         else {
-            throw ProcessError("geo \(geo) could not issue a credential for \(name): \(response.json?["detail"]?.stringValue ?? response.text)")
+            throw ProcessError(
+                "geo \(geo) could not issue a credential for \(name): \(response.json?["detail"]?.stringValue ?? response.text)"
+            )
         }
         let nodeDirectory = self.nodeDirectory(kind, name)
         mkdir(nodeDirectory, 0o755)
         let secretPath = nodeDirectory + "/" + secretFile
         try AtomicFile.write(secret + "\n", to: secretPath, mode: 0o600)
-        var launch = arguments(nodeDirectory, NodeFiles.socket(geoNode.directory), secretPath, target) + ["--faults", faultsPath]
+        var launch =
+            arguments(nodeDirectory, NodeFiles.socket(geoNode.directory), secretPath, target) + [
+                "--faults", faultsPath,
+            ]
         if let seed = configuration?.seed { launch += ["--seed", String(seed)] }
         return try start(NodeRecord(kind: kind, name: name, directory: nodeDirectory, arguments: launch))
     }
@@ -218,10 +251,15 @@ extension Cluster {
         let record = try requireRecord(name)
         let (_, state) = processState(record)
         guard state == .running else {
-            return ["name": .string(name), "state": .string(state == .paused ? "paused" : "down"), "process": .string(state.rawValue)]
+            return [
+                "name": .string(name), "state": .string(state == .paused ? "paused" : "down"),
+                "process": .string(state.rawValue),
+            ]
         }
         let response = try client(record, timeoutMilliseconds: 2000).send("GET", "/status")
-        guard response.status == 200, let body = response.json else { throw ProcessError("\(name) did not answer its status: \(response.status)") }
+        guard response.status == 200, let body = response.json else {
+            throw ProcessError("\(name) did not answer its status: \(response.status)")
+        }
         return body
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectNodes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why a node process could not be started or stopped.
 public struct ProcessError: Error, Sendable, CustomStringConvertible {
@@ -30,7 +31,9 @@ public enum NodeProcess {
     }
 
     /// Starts `konnect-sim <arguments>` detached, stdout and stderr appended to `logPath`.
-    public static func spawn(arguments: [String], logPath: String, executable: String = executablePath) throws(ProcessError) -> Int32 {
+    public static func spawn(arguments: [String], logPath: String, executable: String = executablePath)
+        throws(ProcessError) -> Int32
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -47,12 +50,15 @@ public enum NodeProcess {
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))  // 0x80: POSIX_SPAWN_SETSID
+        // 0x80 is POSIX_SPAWN_SETSID, which Glibc's Swift overlay does not export.
+        posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        guard status == 0 else { throw ProcessError("cannot start \(executable): \(String(cString: strerror(status)))") }
+        guard status == 0 else {
+            throw ProcessError("cannot start \(executable): \(String(cString: strerror(status)))")
+        }
         return pid
     }
 

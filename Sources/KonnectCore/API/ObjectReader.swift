@@ -164,7 +164,8 @@ public struct ObjectReader {
         var all = problems
         if strict {
             for key in object.keys where !consumed.contains(key) {
-                all.append(InvalidParameter(field: name(key), rule: "unknown_property", reason: "is not a known property"))
+                all.append(
+                    InvalidParameter(field: name(key), rule: "unknown_property", reason: "is not a known property"))
             }
         }
         return all

@@ -1,6 +1,10 @@
 /// One line of an invoice or usage view.
 public struct InvoiceLine: Sendable, Hashable {
-    public enum Kind: String, Sendable { case service, portals = "dev_portals", apiCalls = "api_calls" }
+    public enum Kind: String, Sendable {
+        case service
+        case portals = "dev_portals"
+        case apiCalls = "api_calls"
+    }
 
     public var kind: Kind
     public var description: String
@@ -96,10 +100,12 @@ public enum BillingCalculator {
             let trialDays = Int64(entry.slots.count(where: { $0 < trialDay }))
             serviceDays += days
             let amount = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: days, over: cycleDays)
-            let trial = contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: trialDays, over: cycleDays)
+            let trial =
+                contract ? Money.zero : Money.prorate(rateCard.servicePerCycle, times: trialDays, over: cycleDays)
             lines.append(
                 InvoiceLine(
-                    kind: .service, description: "Gateway service \(entry.span.name) (\(entry.span.geo))", quantity: days,
+                    kind: .service, description: "Gateway service \(entry.span.name) (\(entry.span.geo))",
+                    quantity: days,
                     unit: "service-days", amount: amount, trialAmount: min(trial, amount),
                     details: JSONObject([("service_id", .string(entry.span.id)), ("geo", .string(entry.span.geo))])))
         }
@@ -122,11 +128,14 @@ public enum BillingCalculator {
             if Int64(day) < trialDay { extraTrialDays += extra }
         }
         if portalDays > 0 {
-            let amount = contract ? Money.zero : Money.prorate(rateCard.portalPerCycle, times: extraDays, over: cycleDays)
-            let trial = contract ? Money.zero : Money.prorate(rateCard.portalPerCycle, times: extraTrialDays, over: cycleDays)
+            let amount =
+                contract ? Money.zero : Money.prorate(rateCard.portalPerCycle, times: extraDays, over: cycleDays)
+            let trial =
+                contract ? Money.zero : Money.prorate(rateCard.portalPerCycle, times: extraTrialDays, over: cycleDays)
             lines.append(
                 InvoiceLine(
-                    kind: .portals, description: "Dev Portals (\(rateCard.portalsIncluded) included)", quantity: extraDays,
+                    kind: .portals, description: "Dev Portals (\(rateCard.portalsIncluded) included)",
+                    quantity: extraDays,
                     unit: "extra portal-days", amount: amount, trialAmount: min(trial, amount),
                     details: JSONObject([("portal_days", .int(portalDays))])))
         }
@@ -134,7 +143,9 @@ public enum BillingCalculator {
         // API calls: the calls beyond the included amount are the latest ones of the window.
         let inWindow = calls.sorted { $0.at < $1.at }
         // Saturating sums: counts come from outside; a total beyond Int64 is clamped, never a trap.
-        let totalCalls = inWindow.reduce(Int64(0)) { $0.addingReportingOverflow(max(0, $1.count)).overflow ? .max : $0 + max(0, $1.count) }
+        let totalCalls = inWindow.reduce(Int64(0)) {
+            $0.addingReportingOverflow(max(0, $1.count)).overflow ? .max : $0 + max(0, $1.count)
+        }
         if totalCalls > 0 {
             var seen: Int64 = 0
             var extraTrial: Int64 = 0
@@ -146,11 +157,14 @@ public enum BillingCalculator {
                 if let trialEnd, record.at < trialEnd { extraTrial += extraHere }
             }
             let extra = max(0, totalCalls - rateCard.apiCallsIncluded)
-            let amount = contract ? Money.zero : Money.prorate(rateCard.apiCallsPerMillion, times: extra, over: 1_000_000)
-            let trial = contract ? Money.zero : Money.prorate(rateCard.apiCallsPerMillion, times: extraTrial, over: 1_000_000)
+            let amount =
+                contract ? Money.zero : Money.prorate(rateCard.apiCallsPerMillion, times: extra, over: 1_000_000)
+            let trial =
+                contract ? Money.zero : Money.prorate(rateCard.apiCallsPerMillion, times: extraTrial, over: 1_000_000)
             lines.append(
                 InvoiceLine(
-                    kind: .apiCalls, description: "API calls (\(rateCard.apiCallsIncluded) included)", quantity: totalCalls,
+                    kind: .apiCalls, description: "API calls (\(rateCard.apiCallsIncluded) included)",
+                    quantity: totalCalls,
                     unit: "calls", amount: amount, trialAmount: min(trial, amount),
                     details: JSONObject([("billable_calls", .int(extra))])))
         }

@@ -33,7 +33,9 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
-            guard (1...2).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(parts[1]) else { return nil }
+            guard (1...2).contains(parts[1].count), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+                let value = Int64(parts[1])
+            else { return nil }
             fraction = parts[1].count == 1 ? value * 10 : value
         }
         cents = whole * 100 + fraction

@@ -69,9 +69,13 @@ public struct RateCard: Sendable, Hashable {
         }
         if let value = reader.string("currency", nullable: false, minLength: 3, maxLength: 3) { card.currency = value }
         if let value = money("service_per_cycle", &reader) { card.servicePerCycle = value }
-        if let value = reader.int("portals_included", nullable: false, min: 0, max: 1_000_000) { card.portalsIncluded = value }
+        if let value = reader.int("portals_included", nullable: false, min: 0, max: 1_000_000) {
+            card.portalsIncluded = value
+        }
         if let value = money("portal_per_cycle", &reader) { card.portalPerCycle = value }
-        if let value = reader.int("api_calls_included", nullable: false, min: 0, max: 1_000_000_000_000) { card.apiCallsIncluded = value }
+        if let value = reader.int("api_calls_included", nullable: false, min: 0, max: 1_000_000_000_000) {
+            card.apiCallsIncluded = value
+        }
         if let value = money("api_calls_per_million", &reader) { card.apiCallsPerMillion = value }
         if let value = money("trial_credits", &reader) { card.trialCredits = value }
         if let value = reader.int("trial_days", nullable: false, min: 0, max: 3650) { card.trialDays = value }

@@ -24,11 +24,14 @@ public struct SimTime: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// RFC 3339 in UTC, e.g. `2026-01-31T00:00:00Z`.
     public var iso8601: String {
-        let days = seconds >= 0 ? seconds / SimTime.secondsPerDay : (seconds - SimTime.secondsPerDay + 1) / SimTime.secondsPerDay
+        let days =
+            seconds >= 0
+            ? seconds / SimTime.secondsPerDay : (seconds - SimTime.secondsPerDay + 1) / SimTime.secondsPerDay
         let remainder = seconds - days * SimTime.secondsPerDay
         let (year, month, day) = SimTime.civilFromDays(days)
         guard (0...9999).contains(year) else {
-            return "\(year)-\(SimTime.two(Int64(month)))-\(SimTime.two(Int64(day)))T\(SimTime.two(remainder / 3600)):\(SimTime.two(remainder % 3600 / 60)):\(SimTime.two(remainder % 60))Z"
+            return
+                "\(year)-\(SimTime.two(Int64(month)))-\(SimTime.two(Int64(day)))T\(SimTime.two(remainder / 3600)):\(SimTime.two(remainder % 3600 / 60)):\(SimTime.two(remainder % 60))Z"
         }
         var text = [UInt8](repeating: 0, count: 20)
         func put(_ value: Int, at offset: Int, digits: Int) {
@@ -61,7 +64,9 @@ public struct SimTime: Sendable, Hashable, Comparable, CustomStringConvertible {
     public init?(iso8601 text: String) {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= bytes.count, range.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else { return nil }
+            guard range.upperBound <= bytes.count, range.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else {
+                return nil
+            }
             return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
         }
         guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),

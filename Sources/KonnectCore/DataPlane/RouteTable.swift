@@ -63,10 +63,13 @@ public struct RouteTable: Sendable {
         for service in config.services {
             guard let id = service["id"]?.stringValue, let host = service["host"]?.stringValue else { continue }
             services[id] = ServiceTarget(
-                protocolName: service["protocol"]?.stringValue ?? "http", host: host, port: Int(service["port"]?.intValue ?? 80),
-                path: service["path"]?.stringValue, connectTimeoutMilliseconds: Int(service["connect_timeout"]?.intValue ?? 60000),
+                protocolName: service["protocol"]?.stringValue ?? "http", host: host,
+                port: Int(service["port"]?.intValue ?? 80),
+                path: service["path"]?.stringValue,
+                connectTimeoutMilliseconds: Int(service["connect_timeout"]?.intValue ?? 60000),
                 readTimeoutMilliseconds: Int(service["read_timeout"]?.intValue ?? 60000),
-                writeTimeoutMilliseconds: Int(service["write_timeout"]?.intValue ?? 60000), retries: Int(service["retries"]?.intValue ?? 5),
+                writeTimeoutMilliseconds: Int(service["write_timeout"]?.intValue ?? 60000),
+                retries: Int(service["retries"]?.intValue ?? 5),
                 enabled: service["enabled"]?.boolValue ?? true)
         }
         for route in config.routes {
@@ -76,7 +79,9 @@ public struct RouteTable: Sendable {
             let paths = route["paths"]?.arrayValue?.compactMap(\.stringValue)
             var headers: [(String, Set<String>)]? = nil
             if let object = route["headers"]?.objectValue {
-                headers = object.map { ($0.key.lowercased(), Set(($0.value.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })) }
+                headers = object.map {
+                    ($0.key.lowercased(), Set(($0.value.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }))
+                }
             }
             routes.append(
                 CompiledRoute(
@@ -85,9 +90,13 @@ public struct RouteTable: Sendable {
                     hosts: route["hosts"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() },
                     headers: headers,
                     prefixes: paths.map { $0.filter { !$0.hasPrefix("~") } }.flatMap { $0.isEmpty ? nil : $0 },
-                    regexes: paths.map { $0.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) } }.flatMap { $0.isEmpty ? nil : $0 },
-                    stripPath: route["strip_path"]?.boolValue ?? true, preserveHost: route["preserve_host"]?.boolValue ?? false,
-                    regexPriority: route["regex_priority"]?.intValue ?? 0, createdAt: route["created_at"]?.intValue ?? 0))
+                    regexes: paths.map { $0.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) } }.flatMap {
+                        $0.isEmpty ? nil : $0
+                    },
+                    stripPath: route["strip_path"]?.boolValue ?? true,
+                    preserveHost: route["preserve_host"]?.boolValue ?? false,
+                    regexPriority: route["regex_priority"]?.intValue ?? 0, createdAt: route["created_at"]?.intValue ?? 0
+                ))
         }
     }
 
@@ -103,12 +112,16 @@ public struct RouteTable: Sendable {
                 attributes += 1
             }
             if let hosts = route.hosts {
-                guard let host = request.host, hosts.contains(where: { RouteTable.hostMatches($0, host) }) else { continue }
+                guard let host = request.host, hosts.contains(where: { RouteTable.hostMatches($0, host) }) else {
+                    continue
+                }
                 attributes += 1
             }
             if let headers = route.headers {
                 let ok = headers.allSatisfy { header in
-                    request.headers.contains { $0.name.lowercased() == header.name && header.values.contains($0.value.lowercased()) }
+                    request.headers.contains {
+                        $0.name.lowercased() == header.name && header.values.contains($0.value.lowercased())
+                    }
                 }
                 guard ok else { continue }
                 attributes += 1
@@ -116,10 +129,13 @@ public struct RouteTable: Sendable {
             var matchedPrefix: String? = nil
             var pathLength = 0
             if route.prefixes != nil || route.regexes != nil {
-                if let prefix = (route.prefixes ?? []).filter({ RouteTable.pathHasPrefix(request.path, $0) }).max(by: { $0.count < $1.count }) {
+                if let prefix = (route.prefixes ?? []).filter({ RouteTable.pathHasPrefix(request.path, $0) }).max(by: {
+                    $0.count < $1.count
+                }) {
                     matchedPrefix = prefix
                     pathLength = prefix.count
-                } else if let regex = (route.regexes ?? []).first(where: { RouteTable.regexMatches($0, request.path) }) {
+                } else if let regex = (route.regexes ?? []).first(where: { RouteTable.regexMatches($0, request.path) })
+                {
                     matchedPrefix = RouteTable.regexMatchedPrefix(regex, request.path)
                     pathLength = 0
                 } else {

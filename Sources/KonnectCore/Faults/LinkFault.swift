@@ -11,7 +11,10 @@ public struct LinkFault: Sendable, Hashable {
     /// The fraction of requests, in parts per million, that fail as if the connection reset.
     public var dropPartsPerMillion: Int
 
-    public init(partitioned: Bool = false, latencyMilliseconds: Int = 0, jitterMilliseconds: Int = 0, dropPartsPerMillion: Int = 0) {
+    public init(
+        partitioned: Bool = false, latencyMilliseconds: Int = 0, jitterMilliseconds: Int = 0,
+        dropPartsPerMillion: Int = 0
+    ) {
         self.partitioned = partitioned
         self.latencyMilliseconds = latencyMilliseconds
         self.jitterMilliseconds = jitterMilliseconds

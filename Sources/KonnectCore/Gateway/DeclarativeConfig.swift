@@ -21,7 +21,8 @@ public struct DeclarativeConfig: Sendable, Hashable {
 
     public var json: JSON {
         [
-            "_format_version": "3.0", "services": .array(services), "routes": .array(routes), "consumers": .array(consumers),
+            "_format_version": "3.0", "services": .array(services), "routes": .array(routes),
+            "consumers": .array(consumers),
             "plugins": .array(plugins),
         ]
     }

@@ -52,7 +52,9 @@ public struct ValidatedEntity: Sendable {
 /// Validation of Kong Admin API entities (C1): field names, types, defaults and rules as Kong defines
 /// them, answering 400 with every offending field. Pure: the geo's store does the lookups.
 public enum GatewayEntityValidator {
-    public static let protocols = ["grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss"]
+    public static let protocols = [
+        "grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss",
+    ]
     static let httpMethods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
     /// Validates a create or full replacement (`existing` is nil) or a partial update (`existing` is
@@ -83,7 +85,9 @@ public enum GatewayEntityValidator {
     }
 
     static func nameProblem(_ name: String) -> String? {
-        name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_~".unicodeScalars.contains($0) })
+        name.unicodeScalars.allSatisfy({
+            $0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_~".unicodeScalars.contains($0)
+        })
             ? nil : "must only contain letters, digits, '.', '-', '_' or '~'"
     }
 
@@ -109,13 +113,27 @@ public enum GatewayEntityValidator {
                 reader.fail("url", "invalid", "must be an absolute URL such as http://upstream.internal:8080/path")
             }
         } else {
-            if let value = reader.string("protocol", nullable: false, allowed: protocols) { body["protocol"] = .string(value) } else if !partial { body["protocol"] = "http" }
-            if let host = reader.string("host", required: !partial, nullable: false, minLength: 1, maxLength: 256, validate: hostProblem) {
+            if let value = reader.string("protocol", nullable: false, allowed: protocols) {
+                body["protocol"] = .string(value)
+            } else if !partial {
+                body["protocol"] = "http"
+            }
+            if let host = reader.string(
+                "host", required: !partial, nullable: false, minLength: 1, maxLength: 256, validate: hostProblem)
+            {
                 body["host"] = .string(host)
             }
-            if let port = reader.int("port", nullable: false, min: 0, max: 65535) { body["port"] = .int(port) } else if !partial { body["port"] = 80 }
+            if let port = reader.int("port", nullable: false, min: 0, max: 65535) {
+                body["port"] = .int(port)
+            } else if !partial {
+                body["port"] = 80
+            }
             if reader.has("path") {
-                if let path = reader.string("path", maxLength: 1024, validate: pathProblem) { body["path"] = .string(path) } else { body["path"] = .null }
+                if let path = reader.string("path", maxLength: 1024, validate: pathProblem) {
+                    body["path"] = .string(path)
+                } else {
+                    body["path"] = .null
+                }
             } else if !partial {
                 body["path"] = .null
             }
@@ -126,16 +144,34 @@ public enum GatewayEntityValidator {
             body["name"] = .null
         }
         for (field, value) in [("retries", Int64(5))] {
-            if let number = reader.int(field, nullable: false, min: 0, max: 32767) { body[field] = .int(number) } else if !partial { body[field] = .int(value) }
+            if let number = reader.int(field, nullable: false, min: 0, max: 32767) {
+                body[field] = .int(number)
+            } else if !partial {
+                body[field] = .int(value)
+            }
         }
         for field in ["connect_timeout", "write_timeout", "read_timeout"] {
-            if let number = reader.int(field, nullable: false, min: 1, max: 2_147_483_646) { body[field] = .int(number) } else if !partial { body[field] = 60000 }
+            if let number = reader.int(field, nullable: false, min: 1, max: 2_147_483_646) {
+                body[field] = .int(number)
+            } else if !partial {
+                body[field] = 60000
+            }
         }
-        if let enabled = reader.bool("enabled", nullable: false) { body["enabled"] = .bool(enabled) } else if !partial { body["enabled"] = true }
+        if let enabled = reader.bool("enabled", nullable: false) {
+            body["enabled"] = .bool(enabled)
+        } else if !partial {
+            body["enabled"] = true
+        }
         if reader.has("tls_verify") { body["tls_verify"] = reader.bool("tls_verify").map(JSON.bool) ?? .null }
-        if reader.has("tls_verify_depth") { body["tls_verify_depth"] = reader.int("tls_verify_depth", min: 0, max: 64).map(JSON.int) ?? .null }
-        if reader.has("ca_certificates") { body["ca_certificates"] = reader.stringArray("ca_certificates").map(JSON.strings) ?? .null }
-        if reader.has("client_certificate") { body["client_certificate"] = reader.object("client_certificate").map(JSON.object) ?? .null }
+        if reader.has("tls_verify_depth") {
+            body["tls_verify_depth"] = reader.int("tls_verify_depth", min: 0, max: 64).map(JSON.int) ?? .null
+        }
+        if reader.has("ca_certificates") {
+            body["ca_certificates"] = reader.stringArray("ca_certificates").map(JSON.strings) ?? .null
+        }
+        if reader.has("client_certificate") {
+            body["client_certificate"] = reader.object("client_certificate").map(JSON.object) ?? .null
+        }
     }
 
     static func hostProblem(_ host: String) -> String? {
@@ -144,33 +180,52 @@ public enum GatewayEntityValidator {
     }
 
     static func pathProblem(_ path: String) -> String? {
-        path.hasPrefix("/") && !path.contains(" ") && !path.contains("?") ? nil : "must start with '/' and contain no spaces or '?'"
+        path.hasPrefix("/") && !path.contains(" ") && !path.contains("?")
+            ? nil : "must start with '/' and contain no spaces or '?'"
     }
 
     // MARK: Route
 
-    private static func readRoute(_ reader: inout ObjectReader, _ body: inout JSONObject, _ references: inout [EntityReference], partial: Bool) {
-        if reader.has("name") { body["name"] = .optional(reader.string("name", minLength: 1, maxLength: 128, validate: nameProblem)) } else if !partial { body["name"] = .null }
+    private static func readRoute(
+        _ reader: inout ObjectReader, _ body: inout JSONObject, _ references: inout [EntityReference], partial: Bool
+    ) {
+        if reader.has("name") {
+            body["name"] = .optional(reader.string("name", minLength: 1, maxLength: 128, validate: nameProblem))
+        } else if !partial {
+            body["name"] = .null
+        }
         func optionalList(_ field: String, validate: ((String) -> String?)?) {
             if reader.has(field) {
-                body[field] = reader.stringArray(field, maxItems: 256, maxLength: 1024, validate: validate).map(JSON.strings) ?? .null
+                body[field] =
+                    reader.stringArray(field, maxItems: 256, maxLength: 1024, validate: validate).map(JSON.strings)
+                    ?? .null
             } else if !partial {
                 body[field] = .null
             }
         }
         optionalList("paths") { path in
-            (path.hasPrefix("/") || path.hasPrefix("~/")) && !path.contains(" ") ? nil : "must start with '/' (or '~/' for a regex)"
+            (path.hasPrefix("/") || path.hasPrefix("~/")) && !path.contains(" ")
+                ? nil : "must start with '/' (or '~/' for a regex)"
         }
         optionalList("hosts") { host in
-            host.isEmpty || host.contains("/") || host.contains(" ") ? "must be a hostname, optionally with one leading or trailing '*'" : nil
+            host.isEmpty || host.contains("/") || host.contains(" ")
+                ? "must be a hostname, optionally with one leading or trailing '*'" : nil
         }
         optionalList("methods") { method in
-            !method.isEmpty && method.allSatisfy({ $0.isASCII && $0.isUppercase }) ? nil : "must be an upper-case HTTP method such as GET"
+            !method.isEmpty && method.allSatisfy({ $0.isASCII && $0.isUppercase })
+                ? nil : "must be an upper-case HTTP method such as GET"
         }
         optionalList("snis", validate: nil)
         if reader.has("protocols") {
-            if let list = reader.stringArray("protocols", maxItems: 10, validate: { protocols.contains($0) ? nil : "must be one of \(protocols.joined(separator: ", "))" }) {
-                if list.isEmpty { reader.fail("protocols", "min_items", "must have at least one protocol") } else { body["protocols"] = .strings(list) }
+            if let list = reader.stringArray(
+                "protocols", maxItems: 10,
+                validate: { protocols.contains($0) ? nil : "must be one of \(protocols.joined(separator: ", "))" })
+            {
+                if list.isEmpty {
+                    reader.fail("protocols", "min_items", "must have at least one protocol")
+                } else {
+                    body["protocols"] = .strings(list)
+                }
             }
         } else if !partial {
             body["protocols"] = .strings(["http", "https"])
@@ -179,7 +234,10 @@ public enum GatewayEntityValidator {
             if let headers = reader.object("headers") {
                 var valid = true
                 for (name, value) in headers {
-                    if name.lowercased() == "host" { reader.fail("headers", "invalid", "must not contain Host (use hosts)"); valid = false }
+                    if name.lowercased() == "host" {
+                        reader.fail("headers", "invalid", "must not contain Host (use hosts)")
+                        valid = false
+                    }
                     guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
                         reader.fail("headers", "invalid", "each header must map to an array of strings")
                         valid = false
@@ -197,7 +255,11 @@ public enum GatewayEntityValidator {
             ("strip_path", true), ("preserve_host", false), ("request_buffering", true), ("response_buffering", true),
         ]
         for (field, value) in defaults {
-            if let flag = reader.bool(field, nullable: false) { body[field] = .bool(flag) } else if !partial { body[field] = value }
+            if let flag = reader.bool(field, nullable: false) {
+                body[field] = .bool(flag)
+            } else if !partial {
+                body[field] = value
+            }
         }
         if let priority = reader.int("regex_priority", nullable: false, min: -2_147_483_648, max: 2_147_483_647) {
             body["regex_priority"] = .int(priority)
@@ -205,13 +267,19 @@ public enum GatewayEntityValidator {
             body["regex_priority"] = 0
         }
         if let code = reader.int("https_redirect_status_code", nullable: false) {
-            if [301, 302, 307, 308, 426].contains(code) { body["https_redirect_status_code"] = .int(code) } else {
+            if [301, 302, 307, 308, 426].contains(code) {
+                body["https_redirect_status_code"] = .int(code)
+            } else {
                 reader.fail("https_redirect_status_code", "enum", "must be one of 301, 302, 307, 308, 426")
             }
         } else if !partial {
             body["https_redirect_status_code"] = 426
         }
-        if let handling = reader.string("path_handling", nullable: false, allowed: ["v0", "v1"]) { body["path_handling"] = .string(handling) } else if !partial { body["path_handling"] = "v0" }
+        if let handling = reader.string("path_handling", nullable: false, allowed: ["v0", "v1"]) {
+            body["path_handling"] = .string(handling)
+        } else if !partial {
+            body["path_handling"] = "v0"
+        }
         for field in ["sources", "destinations"] {
             if reader.has(field) { body[field] = reader.raw(field) } else if !partial { body[field] = .null }
         }
@@ -251,8 +319,16 @@ public enum GatewayEntityValidator {
     // MARK: Consumer
 
     private static func readConsumer(_ reader: inout ObjectReader, _ body: inout JSONObject, partial: Bool) {
-        if reader.has("username") { body["username"] = .optional(reader.string("username", minLength: 1, maxLength: 128)) } else if !partial { body["username"] = .null }
-        if reader.has("custom_id") { body["custom_id"] = .optional(reader.string("custom_id", minLength: 1, maxLength: 128)) } else if !partial { body["custom_id"] = .null }
+        if reader.has("username") {
+            body["username"] = .optional(reader.string("username", minLength: 1, maxLength: 128))
+        } else if !partial {
+            body["username"] = .null
+        }
+        if reader.has("custom_id") {
+            body["custom_id"] = .optional(reader.string("custom_id", minLength: 1, maxLength: 128))
+        } else if !partial {
+            body["custom_id"] = .null
+        }
         if (body["username"] ?? .null) == .null && (body["custom_id"] ?? .null) == .null {
             reader.fail("username", "required", "a consumer needs a username or a custom_id")
         }
@@ -260,13 +336,36 @@ public enum GatewayEntityValidator {
 
     // MARK: Plugin
 
-    private static func readPlugin(_ reader: inout ObjectReader, _ body: inout JSONObject, _ references: inout [EntityReference], partial: Bool) {
-        if let name = reader.string("name", required: !partial, nullable: false, minLength: 1, maxLength: 128, validate: nameProblem) { body["name"] = .string(name) }
-        if reader.has("instance_name") { body["instance_name"] = .optional(reader.string("instance_name", minLength: 1, maxLength: 128, validate: nameProblem)) } else if !partial { body["instance_name"] = .null }
-        if reader.has("config") { body["config"] = reader.object("config").map(JSON.object) ?? .object(JSONObject()) } else if !partial { body["config"] = .object(JSONObject()) }
-        if let enabled = reader.bool("enabled", nullable: false) { body["enabled"] = .bool(enabled) } else if !partial { body["enabled"] = true }
+    private static func readPlugin(
+        _ reader: inout ObjectReader, _ body: inout JSONObject, _ references: inout [EntityReference], partial: Bool
+    ) {
+        if let name = reader.string(
+            "name", required: !partial, nullable: false, minLength: 1, maxLength: 128, validate: nameProblem)
+        {
+            body["name"] = .string(name)
+        }
+        if reader.has("instance_name") {
+            body["instance_name"] = .optional(
+                reader.string("instance_name", minLength: 1, maxLength: 128, validate: nameProblem))
+        } else if !partial {
+            body["instance_name"] = .null
+        }
+        if reader.has("config") {
+            body["config"] = reader.object("config").map(JSON.object) ?? .object(JSONObject())
+        } else if !partial {
+            body["config"] = .object(JSONObject())
+        }
+        if let enabled = reader.bool("enabled", nullable: false) {
+            body["enabled"] = .bool(enabled)
+        } else if !partial {
+            body["enabled"] = true
+        }
         if reader.has("protocols") {
-            body["protocols"] = reader.stringArray("protocols", maxItems: 10, validate: { protocols.contains($0) ? nil : "must be one of \(protocols.joined(separator: ", "))" }).map(JSON.strings) ?? .null
+            body["protocols"] =
+                reader.stringArray(
+                    "protocols", maxItems: 10,
+                    validate: { protocols.contains($0) ? nil : "must be one of \(protocols.joined(separator: ", "))" }
+                ).map(JSON.strings) ?? .null
         } else if !partial {
             body["protocols"] = .strings(["grpc", "grpcs", "http", "https"])
         }

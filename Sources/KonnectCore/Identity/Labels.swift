@@ -13,7 +13,8 @@ public enum Labels {
             }
             guard case .string(let text) = value else { return "value of \"\(key)\" must be a string" }
             guard isValidValue(text) else {
-                return "value of \"\(key)\" must have 1 to 63 letters, digits, '-', '.' or '_', starting and ending with a letter or digit"
+                return
+                    "value of \"\(key)\" must have 1 to 63 letters, digits, '-', '.' or '_', starting and ending with a letter or digit"
             }
         }
         return nil
@@ -26,7 +27,9 @@ public enum Labels {
             (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
         }
         guard alphanumeric(bytes[0]), alphanumeric(bytes[bytes.count - 1]) else { return false }
-        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }
+        return bytes.allSatisfy {
+            alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+        }
     }
 
     /// Parses a `labels=key:value,other` query filter; each term must match.

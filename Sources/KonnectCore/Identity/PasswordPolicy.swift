@@ -36,7 +36,8 @@ public enum PasswordPolicy {
         for index in characters.indices.dropFirst() {
             run = characters[index] == characters[index - 1] ? run + 1 : 1
             if run > 2 {
-                found.append(Violation(rule: "max_repeated", reason: "must not repeat a character more than twice in a row"))
+                found.append(
+                    Violation(rule: "max_repeated", reason: "must not repeat a character more than twice in a row"))
                 break
             }
         }
@@ -56,7 +57,8 @@ public enum EmailAddress {
         if email.count > maximumLength { return "must have at most \(maximumLength) characters" }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-            !parts[1].hasSuffix("."), !email.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } ?? false })
+            !parts[1].hasSuffix("."),
+            !email.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } ?? false })
         else { return "must be an email address such as ana@example.com" }
         return nil
     }

@@ -25,7 +25,9 @@ public struct RoleAssignment: Sendable, Hashable {
     }
 
     public init?(json: JSON) {
-        guard let role = json["role_name"]?.stringValue, let type = json["entity_type_name"]?.stringValue else { return nil }
+        guard let role = json["role_name"]?.stringValue, let type = json["entity_type_name"]?.stringValue else {
+            return nil
+        }
         self.init(
             roleName: role, entityTypeName: type, entityID: json["entity_id"]?.stringValue ?? "*",
             entityRegion: json["entity_region"]?.stringValue ?? "*")
@@ -44,37 +46,52 @@ public enum RoleCatalog {
     public static let portals = "Portals"
 
     /// Entity type → role names that may be assigned on it.
-    public static let rolesByEntityType: [(type: String, key: String, roles: [(key: String, name: String, description: String)])] = [
-        (
-            organization, "organization",
-            [("admin", "Admin", "Organization Admin: full access to every entity, user, team, role and setting of the organization.")]
-        ),
-        (billing, "billing", [("admin", "Admin", "Billing Admin: reads usage and invoices and manages the payment method.")]),
-        (
-            controlPlanes, "control_planes",
-            [
-                ("admin", "Admin", "This role grants full write access to all entities within a control plane."),
-                ("creator", "Creator", "Creates a new Control Plane in an organization. The creator becomes the owner of the Control Plane they create."),
-                ("viewer", "Viewer", "This role grants read only access to all entities within a control plane."),
-            ]
-        ),
-        (
-            meshControlPlanes, "mesh_control_planes",
-            [
-                ("admin", "Admin", "This role grants full write access to the related to Mesh control planes."),
-                ("connector", "Connector", "This role grants a mesh zone to connect to the mesh control plane in Konnect."),
-                ("creator", "Creator", "This role grants access to create new Mesh control planes."),
-                ("viewer", "Viewer", "This role grants access to read-only permissions to Mesh control planes."),
-            ]
-        ),
-        (
-            portals, "portals",
-            [
-                ("admin", "Admin", "Full write access to Dev Portals."),
-                ("viewer", "Viewer", "Read-only access to Dev Portals."),
-            ]
-        ),
-    ]
+    public static let rolesByEntityType:
+        [(type: String, key: String, roles: [(key: String, name: String, description: String)])] = [
+            (
+                organization, "organization",
+                [
+                    (
+                        "admin", "Admin",
+                        "Organization Admin: full access to every entity, user, team, role and setting of the organization."
+                    )
+                ]
+            ),
+            (
+                billing, "billing",
+                [("admin", "Admin", "Billing Admin: reads usage and invoices and manages the payment method.")]
+            ),
+            (
+                controlPlanes, "control_planes",
+                [
+                    ("admin", "Admin", "This role grants full write access to all entities within a control plane."),
+                    (
+                        "creator", "Creator",
+                        "Creates a new Control Plane in an organization. The creator becomes the owner of the Control Plane they create."
+                    ),
+                    ("viewer", "Viewer", "This role grants read only access to all entities within a control plane."),
+                ]
+            ),
+            (
+                meshControlPlanes, "mesh_control_planes",
+                [
+                    ("admin", "Admin", "This role grants full write access to the related to Mesh control planes."),
+                    (
+                        "connector", "Connector",
+                        "This role grants a mesh zone to connect to the mesh control plane in Konnect."
+                    ),
+                    ("creator", "Creator", "This role grants access to create new Mesh control planes."),
+                    ("viewer", "Viewer", "This role grants access to read-only permissions to Mesh control planes."),
+                ]
+            ),
+            (
+                portals, "portals",
+                [
+                    ("admin", "Admin", "Full write access to Dev Portals."),
+                    ("viewer", "Viewer", "Read-only access to Dev Portals."),
+                ]
+            ),
+        ]
 
     public static let regions = ["us", "eu", "au", "me", "in", "sg"]
 
@@ -91,7 +108,9 @@ public enum RoleCatalog {
                 reason: "must be one of \(entry.roles.map(\.name).joined(separator: ", ")) for \(entry.type)")
         }
         guard assignment.entityRegion == "*" || regions.contains(assignment.entityRegion) else {
-            return InvalidParameter(field: "entity_region", rule: "enum", reason: "must be one of \((regions + ["*"]).joined(separator: ", "))")
+            return InvalidParameter(
+                field: "entity_region", rule: "enum",
+                reason: "must be one of \((regions + ["*"]).joined(separator: ", "))")
         }
         return nil
     }
@@ -101,7 +120,9 @@ public enum RoleCatalog {
         var object = JSONObject()
         for entry in rolesByEntityType {
             var roles = JSONObject()
-            for role in entry.roles { roles[role.key] = ["name": .string(role.name), "description": .string(role.description)] }
+            for role in entry.roles {
+                roles[role.key] = ["name": .string(role.name), "description": .string(role.description)]
+            }
             object[entry.key] = ["name": .string(entry.type), "roles": .object(roles)]
         }
         return .object(object)
@@ -121,12 +142,14 @@ public struct Permissions: Sendable {
     }
 
     public var canManageBilling: Bool {
-        isOrganizationAdmin || assignments.contains { $0.entityTypeName == RoleCatalog.billing && $0.roleName == "Admin" }
+        isOrganizationAdmin
+            || assignments.contains { $0.entityTypeName == RoleCatalog.billing && $0.roleName == "Admin" }
     }
 
     private func holds(_ type: String, _ roles: Set<String>, geo: String, entity: String?) -> Bool {
         assignments.contains { assignment in
-            assignment.entityTypeName == type && roles.contains(assignment.roleName) && assignment.applies(toRegion: geo)
+            assignment.entityTypeName == type && roles.contains(assignment.roleName)
+                && assignment.applies(toRegion: geo)
                 && (assignment.entityID == "*" || (entity != nil && assignment.entityID == entity))
         }
     }
@@ -143,21 +166,25 @@ public struct Permissions: Sendable {
 
     /// Reading a control plane and its entities.
     public func canReadControlPlane(_ id: String?, geo: String) -> Bool {
-        canWriteControlPlane(id, geo: geo) || holds(RoleCatalog.controlPlanes, ["Viewer", "Admin"], geo: geo, entity: id)
+        canWriteControlPlane(id, geo: geo)
+            || holds(RoleCatalog.controlPlanes, ["Viewer", "Admin"], geo: geo, entity: id)
     }
 
     /// Whether any control plane of the geo may be listed (the list then shows only readable ones).
     public func canListControlPlanes(geo: String) -> Bool {
-        isOrganizationAdmin || assignments.contains { $0.entityTypeName == RoleCatalog.controlPlanes && $0.applies(toRegion: geo) }
+        isOrganizationAdmin
+            || assignments.contains { $0.entityTypeName == RoleCatalog.controlPlanes && $0.applies(toRegion: geo) }
     }
 
     /// Changing a Mesh global control plane (nil: creating one; Creator may only create).
     public func canWriteMesh(_ id: String?, geo: String) -> Bool {
-        isOrganizationAdmin || holds(RoleCatalog.meshControlPlanes, id == nil ? ["Admin", "Creator"] : ["Admin"], geo: geo, entity: id)
+        isOrganizationAdmin
+            || holds(RoleCatalog.meshControlPlanes, id == nil ? ["Admin", "Creator"] : ["Admin"], geo: geo, entity: id)
     }
 
     public func canReadMesh(_ id: String?, geo: String) -> Bool {
-        canWriteMesh(id, geo: geo) || holds(RoleCatalog.meshControlPlanes, ["Viewer", "Connector", "Creator"], geo: geo, entity: id)
+        canWriteMesh(id, geo: geo)
+            || holds(RoleCatalog.meshControlPlanes, ["Viewer", "Connector", "Creator"], geo: geo, entity: id)
     }
 
     public func canWritePortals(geo: String) -> Bool {

@@ -84,12 +84,16 @@ public struct OrganizationSchedule: Sendable, Hashable {
         var candidates: [DueEvent] = []
         switch state {
         case .active:
-            candidates.append(DueEvent(at: BillingCycle(index: nextCycleIndex, createdAt: createdAt).end, kind: .cycleEnd, organizationID: organizationID))
+            candidates.append(
+                DueEvent(
+                    at: BillingCycle(index: nextCycleIndex, createdAt: createdAt).end, kind: .cycleEnd,
+                    organizationID: organizationID))
             if let trialEndsAt, !trialClosed {
                 candidates.append(DueEvent(at: trialEndsAt, kind: .trialEnd, organizationID: organizationID))
             }
             if let due = InactivityRule.dueAt(
-                isFree: isFree, state: state, createdAt: createdAt, lastLoginAt: lastLoginAt, lastAPICallAt: lastAPICallAt, freeSince: freeSince)
+                isFree: isFree, state: state, createdAt: createdAt, lastLoginAt: lastLoginAt,
+                lastAPICallAt: lastAPICallAt, freeSince: freeSince)
             {
                 candidates.append(DueEvent(at: due, kind: .inactivity, organizationID: organizationID))
             }
@@ -97,7 +101,9 @@ public struct OrganizationSchedule: Sendable, Hashable {
             if let trialEndsAt, !trialClosed {
                 candidates.append(DueEvent(at: trialEndsAt, kind: .trialEnd, organizationID: organizationID))
             }
-            if let deletionDueAt { candidates.append(DueEvent(at: deletionDueAt, kind: .retentionEnd, organizationID: organizationID)) }
+            if let deletionDueAt {
+                candidates.append(DueEvent(at: deletionDueAt, kind: .retentionEnd, organizationID: organizationID))
+            }
         case .deleting, .deleted:
             break
         }

@@ -30,7 +30,10 @@ public struct StateChange: Sendable, Hashable {
     }
 
     public var json: JSON {
-        ["state": .string(state.rawValue), "reason": .string(reason), "actor": .string(actor), "at": .string(at.iso8601)]
+        [
+            "state": .string(state.rawValue), "reason": .string(reason), "actor": .string(actor),
+            "at": .string(at.iso8601),
+        ]
     }
 }
 
@@ -68,7 +71,8 @@ public struct LifecycleError: Error, Sendable, Equatable, CustomStringConvertibl
         switch state {
         case .active: "The organization is active; it cannot be \(attempted)"
         case .inactive: "The organization is already deactivated; it cannot be \(attempted)"
-        case .deleting, .deleted: "The organization is \(state.rawValue) after its retention period; it cannot be \(attempted)"
+        case .deleting, .deleted:
+            "The organization is \(state.rawValue) after its retention period; it cannot be \(attempted)"
         }
     }
 }
@@ -86,7 +90,8 @@ public struct OrganizationLifecycle: Sendable, Hashable {
     public private(set) var history: [StateChange]
 
     public init(
-        state: OrganizationState = .active, deactivatedAt: SimTime? = nil, deactivationReason: DeactivationReason? = nil,
+        state: OrganizationState = .active, deactivatedAt: SimTime? = nil,
+        deactivationReason: DeactivationReason? = nil,
         retentionDays: Int64 = OrganizationLifecycle.defaultRetentionDays, history: [StateChange] = []
     ) {
         self.state = state
@@ -97,7 +102,9 @@ public struct OrganizationLifecycle: Sendable, Hashable {
     }
 
     /// A new organization: active, with its creation recorded.
-    public static func created(at moment: SimTime, by actor: String, retentionDays: Int64 = defaultRetentionDays) -> OrganizationLifecycle {
+    public static func created(at moment: SimTime, by actor: String, retentionDays: Int64 = defaultRetentionDays)
+        -> OrganizationLifecycle
+    {
         OrganizationLifecycle(
             state: .active, retentionDays: retentionDays,
             history: [StateChange(state: .active, reason: "created", actor: actor, at: moment)])
@@ -110,7 +117,8 @@ public struct OrganizationLifecycle: Sendable, Hashable {
     }
 
     /// Deactivation by any of the ways in (D1, D2): every effect of D3 as directives.
-    public mutating func deactivate(reason: DeactivationReason, actor: String, at moment: SimTime) throws(LifecycleError)
+    public mutating func deactivate(reason: DeactivationReason, actor: String, at moment: SimTime)
+        throws(LifecycleError)
         -> [LifecycleDirective]
     {
         guard state == .active else { throw LifecycleError(state: state, attempted: "deactivated") }
@@ -131,7 +139,10 @@ public struct OrganizationLifecycle: Sendable, Hashable {
         deactivatedAt = nil
         deactivationReason = nil
         history.append(StateChange(state: .active, reason: "reactivated", actor: actor, at: moment))
-        return [.restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes, .restoreOwnerAdmin]
+        return [
+            .restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes,
+            .restoreOwnerAdmin,
+        ]
     }
 
     /// The retention period ended without reactivation: deleting, and every geo purges (A5).

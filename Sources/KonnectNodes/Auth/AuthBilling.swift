@@ -32,7 +32,9 @@ extension AuthNode {
     func billingPrincipal(_ request: APIRequest) throws -> Principal {
         let principal = try self.principal(request)
         guard principal.permissions.canManageBilling else {
-            throw APIError(status: 403, title: "Permission denied", detail: "Billing needs the Organization Admin or Billing Admin role")
+            throw APIError(
+                status: 403, title: "Permission denied",
+                detail: "Billing needs the Organization Admin or Billing Admin role")
         }
         return principal
     }
@@ -44,7 +46,9 @@ extension AuthNode {
         try reader.finish()
         guard let token else { throw APIError.badRequest("Invalid request") }
         try db.write { db in
-            try db.execute("UPDATE organizations SET payment_method = ?, updated_at = ? WHERE id = ?", .text(token), .time(now), .text(principal.organizationID))
+            try db.execute(
+                "UPDATE organizations SET payment_method = ?, updated_at = ? WHERE id = ?", .text(token), .time(now),
+                .text(principal.organizationID))
         }
         return HTTPResponse.json(try planJSON(principal.organizationID))
     }
@@ -60,10 +64,12 @@ extension AuthNode {
         func span(_ row: Row) -> UsageSpan {
             UsageSpan(
                 id: row.string("object_id") ?? "", name: row.string("name") ?? "", geo: row.string("geo") ?? "",
-                start: row.time("start_at") ?? SimTime(seconds: 0), end: row.time("end_at"), scope: row.string("scope") ?? "")
+                start: row.time("start_at") ?? SimTime(seconds: 0), end: row.time("end_at"),
+                scope: row.string("scope") ?? "")
         }
         return OrganizationUsage(
-            services: spans.filter { $0.string("kind") == "service" }.map(span), portals: spans.filter { $0.string("kind") == "portal" }.map(span))
+            services: spans.filter { $0.string("kind") == "service" }.map(span),
+            portals: spans.filter { $0.string("kind") == "portal" }.map(span))
     }
 
     /// The API calls attributed to a cycle and not yet invoiced.
@@ -82,26 +88,33 @@ extension AuthNode {
     }
 
     /// Prices the open cycle's window up to `until` (the current view, or the invoice at its end).
-    func priceOpenCycle(_ db: Transaction, _ row: Row, until: SimTime, usage known: OrganizationUsage? = nil) throws -> Invoice {
+    func priceOpenCycle(_ db: Transaction, _ row: Row, until: SimTime, usage known: OrganizationUsage? = nil) throws
+        -> Invoice
+    {
         let created = row.time("created_at") ?? until
         let cycle = BillingCycle(index: row.int("next_cycle") ?? 0, createdAt: created)
         let window = BillingWindow(cycle: cycle, from: row.time("billing_from"), to: min(until, cycle.end))
         let usage = try known ?? usageRecords(db, organizationID: row.string("id") ?? "")
         let calls = try openCalls(db, organizationID: row.string("id") ?? "", cycle: cycle.index)
         return BillingCalculator.invoice(
-            window: window, rateCard: configuration.rateCard, services: usage.services, portals: usage.portals, calls: calls,
-            trialEnd: row.time("trial_ends_at"), creditsAvailable: creditsAvailable(row), contract: row.string("plan") == PlanKind.enterprise.rawValue)
+            window: window, rateCard: configuration.rateCard, services: usage.services, portals: usage.portals,
+            calls: calls,
+            trialEnd: row.time("trial_ends_at"), creditsAvailable: creditsAvailable(row),
+            contract: row.string("plan") == PlanKind.enterprise.rawValue)
     }
 
     /// Issues the invoice of the open cycle up to `at` (its end, or a deactivation: D3) and moves on.
     func closeCycle(
-        _ db: Transaction, organizationID: String, at moment: SimTime, final: Bool, row known: Row? = nil, usage: OrganizationUsage? = nil
+        _ db: Transaction, organizationID: String, at moment: SimTime, final: Bool, row known: Row? = nil,
+        usage: OrganizationUsage? = nil
     ) throws {
-        guard let row = try known ?? db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else { return }
+        guard let row = try known ?? db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first
+        else { return }
         let invoice = try priceOpenCycle(db, row, until: moment, usage: usage)
         if invoice.periodStart < invoice.periodEnd {
             // One invoice per organization and billing period: its id derives from them.
-            let id = ids.derived(from: "invoice/\(organizationID)/\(invoice.cycle.index)/\(invoice.periodStart.seconds)")
+            let id = ids.derived(
+                from: "invoice/\(organizationID)/\(invoice.cycle.index)/\(invoice.periodStart.seconds)")
             guard case .object(var body) = invoice.json else { return }
             body["id"] = .string(id)
             body["organization_id"] = .string(organizationID)
@@ -112,16 +125,20 @@ extension AuthNode {
                 """
                 INSERT INTO invoices(id, org_id, cycle, period_start, period_end, body, subtotal, credits_applied, total, issued_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, .text(id), .text(organizationID), .int(invoice.cycle.index), .time(invoice.periodStart), .time(invoice.periodEnd),
-                .text(JSON.object(body).text), .int(invoice.subtotal.cents), .int(invoice.creditsApplied.cents), .int(invoice.total.cents), .time(moment))
+                """, .text(id), .text(organizationID), .int(invoice.cycle.index), .time(invoice.periodStart),
+                .time(invoice.periodEnd),
+                .text(JSON.object(body).text), .int(invoice.subtotal.cents), .int(invoice.creditsApplied.cents),
+                .int(invoice.total.cents), .time(moment))
             try db.execute(
-                "UPDATE api_calls SET invoice_id = ? WHERE org_id = ? AND cycle = ? AND invoice_id IS NULL", .text(id), .text(organizationID),
+                "UPDATE api_calls SET invoice_id = ? WHERE org_id = ? AND cycle = ? AND invoice_id IS NULL", .text(id),
+                .text(organizationID),
                 .int(invoice.cycle.index))
         }
         // Credits used, and the next cycle (unless billing stopped here for good, D3).
         try db.execute(
             "UPDATE organizations SET credits_used = credits_used + ?, next_cycle = next_cycle + ?, billing_from = NULL WHERE id = ?",
-            .int(invoice.periodStart < invoice.periodEnd ? invoice.creditsApplied.cents : 0), .int(final ? 0 : 1), .text(organizationID))
+            .int(invoice.periodStart < invoice.periodEnd ? invoice.creditsApplied.cents : 0), .int(final ? 0 : 1),
+            .text(organizationID))
         // Once the cycle covering the trial's end is invoiced, what is left of the credits has expired.
         if let trialEnd = row.time("trial_ends_at"), !final, invoice.cycle.end >= trialEnd {
             try db.execute(
@@ -132,7 +149,9 @@ extension AuthNode {
 
     func invoices(_ organizationID: String) throws -> [JSON] {
         try db.read { db in
-            try db.query("SELECT body FROM invoices WHERE org_id = ? ORDER BY period_start, issued_at", .text(organizationID)).map { $0.json("body") }
+            try db.query(
+                "SELECT body FROM invoices WHERE org_id = ? ORDER BY period_start, issued_at", .text(organizationID)
+            ).map { $0.json("body") }
         }
     }
 
@@ -144,11 +163,13 @@ extension AuthNode {
                 throw APIError.notFound("The requested organization was not found")
             }
             let plan = PlanKind(rawValue: row.string("plan") ?? "") ?? .plus
-            let subscriptions = try db.query("SELECT * FROM subscriptions WHERE org_id = ? ORDER BY name", .text(organizationID))
+            let subscriptions = try db.query(
+                "SELECT * FROM subscriptions WHERE org_id = ? ORDER BY name", .text(organizationID))
             let hasPayment = row.string("payment_method") != nil
             var body = JSONObject([
                 ("plan", .string(plan.rawValue)), ("display_name", .string(plan.displayName)),
-                ("support", .string(PlanTerms.support(plan))), ("professional_services", .bool(PlanTerms.professionalServices(plan))),
+                ("support", .string(PlanTerms.support(plan))),
+                ("professional_services", .bool(PlanTerms.professionalServices(plan))),
                 ("payment_method_on_file", .bool(hasPayment)),
                 ("free", .bool(plan == .plus && !hasPayment)), ("paid", .bool(plan == .enterprise || hasPayment)),
                 ("subscriptions", .array(subscriptions.map(subscriptionJSON))),
@@ -165,7 +186,9 @@ extension AuthNode {
                     pending = try priceOpenCycle(db, row, until: now).creditsApplied
                 }
                 // After the trial, unused credits are lost even before the last trial cycle is invoiced.
-                let lost = row.bool("trial_closed") ? (expired > .zero ? expired : max(.zero, granted - used - pending)) : .zero
+                let lost =
+                    row.bool("trial_closed")
+                    ? (expired > .zero ? expired : max(.zero, granted - used - pending)) : .zero
                 body["trial"] = [
                     "start": row.time("created_at")?.json ?? .null, "end": trialEnd?.json ?? .null,
                     "active": .bool(trialEnd.map { now < $0 } ?? false),
@@ -202,7 +225,9 @@ extension AuthNode {
             case "previous": index = currentIndex - 1
             default:
                 guard let value = Int64(selector), value >= 0 else {
-                    throw APIError.invalid(field: "cycle", rule: "invalid", reason: "must be current, previous or a cycle number from 0, got \"\(selector.prefix(32))\"")
+                    throw APIError.invalid(
+                        field: "cycle", rule: "invalid",
+                        reason: "must be current, previous or a cycle number from 0, got \"\(selector.prefix(32))\"")
                 }
                 index = value
             }
@@ -210,7 +235,9 @@ extension AuthNode {
                 throw APIError.notFound("Cycle \(index) has not started; the current cycle is \(currentIndex)")
             }
             let cycle = BillingCycle(index: index, createdAt: created)
-            let issued = try db.query("SELECT body FROM invoices WHERE org_id = ? AND cycle = ? ORDER BY period_start", .text(organizationID), .int(index))
+            let issued = try db.query(
+                "SELECT body FROM invoices WHERE org_id = ? AND cycle = ? ORDER BY period_start", .text(organizationID),
+                .int(index))
             var parts = issued.map { $0.json("body") }
             let open = row.string("state") == OrganizationState.active.rawValue && (row.int("next_cycle") ?? 0) == index
             if open {

@@ -10,7 +10,9 @@ extension AuthNode {
             Router.route("POST", "/internal/v1/introspect", unixOnly: true, introspect),
             Router.route("GET", "/internal/v1/events", unixOnly: true, events),
             Router.route("POST", "/internal/v1/usage", unixOnly: true, ingestUsage),
-            Router.route("GET", "/internal/v1/clock", unixOnly: true) { _ in HTTPResponse.json(["now": .string(self.now.iso8601)]) },
+            Router.route("GET", "/internal/v1/clock", unixOnly: true) { _ in
+                HTTPResponse.json(["now": .string(self.now.iso8601)])
+            },
         ]
     }
 
@@ -23,13 +25,20 @@ extension AuthNode {
         guard let token else { throw APIError.badRequest("Invalid request") }
         let principal = try self.principal(token: token)
         let licenses = try db.read { db in
-            (try gatewayLicense(db, organizationID: principal.organizationID), try meshLicense(db, organizationID: principal.organizationID))
+            (
+                try gatewayLicense(db, organizationID: principal.organizationID),
+                try meshLicense(db, organizationID: principal.organizationID)
+            )
         }
         return HTTPResponse.json([
-            "user": ["id": .string(principal.userID), "email": .string(principal.email), "full_name": .string(principal.fullName)],
+            "user": [
+                "id": .string(principal.userID), "email": .string(principal.email),
+                "full_name": .string(principal.fullName),
+            ],
             "organization": [
                 "id": .string(principal.organizationID), "name": .string(principal.organizationName), "state": "active",
-                "plan": .string(principal.plan), "owner_id": .string(principal.ownerID), "home_geo": .string(principal.homeGeo),
+                "plan": .string(principal.plan), "owner_id": .string(principal.ownerID),
+                "home_geo": .string(principal.homeGeo),
             ],
             "roles": .array(principal.roles.map(\.json)),
             "token_kind": .string(principal.tokenKind.rawValue),
@@ -43,7 +52,8 @@ extension AuthNode {
     /// one. `after` doubles as the geo's acknowledgement of everything up to N (its durable cursor).
     func events(_ request: APIRequest) throws -> HTTPResponse {
         guard let geo = request.query("geo"), configuration.geos.contains(geo) else {
-            throw APIError.invalid(field: "geo", rule: "enum", reason: "must be one of \(configuration.geos.joined(separator: ", "))")
+            throw APIError.invalid(
+                field: "geo", rule: "enum", reason: "must be one of \(configuration.geos.joined(separator: ", "))")
         }
         guard let after = Int64(request.query("after") ?? "0"), after >= 0 else {
             throw APIError.invalid(field: "after", rule: "invalid", reason: "must be a non-negative integer")
@@ -65,13 +75,14 @@ extension AuthNode {
             let remaining = deadline - Monotonic.now
             if !rows.isEmpty || remaining <= 0 || stopping.withLock({ $0 }) {
                 return HTTPResponse.json([
-                    "events": .array(rows.map {
-                        [
-                            "seq": .optional($0.int("seq")), "kind": .optional($0.string("kind")),
-                            "organization_id": .optional($0.string("org_id")), "payload": $0.json("payload"),
-                            "at": $0.time("created_at")?.json ?? .null,
-                        ]
-                    }),
+                    "events": .array(
+                        rows.map {
+                            [
+                                "seq": .optional($0.int("seq")), "kind": .optional($0.string("kind")),
+                                "organization_id": .optional($0.string("org_id")), "payload": $0.json("payload"),
+                                "at": $0.time("created_at")?.json ?? .null,
+                            ]
+                        }),
                     "now": .string(now.iso8601),
                 ])
             }
@@ -87,15 +98,20 @@ extension AuthNode {
         let geo = reader.string("geo", required: true, nullable: false, allowed: configuration.geos)
         let records = reader.raw("records")?.arrayValue
         try reader.finish()
-        guard let geo, let records else { throw APIError.invalid(field: "records", rule: "is_array", reason: "must be an array") }
+        guard let geo, let records else {
+            throw APIError.invalid(field: "records", rule: "is_array", reason: "must be an array")
+        }
         let moment = now
         let (applied, skipped) = try db.write { db -> (Int, Int) in
-            var last = try db.query("SELECT last_seq FROM usage_receipts WHERE geo = ?", .text(geo)).first?.int("last_seq") ?? 0
+            var last =
+                try db.query("SELECT last_seq FROM usage_receipts WHERE geo = ?", .text(geo)).first?.int("last_seq")
+                ?? 0
             var applied = 0
             var skipped = 0
             for record in records {
                 guard let seq = record["seq"]?.intValue, seq > 0 else {
-                    throw APIError.invalid(field: "records", rule: "invalid", reason: "every record needs a positive seq")
+                    throw APIError.invalid(
+                        field: "records", rule: "invalid", reason: "every record needs a positive seq")
                 }
                 guard seq > last else {
                     skipped += 1
@@ -115,7 +131,8 @@ extension AuthNode {
 
     private func apply(_ record: JSON, geo: String, _ db: Transaction, at moment: SimTime) throws {
         guard let type = record["type"]?.stringValue, let org = record["organization_id"]?.stringValue else {
-            throw APIError.invalid(field: "records", rule: "invalid", reason: "every record needs type and organization_id")
+            throw APIError.invalid(
+                field: "records", rule: "invalid", reason: "every record needs type and organization_id")
         }
         let objectID = record["id"]?.stringValue ?? ""
         let scope = record["control_plane_id"]?.stringValue ?? ""
@@ -124,24 +141,30 @@ extension AuthNode {
         case "service_started", "portal_published":
             try db.execute(
                 "INSERT OR IGNORE INTO usage_spans(kind, org_id, geo, scope, object_id, name, start_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                .text(type == "service_started" ? "service" : "portal"), .text(org), .text(geo), .text(scope), .text(objectID),
+                .text(type == "service_started" ? "service" : "portal"), .text(org), .text(geo), .text(scope),
+                .text(objectID),
                 .text(record["name"]?.stringValue ?? objectID), .time(at))
         case "service_ended", "portal_unpublished":
             try db.execute(
                 "UPDATE usage_spans SET end_at = ? WHERE kind = ? AND org_id = ? AND geo = ? AND scope = ? AND object_id = ? AND end_at IS NULL",
-                .time(at), .text(type == "service_ended" ? "service" : "portal"), .text(org), .text(geo), .text(scope), .text(objectID))
+                .time(at), .text(type == "service_ended" ? "service" : "portal"), .text(org), .text(geo), .text(scope),
+                .text(objectID))
         case "api_calls":
             let count = record["count"]?.intValue ?? 0
             guard count > 0 else { return }
             guard count <= 1_000_000_000_000 else {
-                throw APIError.invalid(field: "records", rule: "max", reason: "an api_calls record counts at most 10^12 calls")
+                throw APIError.invalid(
+                    field: "records", rule: "max", reason: "an api_calls record counts at most 10^12 calls")
             }
             // Calls are stamped with the calendar moment the auth node records them and attributed to the
             // billing cycle open then; while the organization is not billed (deactivated), to none (B3, D3).
             let billing = try db.query("SELECT state, next_cycle FROM organizations WHERE id = ?", .text(org)).first
-            let cycle: SQLValue = billing?.string("state") == OrganizationState.active.rawValue ? .optional(billing?.int("next_cycle")) : .null
+            let cycle: SQLValue =
+                billing?.string("state") == OrganizationState.active.rawValue
+                ? .optional(billing?.int("next_cycle")) : .null
             try db.execute(
-                "INSERT INTO api_calls(org_id, geo, at, count, cycle) VALUES (?, ?, ?, ?, ?)", .text(org), .text(geo), .time(moment), .int(count), cycle)
+                "INSERT INTO api_calls(org_id, geo, at, count, cycle) VALUES (?, ?, ?, ?, ?)", .text(org), .text(geo),
+                .time(moment), .int(count), cycle)
             try db.execute("UPDATE organizations SET last_api_call_at = ? WHERE id = ?", .time(moment), .text(org))
         default:
             throw APIError.invalid(field: "records", rule: "enum", reason: "unknown record type \(type)")

@@ -9,7 +9,9 @@ extension AuthNode {
             Router.route("POST", "/v3/organizations/me/deactivate") { request in
                 let principal = try self.principal(request)
                 try self.requireAdmin(principal)
-                try self.deactivate(organizationID: principal.organizationID, reason: .adminDeactivated, actor: "user:\(principal.userID)")
+                try self.deactivate(
+                    organizationID: principal.organizationID, reason: .adminDeactivated,
+                    actor: "user:\(principal.userID)")
                 return HTTPResponse.json(self.organizationJSON(try self.organizationRow(principal.organizationID)))
             },
             Router.route("GET", "/v3/support/organizations", supportListOrganizations),
@@ -48,17 +50,26 @@ extension AuthNode {
             },
             Router.route("GET", "/v3/support/email-locks") { request in
                 try self.requireSupport(request)
-                let rows = try self.db.read { db in try db.query("SELECT * FROM email_locks ORDER BY locked_at, email_key") }
+                let rows = try self.db.read { db in
+                    try db.query("SELECT * FROM email_locks ORDER BY locked_at, email_key")
+                }
                 return HTTPResponse.json([
-                    "data": .array(rows.map {
-                        ["email": .optional($0.string("email")), "organization_id": .optional($0.string("org_id")), "locked_at": $0.time("locked_at")?.json ?? .null]
-                    })
+                    "data": .array(
+                        rows.map {
+                            [
+                                "email": .optional($0.string("email")),
+                                "organization_id": .optional($0.string("org_id")),
+                                "locked_at": $0.time("locked_at")?.json ?? .null,
+                            ]
+                        })
                 ])
             },
             Router.route("DELETE", "/v3/support/email-locks/{email}") { request in
                 try self.requireSupport(request)
                 let key = EmailAddress.canonical(request.parameter("email"))
-                let removed = try self.db.write { db in try db.execute("DELETE FROM email_locks WHERE email_key = ?", .text(key)) }
+                let removed = try self.db.write { db in
+                    try db.execute("DELETE FROM email_locks WHERE email_key = ?", .text(key))
+                }
                 guard removed == 1 else { throw APIError.notFound("No lock on the email \(key)") }
                 Log.info("support unlocked the email \(key)")
                 return .noContent
@@ -90,7 +101,9 @@ extension AuthNode {
                     "SELECT l.* FROM email_locks l JOIN users u ON u.email_key = l.email_key JOIN organizations o ON o.owner_id = u.id WHERE o.id = ?",
                     .text(id)
                 ).first,
-                try db.query("SELECT u.email FROM users u JOIN organizations o ON o.owner_id = u.id WHERE o.id = ?", .text(id)).first
+                try db.query(
+                    "SELECT u.email FROM users u JOIN organizations o ON o.owner_id = u.id WHERE o.id = ?", .text(id)
+                ).first
             )
         }
         var body = organizationJSON(row)
@@ -98,12 +111,14 @@ extension AuthNode {
         body["deactivated_at"] = row.time("deactivated_at")?.json ?? .null
         body["deactivation_reason"] = .optional(row.string("deactivation_reason"))
         body["email_locked"] = .bool(lock != nil)
-        body["state_history"] = .array(history.map {
-            StateChange(
-                state: OrganizationState(rawValue: $0.string("state") ?? "") ?? .active, reason: $0.string("reason") ?? "",
-                actor: $0.string("actor") ?? "", at: $0.time("at") ?? SimTime(seconds: 0)
-            ).json
-        })
+        body["state_history"] = .array(
+            history.map {
+                StateChange(
+                    state: OrganizationState(rawValue: $0.string("state") ?? "") ?? .active,
+                    reason: $0.string("reason") ?? "",
+                    actor: $0.string("actor") ?? "", at: $0.time("at") ?? SimTime(seconds: 0)
+                ).json
+            })
         body["subscriptions"] = .array(subscriptions.map(subscriptionJSON))
         body["licenses"] = .array(try licenses(id))
         return body
@@ -120,16 +135,21 @@ extension AuthNode {
         try requireSupport(request)
         let page = try PageRequest(request)
         var rows = try db.read { db in
-            try db.query("SELECT o.*, u.email AS owner_email FROM organizations o JOIN users u ON u.id = o.owner_id ORDER BY o.created_at, o.id")
+            try db.query(
+                "SELECT o.*, u.email AS owner_email FROM organizations o JOIN users u ON u.id = o.owner_id ORDER BY o.created_at, o.id"
+            )
         }
-        if let email = request.query("filter[owner_email]") { rows = rows.filter { $0.string("owner_email")?.lowercased() == email.lowercased() } }
+        if let email = request.query("filter[owner_email]") {
+            rows = rows.filter { $0.string("owner_email")?.lowercased() == email.lowercased() }
+        }
         if let name = request.query("filter[name]") { rows = rows.filter { $0.string("name") == name } }
         if let state = request.query("filter[state]") { rows = rows.filter { $0.string("state") == state } }
-        return page.response(rows.map { row in
-            var body = organizationJSON(row)
-            body["owner_email"] = .optional(row.string("owner_email"))
-            return body
-        })
+        return page.response(
+            rows.map { row in
+                var body = organizationJSON(row)
+                body["owner_email"] = .optional(row.string("owner_email"))
+                return body
+            })
     }
 
     func supportGetOrganization(_ request: APIRequest) throws -> HTTPResponse {
@@ -140,7 +160,8 @@ extension AuthNode {
     /// Rebuilds the lifecycle value from a row.
     func lifecycle(_ db: Transaction, _ row: Row) throws -> OrganizationLifecycle {
         OrganizationLifecycle(
-            state: OrganizationState(rawValue: row.string("state") ?? "") ?? .active, deactivatedAt: row.time("deactivated_at"),
+            state: OrganizationState(rawValue: row.string("state") ?? "") ?? .active,
+            deactivatedAt: row.time("deactivated_at"),
             deactivationReason: row.string("deactivation_reason").flatMap(DeactivationReason.init(rawValue:)),
             retentionDays: row.int("retention_days") ?? OrganizationLifecycle.defaultRetentionDays, history: [])
     }
@@ -148,13 +169,17 @@ extension AuthNode {
     /// Deactivates an organization now (D1).
     func deactivate(organizationID: String, reason: DeactivationReason, actor: String) throws {
         let moment = now
-        try db.write { db in try deactivate(db, organizationID: organizationID, reason: reason, actor: actor, at: moment) }
+        try db.write { db in
+            try deactivate(db, organizationID: organizationID, reason: reason, actor: actor, at: moment)
+        }
         outboxSignal.fire()
         Log.info("organization \(organizationID) deactivated (\(reason.rawValue)) by \(actor)")
     }
 
     /// Deactivation inside a transaction: the lifecycle decides, this carries out its directives (D3).
-    func deactivate(_ db: Transaction, organizationID: String, reason: DeactivationReason, actor: String, at moment: SimTime) throws {
+    func deactivate(
+        _ db: Transaction, organizationID: String, reason: DeactivationReason, actor: String, at moment: SimTime
+    ) throws {
         guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
             throw APIError.notFound("The requested organization was not found")
         }
@@ -168,7 +193,9 @@ extension AuthNode {
         try db.execute(
             "UPDATE organizations SET state = 'inactive', deactivated_at = ?, deactivation_reason = ?, updated_at = ? WHERE id = ?",
             .time(moment), .text(reason.rawValue), .time(moment), .text(organizationID))
-        try recordState(db, organizationID: organizationID, StateChange(state: .inactive, reason: reason.rawValue, actor: actor, at: moment))
+        try recordState(
+            db, organizationID: organizationID,
+            StateChange(state: .inactive, reason: reason.rawValue, actor: actor, at: moment))
         try carryOut(directives, db, organizationID: organizationID, row: row, at: moment)
     }
 
@@ -189,7 +216,9 @@ extension AuthNode {
             try db.execute(
                 "UPDATE organizations SET state = 'active', deactivated_at = NULL, deactivation_reason = NULL, updated_at = ? WHERE id = ?",
                 .time(moment), .text(organizationID))
-            try recordState(db, organizationID: organizationID, StateChange(state: .active, reason: "reactivated", actor: actor, at: moment))
+            try recordState(
+                db, organizationID: organizationID,
+                StateChange(state: .active, reason: "reactivated", actor: actor, at: moment))
             try carryOut(directives, db, organizationID: organizationID, row: row, at: moment)
         }
         outboxSignal.fire()
@@ -198,7 +227,9 @@ extension AuthNode {
 
     /// The retention period ended (A5): deleting, and every geo purges.
     func retentionElapsed(_ db: Transaction, organizationID: String, at moment: SimTime) throws {
-        guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else { return }
+        guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
+            return
+        }
         var lifecycle = try lifecycle(db, row)
         let directives: [LifecycleDirective]
         do {
@@ -206,36 +237,54 @@ extension AuthNode {
         } catch {
             return
         }
-        try db.execute("UPDATE organizations SET state = 'deleting', updated_at = ? WHERE id = ?", .time(moment), .text(organizationID))
-        try recordState(db, organizationID: organizationID, StateChange(state: .deleting, reason: "retention_period_elapsed", actor: "system", at: moment))
+        try db.execute(
+            "UPDATE organizations SET state = 'deleting', updated_at = ? WHERE id = ?", .time(moment),
+            .text(organizationID))
+        try recordState(
+            db, organizationID: organizationID,
+            StateChange(state: .deleting, reason: "retention_period_elapsed", actor: "system", at: moment))
         try carryOut(directives, db, organizationID: organizationID, row: row, at: moment)
     }
 
     /// Carries out lifecycle directives, in order, in the caller's transaction.
-    func carryOut(_ directives: [LifecycleDirective], _ db: Transaction, organizationID id: String, row: Row, at moment: SimTime) throws {
+    func carryOut(
+        _ directives: [LifecycleDirective], _ db: Transaction, organizationID id: String, row: Row, at moment: SimTime
+    ) throws {
         for directive in directives {
             switch directive {
             case .closeBillingCycle(let at):
                 try closeCycle(db, organizationID: id, at: at, final: true)
             case .removeSubscriptions:
-                try db.execute("UPDATE subscriptions SET state = 'removed', ended_at = ? WHERE org_id = ? AND state = 'active'", .time(moment), .text(id))
+                try db.execute(
+                    "UPDATE subscriptions SET state = 'removed', ended_at = ? WHERE org_id = ? AND state = 'active'",
+                    .time(moment), .text(id))
             case .endLicenses:
-                try db.execute("UPDATE licenses SET ended_at = ? WHERE org_id = ? AND ended_at IS NULL", .time(moment), .text(id))
+                try db.execute(
+                    "UPDATE licenses SET ended_at = ? WHERE org_id = ? AND ended_at IS NULL", .time(moment), .text(id))
             case .decommissionControlPlanes:
-                let reason = try db.query("SELECT deactivation_reason FROM organizations WHERE id = ?", .text(id)).first?.string("deactivation_reason")
-                try appendEvent(db, kind: "organization.deactivated", organizationID: id, payload: ["reason": .optional(reason)], at: moment)
+                let reason = try db.query("SELECT deactivation_reason FROM organizations WHERE id = ?", .text(id))
+                    .first?.string("deactivation_reason")
+                try appendEvent(
+                    db, kind: "organization.deactivated", organizationID: id, payload: ["reason": .optional(reason)],
+                    at: moment)
             case .removeTeamMembershipsAndRoles:
-                try db.execute("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE org_id = ?)", .text(id))
+                try db.execute(
+                    "DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE org_id = ?)", .text(id))
                 try db.execute("DELETE FROM role_assignments WHERE org_id = ?", .text(id))
             case .lockEmail:
-                if let owner = try db.query("SELECT email, email_key FROM users WHERE id = ?", .text(row.string("owner_id") ?? "")).first {
+                if let owner = try db.query(
+                    "SELECT email, email_key FROM users WHERE id = ?", .text(row.string("owner_id") ?? "")
+                ).first {
                     try db.execute(
                         "INSERT OR REPLACE INTO email_locks(email_key, email, org_id, locked_at) VALUES (?, ?, ?, ?)",
-                        .text(owner.string("email_key") ?? ""), .text(owner.string("email") ?? ""), .text(id), .time(moment))
+                        .text(owner.string("email_key") ?? ""), .text(owner.string("email") ?? ""), .text(id),
+                        .time(moment))
                 }
             case .revokeSessions:
                 try db.execute("UPDATE sessions SET revoked = 1 WHERE org_id = ?", .text(id))
-                try db.execute("UPDATE access_tokens SET revoked_at = ? WHERE org_id = ? AND revoked_at IS NULL", .time(moment), .text(id))
+                try db.execute(
+                    "UPDATE access_tokens SET revoked_at = ? WHERE org_id = ? AND revoked_at IS NULL", .time(moment),
+                    .text(id))
             case .restoreSubscriptions:
                 try db.execute("UPDATE subscriptions SET state = 'active', ended_at = NULL WHERE org_id = ?", .text(id))
             case .restoreLicenses:
@@ -245,17 +294,24 @@ extension AuthNode {
                 let cycle = BillingCycle(containing: at, createdAt: created)
                 // A reactivation counts as activity: the inactivity window starts again from it (D2, D7).
                 try db.execute(
-                    "UPDATE organizations SET next_cycle = ?, billing_from = ?, reactivated_at = ? WHERE id = ?", .int(cycle.index), .time(at), .time(at),
+                    "UPDATE organizations SET next_cycle = ?, billing_from = ?, reactivated_at = ? WHERE id = ?",
+                    .int(cycle.index), .time(at), .time(at),
                     .text(id))
             case .recommissionControlPlanes:
-                try appendEvent(db, kind: "organization.reactivated", organizationID: id, payload: [
-                    "gateway_license": try gatewayLicense(db, organizationID: id), "mesh_license": try meshLicense(db, organizationID: id),
-                ], at: moment)
+                try appendEvent(
+                    db, kind: "organization.reactivated", organizationID: id,
+                    payload: [
+                        "gateway_license": try gatewayLicense(db, organizationID: id),
+                        "mesh_license": try meshLicense(db, organizationID: id),
+                    ], at: moment)
             case .restoreOwnerAdmin:
                 let ownerID = row.string("owner_id") ?? ""
                 try db.execute("UPDATE users SET active = 1 WHERE id = ?", .text(ownerID))
-                try db.execute("INSERT OR IGNORE INTO memberships(org_id, user_id, created_at) VALUES (?, ?, ?)", .text(id), .text(ownerID), .time(moment))
-                try assignRole(db, organizationID: id, userID: ownerID, teamID: nil, RoleCatalog.organizationAdmin, now: moment)
+                try db.execute(
+                    "INSERT OR IGNORE INTO memberships(org_id, user_id, created_at) VALUES (?, ?, ?)", .text(id),
+                    .text(ownerID), .time(moment))
+                try assignRole(
+                    db, organizationID: id, userID: ownerID, teamID: nil, RoleCatalog.organizationAdmin, now: moment)
             case .purgeObjects:
                 try appendEvent(db, kind: "organization.deleted", organizationID: id, payload: [:], at: moment)
             }
@@ -263,9 +319,11 @@ extension AuthNode {
     }
 
     /// Adds an event to the outbox every geo reads in order (D4).
-    func appendEvent(_ db: Transaction, kind: String, organizationID: String, payload: JSON, at moment: SimTime) throws {
+    func appendEvent(_ db: Transaction, kind: String, organizationID: String, payload: JSON, at moment: SimTime) throws
+    {
         try db.execute(
-            "INSERT INTO outbox(kind, org_id, payload, created_at) VALUES (?, ?, ?, ?)", .text(kind), .text(organizationID),
+            "INSERT INTO outbox(kind, org_id, payload, created_at) VALUES (?, ?, ?, ?)", .text(kind),
+            .text(organizationID),
             .text(payload.text), .time(moment))
     }
 
@@ -278,11 +336,15 @@ extension AuthNode {
             minimum = min(minimum, cursor)
         }
         let pending = try db.query(
-            "SELECT o.id, e.seq FROM organizations o JOIN outbox e ON e.org_id = o.id AND e.kind = 'organization.deleted' WHERE o.state = 'deleting'")
+            "SELECT o.id, e.seq FROM organizations o JOIN outbox e ON e.org_id = o.id AND e.kind = 'organization.deleted' WHERE o.state = 'deleting'"
+        )
         for row in pending where (row.int("seq") ?? .max) <= minimum {
             let id = row.string("id") ?? ""
-            try db.execute("UPDATE organizations SET state = 'deleted', updated_at = ? WHERE id = ?", .time(moment), .text(id))
-            try recordState(db, organizationID: id, StateChange(state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: moment))
+            try db.execute(
+                "UPDATE organizations SET state = 'deleted', updated_at = ? WHERE id = ?", .time(moment), .text(id))
+            try recordState(
+                db, organizationID: id,
+                StateChange(state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: moment))
             Log.info("organization \(id) deleted: every geo purged its objects")
         }
     }

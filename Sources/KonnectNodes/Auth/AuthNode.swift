@@ -15,7 +15,9 @@ public struct AuthConfiguration: Sendable {
     /// A file holding the support credential (created by `up`); its hash is stored at start.
     public var supportTokenFile: String?
 
-    public init(directory: String, geos: [String], start: SimTime, rateCard: RateCard, seed: UInt64?, supportTokenFile: String?) {
+    public init(
+        directory: String, geos: [String], start: SimTime, rateCard: RateCard, seed: UInt64?, supportTokenFile: String?
+    ) {
         self.directory = directory
         self.geos = geos
         self.start = start
@@ -87,14 +89,16 @@ public final class AuthNode: Sendable {
 
     /// Every route of the auth node.
     public var router: Router {
-        Router(routes: identityRoutes + organizationRoutes + billingRoutes + lifecycleRoutes + calendarRoutes + internalRoutes + [
-            Router.route("GET", "/health") { _ in
-                HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(self.now.iso8601)])
-            },
-            Router.route("GET", "/openapi.json") { _ in
-                HTTPResponse.json(OpenAPIDocument.auth)
-            },
-        ], log: { Log.error($0) })
+        Router(
+            routes: identityRoutes + organizationRoutes + billingRoutes + lifecycleRoutes + calendarRoutes
+                + internalRoutes + [
+                    Router.route("GET", "/health") { _ in
+                        HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(self.now.iso8601)])
+                    },
+                    Router.route("GET", "/openapi.json") { _ in
+                        HTTPResponse.json(OpenAPIDocument.auth)
+                    },
+                ], log: { Log.error($0) })
     }
 }
 
@@ -108,13 +112,17 @@ struct PageRequest {
         number = 1
         if let text = request.query("page[size]") {
             guard let value = Int(text), value >= 1, value <= maxSize else {
-                throw APIError.invalid(field: "page[size]", rule: "invalid", reason: "must be an integer from 1 to \(maxSize), got \"\(text.prefix(32))\"")
+                throw APIError.invalid(
+                    field: "page[size]", rule: "invalid",
+                    reason: "must be an integer from 1 to \(maxSize), got \"\(text.prefix(32))\"")
             }
             size = value
         }
         if let text = request.query("page[number]") {
             guard let value = Int(text), value >= 1, value <= 1_000_000 else {
-                throw APIError.invalid(field: "page[number]", rule: "invalid", reason: "must be a positive integer, got \"\(text.prefix(32))\"")
+                throw APIError.invalid(
+                    field: "page[number]", rule: "invalid",
+                    reason: "must be a positive integer, got \"\(text.prefix(32))\"")
             }
             number = value
         }

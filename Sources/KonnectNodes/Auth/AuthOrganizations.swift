@@ -28,17 +28,30 @@ extension AuthNode {
             Router.route("GET", "/v3/teams/{teamId}/users", listTeamUsers),
             Router.route("POST", "/v3/teams/{teamId}/users", addTeamUser),
             Router.route("DELETE", "/v3/teams/{teamId}/users/{userId}", removeTeamUser),
-            Router.route("GET", "/v3/users/{userId}/assigned-roles") { request in try self.listAssignedRoles(request, owner: .user) },
-            Router.route("POST", "/v3/users/{userId}/assigned-roles") { request in try self.createAssignedRole(request, owner: .user) },
-            Router.route("DELETE", "/v3/users/{userId}/assigned-roles/{roleId}") { request in try self.deleteAssignedRole(request, owner: .user) },
-            Router.route("GET", "/v3/teams/{teamId}/assigned-roles") { request in try self.listAssignedRoles(request, owner: .team) },
-            Router.route("POST", "/v3/teams/{teamId}/assigned-roles") { request in try self.createAssignedRole(request, owner: .team) },
-            Router.route("DELETE", "/v3/teams/{teamId}/assigned-roles/{roleId}") { request in try self.deleteAssignedRole(request, owner: .team) },
+            Router.route("GET", "/v3/users/{userId}/assigned-roles") { request in
+                try self.listAssignedRoles(request, owner: .user)
+            },
+            Router.route("POST", "/v3/users/{userId}/assigned-roles") { request in
+                try self.createAssignedRole(request, owner: .user)
+            },
+            Router.route("DELETE", "/v3/users/{userId}/assigned-roles/{roleId}") { request in
+                try self.deleteAssignedRole(request, owner: .user)
+            },
+            Router.route("GET", "/v3/teams/{teamId}/assigned-roles") { request in
+                try self.listAssignedRoles(request, owner: .team)
+            },
+            Router.route("POST", "/v3/teams/{teamId}/assigned-roles") { request in
+                try self.createAssignedRole(request, owner: .team)
+            },
+            Router.route("DELETE", "/v3/teams/{teamId}/assigned-roles/{roleId}") { request in
+                try self.deleteAssignedRole(request, owner: .team)
+            },
         ]
     }
 
     func organizationRow(_ id: String) throws -> Row {
-        guard let row = try db.read({ db in try db.query("SELECT * FROM organizations WHERE id = ?", .text(id)).first }) else {
+        guard let row = try db.read({ db in try db.query("SELECT * FROM organizations WHERE id = ?", .text(id)).first })
+        else {
             throw APIError.notFound("The requested organization was not found")
         }
         return row
@@ -65,9 +78,12 @@ extension AuthNode {
 
     /// The Gateway license a data plane receives inside its configuration (P4).
     func gatewayLicense(_ db: Transaction, organizationID: String) throws -> JSON {
-        guard let org = try db.query("SELECT name, created_at FROM organizations WHERE id = ?", .text(organizationID)).first,
+        guard
+            let org = try db.query("SELECT name, created_at FROM organizations WHERE id = ?", .text(organizationID))
+                .first,
             let row = try db.query(
-                "SELECT * FROM licenses WHERE org_id = ? AND product = ?", .text(organizationID), .text(LicenseProduct.gatewayEnterprise.rawValue)
+                "SELECT * FROM licenses WHERE org_id = ? AND product = ?", .text(organizationID),
+                .text(LicenseProduct.gatewayEnterprise.rawValue)
             ).first
         else { return .null }
         return licensePayload(row, customer: org.string("name") ?? "", product: .gatewayEnterprise)
@@ -75,7 +91,10 @@ extension AuthNode {
 
     func meshLicense(_ db: Transaction, organizationID: String) throws -> JSON {
         guard let org = try db.query("SELECT name FROM organizations WHERE id = ?", .text(organizationID)).first,
-            let row = try db.query("SELECT * FROM licenses WHERE org_id = ? AND product = ?", .text(organizationID), .text(LicenseProduct.mesh.rawValue)).first
+            let row = try db.query(
+                "SELECT * FROM licenses WHERE org_id = ? AND product = ?", .text(organizationID),
+                .text(LicenseProduct.mesh.rawValue)
+            ).first
         else { return .null }
         return licensePayload(row, customer: org.string("name") ?? "", product: .mesh)
     }
@@ -84,7 +103,8 @@ extension AuthNode {
         [
             "id": .optional(row.string("id")), "product_subscription": .string(product.displayName),
             "customer": .string(customer), "license_creation_date": row.time("created_at")?.json ?? .null,
-            "state": .string(row.int("ended_at") == nil ? "active" : "ended"), "ended_at": row.time("ended_at")?.json ?? .null,
+            "state": .string(row.int("ended_at") == nil ? "active" : "ended"),
+            "ended_at": row.time("ended_at")?.json ?? .null,
         ]
     }
 
@@ -99,9 +119,15 @@ extension AuthNode {
         try reader.finish()
         let now = self.now
         try db.write { db in
-            if let name { try db.execute("UPDATE organizations SET name = ?, updated_at = ? WHERE id = ?", .text(name), .time(now), .text(principal.organizationID)) }
+            if let name {
+                try db.execute(
+                    "UPDATE organizations SET name = ?, updated_at = ? WHERE id = ?", .text(name), .time(now),
+                    .text(principal.organizationID))
+            }
             if let retention {
-                try db.execute("UPDATE organizations SET retention_days = ?, updated_at = ? WHERE id = ?", .int(retention), .time(now), .text(principal.organizationID))
+                try db.execute(
+                    "UPDATE organizations SET retention_days = ?, updated_at = ? WHERE id = ?", .int(retention),
+                    .time(now), .text(principal.organizationID))
             }
         }
         return HTTPResponse.json(organizationJSON(try organizationRow(principal.organizationID)))
@@ -119,20 +145,26 @@ extension AuthNode {
         guard let userID else { throw APIError.badRequest("Invalid request") }
         _ = try memberRow(principal, userID)
         let isAdmin = try db.read { db in
-            Permissions(try effectiveRoles(db, organizationID: principal.organizationID, userID: userID)).isOrganizationAdmin
+            Permissions(try effectiveRoles(db, organizationID: principal.organizationID, userID: userID))
+                .isOrganizationAdmin
         }
         guard isAdmin else {
-            throw APIError.invalid(field: "user_id", rule: "invalid", reason: "must be an Organization Admin of this organization")
+            throw APIError.invalid(
+                field: "user_id", rule: "invalid", reason: "must be an Organization Admin of this organization")
         }
         try db.write { db in
-            try db.execute("UPDATE organizations SET owner_id = ?, updated_at = ? WHERE id = ?", .text(userID), .time(now), .text(principal.organizationID))
+            try db.execute(
+                "UPDATE organizations SET owner_id = ?, updated_at = ? WHERE id = ?", .text(userID), .time(now),
+                .text(principal.organizationID))
             // The owner always holds Organization Admin directly (A2), not only through a team that could go.
             let direct = try db.query(
                 "SELECT 1 FROM role_assignments WHERE org_id = ? AND user_id = ? AND entity_type_name = ? AND role_name = 'Admin'",
                 .text(principal.organizationID), .text(userID), .text(RoleCatalog.organization)
             ).first
             if direct == nil {
-                try assignRole(db, organizationID: principal.organizationID, userID: userID, teamID: nil, RoleCatalog.organizationAdmin, now: now)
+                try assignRole(
+                    db, organizationID: principal.organizationID, userID: userID, teamID: nil,
+                    RoleCatalog.organizationAdmin, now: now)
             }
         }
         return HTTPResponse.json(organizationJSON(try organizationRow(principal.organizationID)))
@@ -153,7 +185,8 @@ extension AuthNode {
             throw APIError.invalid(field: "teamId", rule: "is_uuid", reason: "must be a UUID, got \"\(id.prefix(64))\"")
         }
         let row = try db.read { db in
-            try db.query("SELECT * FROM teams WHERE id = ? AND org_id = ?", .text(id), .text(principal.organizationID)).first
+            try db.query("SELECT * FROM teams WHERE id = ? AND org_id = ?", .text(id), .text(principal.organizationID))
+                .first
         }
         guard let row else { throw APIError.notFound("The requested team was not found") }
         return row
@@ -163,10 +196,15 @@ extension AuthNode {
         let principal = try self.principal(request)
         let page = try PageRequest(request)
         var rows = try db.read { db in
-            try db.query("SELECT * FROM teams WHERE org_id = ? ORDER BY created_at, id", .text(principal.organizationID))
+            try db.query(
+                "SELECT * FROM teams WHERE org_id = ? ORDER BY created_at, id", .text(principal.organizationID))
         }
-        if let name = request.query("filter[name]") ?? request.query("filter[name][eq]") { rows = rows.filter { $0.string("name") == name } }
-        if let part = request.query("filter[name][contains]") { rows = rows.filter { $0.string("name")?.contains(part) == true } }
+        if let name = request.query("filter[name]") ?? request.query("filter[name][eq]") {
+            rows = rows.filter { $0.string("name") == name }
+        }
+        if let part = request.query("filter[name][contains]") {
+            rows = rows.filter { $0.string("name")?.contains(part) == true }
+        }
         return page.response(rows.map(teamJSON))
     }
 
@@ -201,7 +239,9 @@ extension AuthNode {
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A team named \(name ?? "") already exists in this organization")
             }
-            return try db.single("SELECT * FROM teams WHERE id = ?", .text(id), missing: APIError.notFound("The requested team was not found"))
+            return try db.single(
+                "SELECT * FROM teams WHERE id = ?", .text(id),
+                missing: APIError.notFound("The requested team was not found"))
         }
         return HTTPResponse.json(teamJSON(row), status: 201)
     }
@@ -220,12 +260,23 @@ extension AuthNode {
         let now = self.now
         try db.write { db in
             do {
-                if let name { try db.execute("UPDATE teams SET name = ?, updated_at = ? WHERE id = ?", .text(name), .time(now), .text(id)) }
+                if let name {
+                    try db.execute(
+                        "UPDATE teams SET name = ?, updated_at = ? WHERE id = ?", .text(name), .time(now), .text(id))
+                }
             } catch let error as DatabaseError where error.isConstraintViolation {
                 throw APIError.conflict("A team named \(name ?? "") already exists in this organization")
             }
-            if let description { try db.execute("UPDATE teams SET description = ?, updated_at = ? WHERE id = ?", .text(description), .time(now), .text(id)) }
-            if let labels { try db.execute("UPDATE teams SET labels = ?, updated_at = ? WHERE id = ?", .text(labels.text), .time(now), .text(id)) }
+            if let description {
+                try db.execute(
+                    "UPDATE teams SET description = ?, updated_at = ? WHERE id = ?", .text(description), .time(now),
+                    .text(id))
+            }
+            if let labels {
+                try db.execute(
+                    "UPDATE teams SET labels = ?, updated_at = ? WHERE id = ?", .text(labels.text), .time(now),
+                    .text(id))
+            }
         }
         return HTTPResponse.json(teamJSON(try teamRow(principal, id)))
     }
@@ -249,7 +300,9 @@ extension AuthNode {
         _ = try teamRow(principal, id)
         let page = try PageRequest(request)
         let rows = try db.read { db in
-            try db.query("SELECT u.* FROM users u JOIN team_members t ON t.user_id = u.id WHERE t.team_id = ? ORDER BY u.created_at, u.id", .text(id))
+            try db.query(
+                "SELECT u.* FROM users u JOIN team_members t ON t.user_id = u.id WHERE t.team_id = ? ORDER BY u.created_at, u.id",
+                .text(id))
         }
         return page.response(rows.map(userJSON))
     }
@@ -265,7 +318,8 @@ extension AuthNode {
         guard let userID else { throw APIError.badRequest("Invalid request") }
         _ = try memberRow(principal, userID)
         let added = try db.write { db in
-            try db.execute("INSERT OR IGNORE INTO team_members(team_id, user_id) VALUES (?, ?)", .text(teamID), .text(userID))
+            try db.execute(
+                "INSERT OR IGNORE INTO team_members(team_id, user_id) VALUES (?, ?)", .text(teamID), .text(userID))
         }
         guard added == 1 else { throw APIError.conflict("The user is already in the team") }
         return HTTPResponse(status: 201)
@@ -277,7 +331,9 @@ extension AuthNode {
         let teamID = request.parameter("teamId")
         _ = try teamRow(principal, teamID)
         let removed = try db.write { db in
-            try db.execute("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", .text(teamID), .text(request.parameter("userId")))
+            try db.execute(
+                "DELETE FROM team_members WHERE team_id = ? AND user_id = ?", .text(teamID),
+                .text(request.parameter("userId")))
         }
         guard removed == 1 else { throw APIError.notFound("The user is not in the team") }
         return .noContent
@@ -306,15 +362,19 @@ extension AuthNode {
         let column = owner == .user ? "user_id" : "team_id"
         var rows = try db.read { db in
             try db.query(
-                "SELECT * FROM role_assignments WHERE org_id = ? AND \(column) = ? ORDER BY created_at, id", .text(principal.organizationID),
+                "SELECT * FROM role_assignments WHERE org_id = ? AND \(column) = ? ORDER BY created_at, id",
+                .text(principal.organizationID),
                 .text(id))
         }
-        if let role = request.query("filter[role_name]") ?? request.query("filter[role_name][eq]") { rows = rows.filter { $0.string("role_name") == role } }
+        if let role = request.query("filter[role_name]") ?? request.query("filter[role_name][eq]") {
+            rows = rows.filter { $0.string("role_name") == role }
+        }
         if let type = request.query("filter[entity_type_name]") ?? request.query("filter[entity_type_name][eq]") {
             rows = rows.filter { $0.string("entity_type_name") == type }
         }
         return HTTPResponse.json([
-            "meta": ["page": ["number": 1, "size": .int(rows.count), "total": .int(rows.count)]], "data": .array(rows.map(assignedRoleJSON)),
+            "meta": ["page": ["number": 1, "size": .int(rows.count), "total": .int(rows.count)]],
+            "data": .array(rows.map(assignedRoleJSON)),
         ])
     }
 
@@ -337,20 +397,26 @@ extension AuthNode {
             throw APIError.badRequest("Invalid request: \(problem.field) \(problem.reason)", [problem])
         }
         if type == RoleCatalog.organization || type == RoleCatalog.billing, entity != "*" || region != "*" {
-            throw APIError.invalid(field: "entity_id", rule: "invalid", reason: "\(type) roles apply to the whole organization: use entity_id * and entity_region *")
+            throw APIError.invalid(
+                field: "entity_id", rule: "invalid",
+                reason: "\(type) roles apply to the whole organization: use entity_id * and entity_region *")
         }
         let now = self.now
         let row = try db.write { db -> Row in
             let column = owner == .user ? "user_id" : "team_id"
             let duplicate = try db.query(
                 "SELECT 1 FROM role_assignments WHERE org_id = ? AND \(column) = ? AND role_name = ? AND entity_type_name = ? AND entity_id = ? AND entity_region = ?",
-                .text(principal.organizationID), .text(ownerID), .text(roleName), .text(type), .text(entity), .text(region)
+                .text(principal.organizationID), .text(ownerID), .text(roleName), .text(type), .text(entity),
+                .text(region)
             ).first
             if duplicate != nil { throw APIError.conflict("This role is already assigned") }
             let id = try assignRole(
-                db, organizationID: principal.organizationID, userID: owner == .user ? ownerID : nil, teamID: owner == .team ? ownerID : nil,
+                db, organizationID: principal.organizationID, userID: owner == .user ? ownerID : nil,
+                teamID: owner == .team ? ownerID : nil,
                 role, now: now)
-            return try db.single("SELECT * FROM role_assignments WHERE id = ?", .text(id), missing: APIError.notFound("The role assignment was not found"))
+            return try db.single(
+                "SELECT * FROM role_assignments WHERE id = ?", .text(id),
+                missing: APIError.notFound("The role assignment was not found"))
         }
         return HTTPResponse.json(assignedRoleJSON(row), status: 201)
     }
@@ -363,7 +429,8 @@ extension AuthNode {
         let roleID = request.parameter("roleId")
         let row = try db.read { db in
             try db.query(
-                "SELECT * FROM role_assignments WHERE id = ? AND org_id = ? AND \(column) = ?", .text(roleID), .text(principal.organizationID),
+                "SELECT * FROM role_assignments WHERE id = ? AND org_id = ? AND \(column) = ?", .text(roleID),
+                .text(principal.organizationID),
                 .text(ownerID)
             ).first
         }

@@ -5,7 +5,10 @@ import KonnectStorage
 
 /// Who is calling, as resolved from a bearer token: a user logged into one organization (T5, A3).
 struct Principal: Sendable {
-    enum TokenKind: String, Sendable { case session, personalAccessToken = "personal_access_token" }
+    enum TokenKind: String, Sendable {
+        case session
+        case personalAccessToken = "personal_access_token"
+    }
 
     var userID: String
     var email: String
@@ -23,14 +26,21 @@ struct Principal: Sendable {
 }
 
 extension AuthNode {
-    static let tokenMissing = APIError(status: 401, title: "Unauthenticated", detail: "A valid token is required: send 'Authorization: Bearer <token>' from POST /v3/authenticate or a personal access token")
-    static let tokenInvalid = APIError(status: 401, title: "Unauthenticated", detail: "The token is invalid, expired or revoked; log in again with POST /v3/authenticate")
+    static let tokenMissing = APIError(
+        status: 401, title: "Unauthenticated",
+        detail:
+            "A valid token is required: send 'Authorization: Bearer <token>' from POST /v3/authenticate or a personal access token"
+    )
+    static let tokenInvalid = APIError(
+        status: 401, title: "Unauthenticated",
+        detail: "The token is invalid, expired or revoked; log in again with POST /v3/authenticate")
 
     /// The 401 for tokens of an organization that nobody can log into any more (D3).
     static func organizationDeactivated(_ id: String, state: String) -> APIError {
         APIError(
             status: 401, title: "Organization Deactivated",
-            detail: "Organization \(id) is \(state == "inactive" ? "deactivated" : state): nobody can log into it any more. Contact Kong Support to reactivate it.",
+            detail:
+                "Organization \(id) is \(state == "inactive" ? "deactivated" : state): nobody can log into it any more. Contact Kong Support to reactivate it.",
             extra: JSONObject([("reason", "organization_deactivated"), ("organization_state", .string(state))]))
     }
 
@@ -58,7 +68,8 @@ extension AuthNode {
                     revoked = row.int("revoked_at") != nil || (row.time("expires_at").map { $0 <= now } ?? false)
                     if !revoked {
                         try db.execute(
-                            "UPDATE access_tokens SET last_used_at = ? WHERE token_hash = ? AND last_used_at IS NOT ?", .time(now), .text(hash),
+                            "UPDATE access_tokens SET last_used_at = ? WHERE token_hash = ? AND last_used_at IS NOT ?",
+                            .time(now), .text(hash),
                             .time(now))
                     }
                     userID = user
@@ -81,7 +92,10 @@ extension AuthNode {
                     return .failure(AuthNode.organizationDeactivated(organizationID, state: state))
                 }
                 guard !revoked, user.bool("active"),
-                    try db.query("SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ?", .text(organizationID), .text(userID)).first != nil
+                    try db.query(
+                        "SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ?", .text(organizationID),
+                        .text(userID)
+                    ).first != nil
                 else { return .failure(AuthNode.tokenInvalid) }
                 return .success(
                     Principal(
@@ -115,19 +129,27 @@ extension AuthNode {
     /// Requires Organization Admin.
     func requireAdmin(_ principal: Principal) throws(APIError) {
         guard principal.permissions.isOrganizationAdmin else {
-            throw APIError(status: 403, title: "Permission denied", detail: "You must hold the Organization Admin role to do this")
+            throw APIError(
+                status: 403, title: "Permission denied", detail: "You must hold the Organization Admin role to do this")
         }
     }
 
     /// Requires the support credential (D7); customer tokens get 403.
     func requireSupport(_ request: APIRequest) throws(APIError) {
         guard let token = request.bearerToken else {
-            throw APIError(status: 401, title: "Unauthenticated", detail: "Support actions need the support credential (the run directory's support.token)")
+            throw APIError(
+                status: 401, title: "Unauthenticated",
+                detail: "Support actions need the support credential (the run directory's support.token)")
         }
         let hash = Secrets.sha256Hex(token)
-        let known = (try? db.read { db in try db.query("SELECT 1 FROM support_credentials WHERE token_hash = ?", .text(hash)).first != nil }) ?? false
+        let known =
+            (try? db.read { db in
+                try db.query("SELECT 1 FROM support_credentials WHERE token_hash = ?", .text(hash)).first != nil
+            }) ?? false
         guard known else {
-            throw APIError(status: 403, title: "Permission denied", detail: "Support actions need the support credential; customer tokens are not accepted")
+            throw APIError(
+                status: 403, title: "Permission denied",
+                detail: "Support actions need the support credential; customer tokens are not accepted")
         }
     }
 
@@ -136,7 +158,8 @@ extension AuthNode {
     func userJSON(_ row: Row) -> JSON {
         [
             "id": .optional(row.string("id")), "email": .optional(row.string("email")),
-            "full_name": .optional(row.string("full_name")), "preferred_name": .string(row.string("preferred_name") ?? ""),
+            "full_name": .optional(row.string("full_name")),
+            "preferred_name": .string(row.string("preferred_name") ?? ""),
             "active": .bool(row.bool("active")), "inferred_region": .string(configuration.geos.first ?? "us"),
             "created_at": row.time("created_at")?.json ?? .null, "updated_at": row.time("updated_at")?.json ?? .null,
         ]
@@ -155,7 +178,8 @@ extension AuthNode {
     func assignedRoleJSON(_ row: Row) -> JSON {
         [
             "id": .optional(row.string("id")), "role_name": .optional(row.string("role_name")),
-            "entity_id": .optional(row.string("entity_id")), "entity_type_name": .optional(row.string("entity_type_name")),
+            "entity_id": .optional(row.string("entity_id")),
+            "entity_type_name": .optional(row.string("entity_type_name")),
             "entity_region": .optional(row.string("entity_region")),
         ]
     }

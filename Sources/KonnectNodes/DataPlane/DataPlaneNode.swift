@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectStorage
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How a data-plane node is started (`konnect-sim node dp ...`).
 public struct DataPlaneConfiguration: Sendable {
@@ -19,7 +20,8 @@ public struct DataPlaneConfiguration: Sendable {
     public var seed: UInt64?
 
     public init(
-        directory: String, name: String, geo: String, geoSocket: String, credential: String, controlPlaneID: String, proxyPort: Int,
+        directory: String, name: String, geo: String, geoSocket: String, credential: String, controlPlaneID: String,
+        proxyPort: Int,
         faultsFile: String?, seed: UInt64?
     ) {
         self.directory = directory
@@ -81,27 +83,35 @@ public final class DataPlaneNode: Sendable {
         self.configuration = configuration
         // The node id is made once and kept, so a restarted data plane is the same node in the list.
         let idPath = configuration.directory + "/node-id"
-        if let bytes = readWholeFile(idPath), let text = String(validating: bytes, as: UTF8.self)?.trimmingCharacters(in: " \n"),
+        if let bytes = readWholeFile(idPath),
+            let text = String(validating: bytes, as: UTF8.self)?.trimmingCharacters(in: " \n"),
             IdentifierSource.isUUID(text)
         {
             nodeID = text
         } else {
-            var generator = SeededRandom(seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name))
+            var generator = SeededRandom(
+                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name))
             nodeID = IdentifierSource.uuid((0..<16).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
             try AtomicFile.write(nodeID + "\n", to: idPath)
         }
         faults = configuration.faultsFile.map { FaultFile(path: $0) }
-        geo = HTTPClient(endpoint: .unix(configuration.geoSocket), link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
-        usage = try Database(path: configuration.directory + "/usage.sqlite", migrations: DataPlaneNode.migrations, durability: .normal)
+        geo = HTTPClient(
+            endpoint: .unix(configuration.geoSocket),
+            link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults,
+            connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
+        usage = try Database(
+            path: configuration.directory + "/usage.sqlite", migrations: DataPlaneNode.migrations, durability: .normal)
 
         // Start from the disk cache (D6: a data plane restarted during an outage still serves).
         var cached: RunningConfiguration? = nil
-        if let bytes = readWholeFile(configuration.directory + "/config-cache.json"), let json = try? JSONParser.parse(bytes),
+        if let bytes = readWholeFile(configuration.directory + "/config-cache.json"),
+            let json = try? JSONParser.parse(bytes),
             let version = json["version"]?.intValue, let hash = json["hash"]?.stringValue
         {
             let config = DeclarativeConfig(json: json["config"] ?? [:])
             cached = RunningConfiguration(
-                version: version, hash: hash, config: config, license: json["license"] ?? .null, routes: RouteTable(config: config),
+                version: version, hash: hash, config: config, license: json["license"] ?? .null,
+                routes: RouteTable(config: config),
                 receivedAt: json["received_at"]?.stringValue ?? "")
         }
         running = Mutex(cached)
@@ -114,16 +124,22 @@ public final class DataPlaneNode: Sendable {
                 label: "dp", client: geo, path: "/internal/v1/dp/sync",
                 headers: { [weak self] in
                     [
-                        "Authorization": "Bearer \(credential)", "X-Node-Id": nodeID, "X-Node-Hostname": "\(hostname)/\(configuration.name)",
-                        "X-Node-Version": DataPlaneNode.softwareVersion, "X-Config-Hash": self?.running.withLock { $0?.hash } ?? hash,
+                        "Authorization": "Bearer \(credential)", "X-Node-Id": nodeID,
+                        "X-Node-Hostname": "\(hostname)/\(configuration.name)",
+                        "X-Node-Version": DataPlaneNode.softwareVersion,
+                        "X-Config-Hash": self?.running.withLock { $0?.hash } ?? hash,
                     ]
-                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version, cachedHash: cached?.hash,
-                cachedAt: cached?.receivedAt, seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name),
+                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version,
+                cachedHash: cached?.hash,
+                cachedAt: cached?.receivedAt,
+                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name),
                 hooks: SubscriberHooks(
                     apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
                     ping: { [weak self] in self?.pingRequested.fire() }))
         }
-        if let cached { Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)") }
+        if let cached {
+            Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)")
+        }
     }
 
     static let migrations = [
@@ -158,7 +174,8 @@ public final class DataPlaneNode: Sendable {
         let config = DeclarativeConfig(json: message["config"] ?? [:])
         let now = NodeRuntime.wallClockNow()
         let next = RunningConfiguration(
-            version: version, hash: hash, config: config, license: message["license"] ?? .null, routes: RouteTable(config: config), receivedAt: now)
+            version: version, hash: hash, config: config, license: message["license"] ?? .null,
+            routes: RouteTable(config: config), receivedAt: now)
         running.withLock { $0 = next }
         let stamp = Monotonic.nanoseconds
         applied.withLock { list in
@@ -211,7 +228,10 @@ public final class DataPlaneNode: Sendable {
         let (hash, state) = subscriber.machine.withLock { ($0.hash, $0.state) }
         _ = try? geo.json(
             "POST", "/internal/v1/dp/ping",
-            ["node_id": .string(nodeID), "config_hash": .string(hash ?? DeclarativeConfig.emptyHash), "state": .string(state.rawValue)],
+            [
+                "node_id": .string(nodeID), "config_hash": .string(hash ?? DeclarativeConfig.emptyHash),
+                "state": .string(state.rawValue),
+            ],
             headers: ["Authorization": "Bearer \(configuration.credential)"], timeoutMilliseconds: 1000)
     }
 
@@ -225,12 +245,15 @@ public final class DataPlaneNode: Sendable {
 
     /// `GET /status` on the node's socket: what `dp status` prints.
     var statusJSON: JSON {
-        let (state, version, hash, reason, error) = subscriber.machine.withLock { ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError) }
+        let (state, version, hash, reason, error) = subscriber.machine.withLock {
+            ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError)
+        }
         let current = running.withLock { $0 }
-        let pending = (try? usage.read { db in
-            (try db.query("SELECT COALESCE(SUM(count), 0) AS n FROM counters").first?.int("n") ?? 0)
-                + (try db.query("SELECT COUNT(*) AS n FROM outbox").first?.int("n") ?? 0)
-        }) ?? 0
+        let pending =
+            (try? usage.read { db in
+                (try db.query("SELECT COALESCE(SUM(count), 0) AS n FROM counters").first?.int("n") ?? 0)
+                    + (try db.query("SELECT COUNT(*) AS n FROM outbox").first?.int("n") ?? 0)
+            }) ?? 0
         return [
             "name": .string(configuration.name), "node_id": .string(nodeID), "geo": .string(configuration.geo),
             "control_plane_id": .string(configuration.controlPlaneID), "state": .string(state.rawValue),
@@ -238,7 +261,8 @@ public final class DataPlaneNode: Sendable {
             "config": [
                 "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
                 "cached_version": .optional(cachedVersion.withLock { $0 }),
-                "services": .int(current?.config.services.count ?? 0), "routes": .int(current?.config.routes.count ?? 0),
+                "services": .int(current?.config.services.count ?? 0),
+                "routes": .int(current?.config.routes.count ?? 0),
             ],
             "license": current?.license ?? .null,
             "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
@@ -247,4 +271,3 @@ public final class DataPlaneNode: Sendable {
         ]
     }
 }
-

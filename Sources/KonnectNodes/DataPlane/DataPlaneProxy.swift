@@ -5,7 +5,8 @@ import KonnectStorage
 /// The data plane's reverse proxy (C3) and its usage counting (B3).
 extension DataPlaneNode {
     static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authorization",
         "proxy-authenticate", "content-length", "host",
     ]
 
@@ -25,7 +26,9 @@ extension DataPlaneNode {
         case .refuse(let reason):
             let state = subscriber.machine.withLock { $0.state }
             return DataPlaneNode.proxyError(
-                503, state == .orphaned ? "This data plane no longer proxies: \(reason)" : "This data plane cannot proxy yet: \(reason)",
+                503,
+                state == .orphaned
+                    ? "This data plane no longer proxies: \(reason)" : "This data plane cannot proxy yet: \(reason)",
                 extra: JSONObject([("reason", .string(reason)), ("data_plane_state", .string(state.rawValue))]))
         case .serve:
             break
@@ -38,7 +41,8 @@ extension DataPlaneNode {
             if value.hasPrefix("[") { return value.lowercased() }
             return String(value.split(separator: ":").first ?? "").lowercased()
         }
-        let info = ProxyRequestInfo(method: request.method, path: request.path, host: host, headers: request.headers.fields)
+        let info = ProxyRequestInfo(
+            method: request.method, path: request.path, host: host, headers: request.headers.fields)
         guard let match = current.routes.match(info) else {
             return DataPlaneNode.proxyError(404, "no Route matched with those values")
         }
@@ -47,13 +51,19 @@ extension DataPlaneNode {
             return DataPlaneNode.proxyError(503, "no Service found with those values")
         }
         guard target.protocolName == "http" else {
-            return DataPlaneNode.proxyError(502, "An invalid response was received from the upstream server: the simulator proxies http upstreams only, not \(target.protocolName)")
+            return DataPlaneNode.proxyError(
+                502,
+                "An invalid response was received from the upstream server: the simulator proxies http upstreams only, not \(target.protocolName)"
+            )
         }
         var headers = HTTPHeaders()
         for (name, value) in request.headers where !DataPlaneNode.hopByHop.contains(name.lowercased()) {
             headers.add(name, value)
         }
-        headers.set("Host", match.preserveHost ? (hostHeader ?? target.host) : (target.port == 80 ? target.host : "\(target.host):\(target.port)"))
+        headers.set(
+            "Host",
+            match.preserveHost
+                ? (hostHeader ?? target.host) : (target.port == 80 ? target.host : "\(target.host):\(target.port)"))
         headers.add("X-Forwarded-For", "127.0.0.1")
         headers.add("X-Forwarded-Proto", "http")
         if let hostHeader { headers.add("X-Forwarded-Host", hostHeader) }
@@ -63,7 +73,8 @@ extension DataPlaneNode {
         let upstreamStarted = Monotonic.nanoseconds
         do {
             let response = try client.send(
-                request.method, match.upstreamPath + query, headers: headers, body: request.body, timeoutMilliseconds: target.readTimeoutMilliseconds)
+                request.method, match.upstreamPath + query, headers: headers, body: request.body,
+                timeoutMilliseconds: target.readTimeoutMilliseconds)
             let upstreamLatency = (Monotonic.nanoseconds - upstreamStarted) / 1_000_000
             var out = HTTPHeaders()
             let chunked = response.headers["transfer-encoding"]?.lowercased().contains("chunked") == true
@@ -76,7 +87,8 @@ extension DataPlaneNode {
             if chunked {
                 // Keep the upstream's framing: a chunked response stays chunked.
                 let body = response.body
-                return HTTPResponse(status: response.status, headers: out, body: .stream { writer in _ = writer.write(body) })
+                return HTTPResponse(
+                    status: response.status, headers: out, body: .stream { writer in _ = writer.write(body) })
             }
             return HTTPResponse(status: response.status, headers: out, bytes: response.body)
         } catch {
@@ -95,7 +107,8 @@ extension DataPlaneNode {
         return upstreams.withLock { clients in
             if let client = clients[key] { return client }
             let client = HTTPClient(
-                endpoint: .tcp(host: target.host, port: target.port), connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
+                endpoint: .tcp(host: target.host, port: target.port),
+                connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
                 timeoutMilliseconds: target.readTimeoutMilliseconds, maxIdle: 32)
             clients[key] = client
             return client
@@ -119,7 +132,9 @@ extension DataPlaneNode {
     /// reports in order until the geo acknowledges them. A report keeps its number across crashes and
     /// retries, and the geo ignores numbers it has seen: no loss, no double count (B3).
     func usageLoop() {
-        var backoff = Backoff(baseMilliseconds: 200, maximumMilliseconds: 3000, seed: (configuration.seed ?? 0) ^ SeededRandom.hash(configuration.name + "usage"))
+        var backoff = Backoff(
+            baseMilliseconds: 200, maximumMilliseconds: 3000,
+            seed: (configuration.seed ?? 0) ^ SeededRandom.hash(configuration.name + "usage"))
         while !isStopping {
             usageQueued.wait(after: usageQueued.current, timeoutMilliseconds: 500)
             do {
@@ -128,10 +143,16 @@ extension DataPlaneNode {
                     guard !counts.isEmpty else { return }
                     let seq = (try db.query("SELECT value FROM meta WHERE key = 'seq'").first?.int("value") ?? 0) + 1
                     let items: [JSON] = counts.map {
-                        ["service_id": .optional($0.string("service_id")), "route_id": .optional($0.string("route_id")), "count": .optional($0.int("count"))]
+                        [
+                            "service_id": .optional($0.string("service_id")),
+                            "route_id": .optional($0.string("route_id")), "count": .optional($0.int("count")),
+                        ]
                     }
-                    try db.execute("INSERT INTO outbox(seq, counts) VALUES (?, ?)", .int(seq), .text(JSON.array(items).text))
-                    try db.execute("INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", .text(String(seq)))
+                    try db.execute(
+                        "INSERT INTO outbox(seq, counts) VALUES (?, ?)", .int(seq), .text(JSON.array(items).text))
+                    try db.execute(
+                        "INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        .text(String(seq)))
                     try db.execute("DELETE FROM counters")
                 }
                 let reports = try usage.read { db in try db.query("SELECT * FROM outbox ORDER BY seq") }
@@ -141,7 +162,9 @@ extension DataPlaneNode {
                         "POST", "/internal/v1/dp/usage",
                         ["node_id": .string(nodeID), "seq": .int(seq), "counts": report.json("counts")],
                         headers: ["Authorization": "Bearer \(configuration.credential)"])
-                    guard response.status == 200 else { throw APIError.unavailable("usage answered \(response.status)") }
+                    guard response.status == 200 else {
+                        throw APIError.unavailable("usage answered \(response.status)")
+                    }
                     try usage.write { db in try db.execute("DELETE FROM outbox WHERE seq = ?", .int(seq)) }
                 }
                 backoff.reset()

@@ -12,10 +12,14 @@ extension GeoNode {
     func followAuthEvents() {
         let client = HTTPClient(
             endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: name, to: "auth"),
-            faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 25_000)
+            faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500,
+            timeoutMilliseconds: 25_000)
         var backoff = Backoff(seed: (configuration.seed ?? 0) ^ SeededRandom.hash(name + "events"))
         while !isStopping {
-            let cursor = (try? db.read { db in try db.query("SELECT value FROM meta WHERE key = 'events_cursor'").first?.int("value") }).flatMap { $0 } ?? 0
+            let cursor =
+                (try? db.read { db in
+                    try db.query("SELECT value FROM meta WHERE key = 'events_cursor'").first?.int("value")
+                }).flatMap { $0 } ?? 0
             do {
                 let response = try client.send("GET", "/internal/v1/events?geo=\(name)&after=\(cursor)&wait_ms=20000")
                 guard response.status == 200, let body = response.json else {
@@ -35,7 +39,9 @@ extension GeoNode {
 
     /// Applies one outbox event and advances the cursor, atomically.
     private func apply(_ event: JSON) throws {
-        guard let seq = event["seq"]?.intValue, let kind = event["kind"]?.stringValue, let org = event["organization_id"]?.stringValue else { return }
+        guard let seq = event["seq"]?.intValue, let kind = event["kind"]?.stringValue,
+            let org = event["organization_id"]?.stringValue
+        else { return }
         let moment = event["at"]?.stringValue.flatMap(SimTime.init(iso8601:)) ?? lastKnownNow.withLock { $0 }
         try db.write { db in
             let cursor = try db.query("SELECT value FROM meta WHERE key = 'events_cursor'").first?.int("value") ?? 0
@@ -43,8 +49,11 @@ extension GeoNode {
             switch kind {
             case "organization.deactivated":
                 let reason = event["payload"]?["reason"]?.stringValue ?? "deactivated"
-                try db.execute("INSERT OR REPLACE INTO decommissioned_orgs(org_id, reason, at) VALUES (?, ?, ?)", .text(org), .text(reason), .time(moment))
-                Log.info("organization \(org) deactivated (\(reason)): its control planes in \(name) are decommissioned")
+                try db.execute(
+                    "INSERT OR REPLACE INTO decommissioned_orgs(org_id, reason, at) VALUES (?, ?, ?)", .text(org),
+                    .text(reason), .time(moment))
+                Log.info(
+                    "organization \(org) deactivated (\(reason)): its control planes in \(name) are decommissioned")
             case "organization.reactivated":
                 try db.execute("DELETE FROM decommissioned_orgs WHERE org_id = ?", .text(org))
                 if let gateway = event["payload"]?["gateway_license"], let mesh = event["payload"]?["mesh_license"] {
@@ -60,7 +69,8 @@ extension GeoNode {
                 break
             }
             try db.execute(
-                "INSERT INTO meta(key, value) VALUES ('events_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", .text(String(seq)))
+                "INSERT INTO meta(key, value) VALUES ('events_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                .text(String(seq)))
         }
         configCache.withLock { $0 = [:] }
         configChanged.fire()
@@ -73,7 +83,12 @@ extension GeoNode {
             try removeControlPlane(db, id: row.string("id") ?? "", organizationID: organizationID, at: moment)
         }
         for row in try db.query("SELECT * FROM portals WHERE org_id = ? AND published = 1", .text(organizationID)) {
-            try queueUsage(db, ["type": "portal_unpublished", "organization_id": .string(organizationID), "id": .optional(row.string("id")), "at": moment.json])
+            try queueUsage(
+                db,
+                [
+                    "type": "portal_unpublished", "organization_id": .string(organizationID),
+                    "id": .optional(row.string("id")), "at": moment.json,
+                ])
         }
         try db.execute("DELETE FROM portals WHERE org_id = ?", .text(organizationID))
         try db.execute("DELETE FROM mesh_control_planes WHERE org_id = ?", .text(organizationID))
@@ -92,7 +107,9 @@ extension GeoNode {
                 lastFlush = Monotonic.now
             }
             let generation = usageQueued.current
-            let rows = (try? db.read { db in try db.query("SELECT seq, record FROM usage_outbox ORDER BY seq LIMIT 500") }) ?? []
+            let rows =
+                (try? db.read { db in try db.query("SELECT seq, record FROM usage_outbox ORDER BY seq LIMIT 500") })
+                ?? []
             guard !rows.isEmpty else {
                 usageQueued.wait(after: generation, timeoutMilliseconds: 1000)
                 continue
@@ -105,8 +122,12 @@ extension GeoNode {
             }
             let last = rows.last?.int("seq") ?? 0
             do {
-                let response = try auth.json("POST", "/internal/v1/usage", ["geo": .string(name), "records": .array(records)], timeoutMilliseconds: 5000)
-                guard response.status == 200 else { throw APIError.unavailable("usage answered \(response.status): \(response.text.prefix(200))") }
+                let response = try auth.json(
+                    "POST", "/internal/v1/usage", ["geo": .string(name), "records": .array(records)],
+                    timeoutMilliseconds: 5000)
+                guard response.status == 200 else {
+                    throw APIError.unavailable("usage answered \(response.status): \(response.text.prefix(200))")
+                }
                 try db.write { db in try db.execute("DELETE FROM usage_outbox WHERE seq <= ?", .int(last)) }
                 backoff.reset()
             } catch {

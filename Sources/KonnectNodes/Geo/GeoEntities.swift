@@ -48,7 +48,8 @@ extension GeoNode {
                 let row = try self.controlPlane(caller, id, write: false)
                 let config = try self.db.read { db in try self.declarativeConfig(db, controlPlaneID: id) }
                 return HTTPResponse.json([
-                    "version": .optional(row.int("config_version")), "hash": .optional(row.string("config_hash")), "config": config.json,
+                    "version": .optional(row.int("config_version")), "hash": .optional(row.string("config_hash")),
+                    "config": config.json,
                 ])
             }
         ]
@@ -61,17 +62,28 @@ extension GeoNode {
     /// Finds an entity by id or by its unique name.
     func findEntity(_ db: Transaction, controlPlaneID: String, kind: GatewayEntityKind, key: String) throws -> Row? {
         if IdentifierSource.isUUID(key),
-            let row = try db.query("SELECT * FROM entities WHERE id = ? AND cp_id = ? AND kind = ?", .text(key.lowercased()), .text(controlPlaneID), .text(kind.rawValue)).first
+            let row = try db.query(
+                "SELECT * FROM entities WHERE id = ? AND cp_id = ? AND kind = ?", .text(key.lowercased()),
+                .text(controlPlaneID), .text(kind.rawValue)
+            ).first
         {
             return row
         }
-        return try db.query("SELECT * FROM entities WHERE cp_id = ? AND kind = ? AND name = ?", .text(controlPlaneID), .text(kind.rawValue), .text(key)).first
+        return try db.query(
+            "SELECT * FROM entities WHERE cp_id = ? AND kind = ? AND name = ?", .text(controlPlaneID),
+            .text(kind.rawValue), .text(key)
+        ).first
     }
 
     /// The parent entity of a nested path, or 404.
-    private func parentID(_ db: Transaction, _ request: APIRequest, _ scope: EntityScope, controlPlaneID: String) throws -> String? {
+    private func parentID(_ db: Transaction, _ request: APIRequest, _ scope: EntityScope, controlPlaneID: String) throws
+        -> String?
+    {
         guard let parent = scope.parent else { return nil }
-        guard let row = try findEntity(db, controlPlaneID: controlPlaneID, kind: parent.kind, key: request.parameter(parent.parameter)) else {
+        guard
+            let row = try findEntity(
+                db, controlPlaneID: controlPlaneID, kind: parent.kind, key: request.parameter(parent.parameter))
+        else {
             throw GeoNode.entityNotFound(parent.kind)
         }
         return row.string("id")
@@ -102,8 +114,11 @@ extension GeoNode {
         }
         var rows = try db.read { db -> [Row] in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
-            return try db.query("SELECT * FROM entities WHERE cp_id = ? AND kind = ? ORDER BY created_at, id", .text(cpID), .text(scope.kind.rawValue))
-                .filter { belongs($0, to: parent, scope) }
+            return try db.query(
+                "SELECT * FROM entities WHERE cp_id = ? AND kind = ? ORDER BY created_at, id", .text(cpID),
+                .text(scope.kind.rawValue)
+            )
+            .filter { belongs($0, to: parent, scope) }
         }
         if let tags = request.query("tags") {
             let any = tags.contains("/")
@@ -114,7 +129,9 @@ extension GeoNode {
             }
         }
         if let name = request.query("filter[name][eq]") { rows = rows.filter { $0.string("name") == name } }
-        if let part = request.query("filter[name][contains]") { rows = rows.filter { $0.string("name")?.contains(part) == true } }
+        if let part = request.query("filter[name][contains]") {
+            rows = rows.filter { $0.string("name")?.contains(part) == true }
+        }
         let page = offset < rows.count ? Array(rows[offset..<min(rows.count, offset + size)]) : []
         let nextOffset = offset + size < rows.count ? offset + size : nil
         var body = JSONObject([("data", .array(page.map { $0.json("body") }))])
@@ -137,7 +154,8 @@ extension GeoNode {
         _ = try controlPlane(caller, cpID, write: false)
         let row = try db.read { db -> Row? in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
-            let row = try findEntity(db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter))
+            let row = try findEntity(
+                db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter))
             return row.flatMap { belongs($0, to: parent, scope) ? $0 : nil }
         }
         guard let row else { throw GeoNode.entityNotFound(scope.kind) }
@@ -158,7 +176,8 @@ extension GeoNode {
                 input[field] = ["id": .string(parent)]
             }
             let validated = try GatewayEntityValidator.validate(scope.kind, input)
-            return try store(db, validated, id: requestedID?.lowercased(), createdAt: nil, controlPlaneID: cpID, caller: caller)
+            return try store(
+                db, validated, id: requestedID?.lowercased(), createdAt: nil, controlPlaneID: cpID, caller: caller)
         }
         configChanged.fire()
         usageQueued.fire()
@@ -178,15 +197,25 @@ extension GeoNode {
             }
             let existing = try findEntity(db, controlPlaneID: cpID, kind: scope.kind, key: key)
             // PUT by name: the name in the path is the entity's name (Kong), also on a replacement.
-            if !IdentifierSource.isUUID(key), input[scope.kind.uniqueField] == nil || input[scope.kind.uniqueField] == .null {
+            if !IdentifierSource.isUUID(key),
+                input[scope.kind.uniqueField] == nil || input[scope.kind.uniqueField] == .null
+            {
                 input[scope.kind.uniqueField] = .string(key)
             }
             let validated = try GatewayEntityValidator.validate(scope.kind, input)
             if let existing {
                 let id = existing.string("id") ?? ""
-                return (try store(db, validated, id: id, createdAt: existing.int("created_at"), controlPlaneID: cpID, caller: caller, replacing: true), false)
+                return (
+                    try store(
+                        db, validated, id: id, createdAt: existing.int("created_at"), controlPlaneID: cpID,
+                        caller: caller, replacing: true), false
+                )
             }
-            return (try store(db, validated, id: IdentifierSource.isUUID(key) ? key.lowercased() : nil, createdAt: nil, controlPlaneID: cpID, caller: caller), true)
+            return (
+                try store(
+                    db, validated, id: IdentifierSource.isUUID(key) ? key.lowercased() : nil, createdAt: nil,
+                    controlPlaneID: cpID, caller: caller), true
+            )
         }
         configChanged.fire()
         usageQueued.fire()
@@ -200,12 +229,16 @@ extension GeoNode {
         let input = try request.json()
         let body = try db.write { db -> JSON in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
-            guard let existing = try findEntity(db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter)),
+            guard
+                let existing = try findEntity(
+                    db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter)),
                 belongs(existing, to: parent, scope)
             else { throw GeoNode.entityNotFound(scope.kind) }
-            let validated = try GatewayEntityValidator.validate(scope.kind, input, existing: existing.json("body").objectValue, partial: true)
+            let validated = try GatewayEntityValidator.validate(
+                scope.kind, input, existing: existing.json("body").objectValue, partial: true)
             return try store(
-                db, validated, id: existing.string("id") ?? "", createdAt: existing.int("created_at"), controlPlaneID: cpID, caller: caller, replacing: true)
+                db, validated, id: existing.string("id") ?? "", createdAt: existing.int("created_at"),
+                controlPlaneID: cpID, caller: caller, replacing: true)
         }
         configChanged.fire()
         return HTTPResponse.json(body)
@@ -213,14 +246,24 @@ extension GeoNode {
 
     /// Resolves references, enforces uniqueness, writes, and produces a new configuration version.
     private func store(
-        _ db: Transaction, _ entity: ValidatedEntity, id: String?, createdAt: Int64?, controlPlaneID: String, caller: Caller, replacing: Bool = false
+        _ db: Transaction, _ entity: ValidatedEntity, id: String?, createdAt: Int64?, controlPlaneID: String,
+        caller: Caller, replacing: Bool = false
     ) throws -> JSON {
         var body = entity.body
         for reference in entity.references {
-            guard let target = try findEntity(db, controlPlaneID: controlPlaneID, kind: reference.kind, key: reference.key) else {
+            guard
+                let target = try findEntity(
+                    db, controlPlaneID: controlPlaneID, kind: reference.kind, key: reference.key)
+            else {
                 throw APIError(
-                    status: 400, detail: "the \(reference.kind.displayName) '\(reference.key)' referenced by \(reference.field) does not exist in this control plane",
-                    invalidParameters: [InvalidParameter(field: "\(reference.field).id", rule: "missing_reference", reason: "does not exist in this control plane")])
+                    status: 400,
+                    detail:
+                        "the \(reference.kind.displayName) '\(reference.key)' referenced by \(reference.field) does not exist in this control plane",
+                    invalidParameters: [
+                        InvalidParameter(
+                            field: "\(reference.field).id", rule: "missing_reference",
+                            reason: "does not exist in this control plane")
+                    ])
             }
             body[reference.field] = ["id": .optional(target.string("id"))]
         }
@@ -232,10 +275,19 @@ extension GeoNode {
         if entity.kind == .plugin {
             // Kong: one plugin of a name per service/route/consumer combination.
             let scopeKey = ["service", "route", "consumer"].map { body[$0]?["id"]?.stringValue ?? "" }
-            for row in try db.query("SELECT id, body FROM entities WHERE cp_id = ? AND kind = 'plugin' AND id != ?", .text(controlPlaneID), .text(entityID)) {
+            for row in try db.query(
+                "SELECT id, body FROM entities WHERE cp_id = ? AND kind = 'plugin' AND id != ?", .text(controlPlaneID),
+                .text(entityID))
+            {
                 let other = row.json("body")
-                if other["name"] == body["name"], ["service", "route", "consumer"].map({ other[$0]?["id"]?.stringValue ?? "" }) == scopeKey {
-                    throw APIError(status: 409, detail: "UNIQUE violation detected on '{consumer=\(scopeKey[2]),name=\(body["name"]?.stringValue ?? ""),route=\(scopeKey[1]),service=\(scopeKey[0])}'")
+                if other["name"] == body["name"],
+                    ["service", "route", "consumer"].map({ other[$0]?["id"]?.stringValue ?? "" }) == scopeKey
+                {
+                    throw APIError(
+                        status: 409,
+                        detail:
+                            "UNIQUE violation detected on '{consumer=\(scopeKey[2]),name=\(body["name"]?.stringValue ?? ""),route=\(scopeKey[1]),service=\(scopeKey[0])}'"
+                    )
                 }
             }
         }
@@ -243,24 +295,34 @@ extension GeoNode {
         do {
             if replacing {
                 try db.execute(
-                    "UPDATE entities SET name = ?, body = ?, updated_at = ? WHERE id = ? AND cp_id = ?", .optional(unique), .text(JSON.object(body).text),
+                    "UPDATE entities SET name = ?, body = ?, updated_at = ? WHERE id = ? AND cp_id = ?",
+                    .optional(unique), .text(JSON.object(body).text),
                     .int(now), .text(entityID), .text(controlPlaneID))
             } else {
                 try db.execute(
-                    "INSERT INTO entities(id, cp_id, kind, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", .text(entityID),
-                    .text(controlPlaneID), .text(entity.kind.rawValue), .optional(unique), .text(JSON.object(body).text), .int(createdAt ?? now), .int(now))
+                    "INSERT INTO entities(id, cp_id, kind, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    .text(entityID),
+                    .text(controlPlaneID), .text(entity.kind.rawValue), .optional(unique),
+                    .text(JSON.object(body).text), .int(createdAt ?? now), .int(now))
                 if entity.kind == .service {
-                    try queueUsage(db, [
-                        "type": "service_started", "organization_id": .string(caller.organizationID), "id": .string(entityID),
-                        "control_plane_id": .string(controlPlaneID), "name": .string(unique ?? entityID), "at": caller.now.json,
-                    ])
+                    try queueUsage(
+                        db,
+                        [
+                            "type": "service_started", "organization_id": .string(caller.organizationID),
+                            "id": .string(entityID),
+                            "control_plane_id": .string(controlPlaneID), "name": .string(unique ?? entityID),
+                            "at": caller.now.json,
+                        ])
                 }
             }
         } catch let error as DatabaseError where error.isConstraintViolation {
-            if try db.query("SELECT 1 FROM entities WHERE id = ? AND cp_id = ?", .text(entityID), .text(controlPlaneID)).first != nil, !replacing {
+            if try db.query("SELECT 1 FROM entities WHERE id = ? AND cp_id = ?", .text(entityID), .text(controlPlaneID))
+                .first != nil, !replacing
+            {
                 throw APIError(status: 409, detail: "UNIQUE violation detected on '{id=\"\(entityID)\"}'")
             }
-            throw APIError(status: 409, detail: "UNIQUE violation detected on '{\(entity.kind.uniqueField)=\"\(unique ?? "")\"}'")
+            throw APIError(
+                status: 409, detail: "UNIQUE violation detected on '{\(entity.kind.uniqueField)=\"\(unique ?? "")\"}'")
         }
         try bumpConfiguration(db, controlPlaneID: controlPlaneID, at: caller.now)
         return .object(body)
@@ -273,26 +335,40 @@ extension GeoNode {
         _ = try controlPlane(caller, cpID, write: true)
         let changed = try db.write { db -> Bool in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
-            guard let row = try findEntity(db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter)),
+            guard
+                let row = try findEntity(
+                    db, controlPlaneID: cpID, kind: scope.kind, key: request.parameter(scope.itemParameter)),
                 belongs(row, to: parent, scope), let id = row.string("id")
             else { return false }
             let all = try db.query("SELECT id, kind, body FROM entities WHERE cp_id = ?", .text(cpID))
             if scope.kind == .service {
-                let routes = all.filter { $0.string("kind") == "route" && $0.json("body")["service"]?["id"]?.stringValue == id }
+                let routes = all.filter {
+                    $0.string("kind") == "route" && $0.json("body")["service"]?["id"]?.stringValue == id
+                }
                 if !routes.isEmpty {
                     throw APIError(
                         status: 400,
-                        detail: "an existing 'routes' entity references this 'services' entity (\(routes.count) route\(routes.count == 1 ? "" : "s")); delete them first")
+                        detail:
+                            "an existing 'routes' entity references this 'services' entity (\(routes.count) route\(routes.count == 1 ? "" : "s")); delete them first"
+                    )
                 }
-                try queueUsage(db, [
-                    "type": "service_ended", "organization_id": .string(caller.organizationID), "id": .string(id), "control_plane_id": .string(cpID),
-                    "at": caller.now.json,
-                ])
+                try queueUsage(
+                    db,
+                    [
+                        "type": "service_ended", "organization_id": .string(caller.organizationID), "id": .string(id),
+                        "control_plane_id": .string(cpID),
+                        "at": caller.now.json,
+                    ])
             }
             // Plugins scoped to the entity go with it, as in Kong.
             if scope.kind != .plugin {
-                for plugin in all where plugin.string("kind") == "plugin" && plugin.json("body")[scope.kind.rawValue]?["id"]?.stringValue == id {
-                    try db.execute("DELETE FROM entities WHERE id = ? AND cp_id = ?", .text(plugin.string("id") ?? ""), .text(cpID))
+                for plugin in all
+                where plugin.string("kind") == "plugin"
+                    && plugin.json("body")[scope.kind.rawValue]?["id"]?.stringValue == id
+                {
+                    try db.execute(
+                        "DELETE FROM entities WHERE id = ? AND cp_id = ?", .text(plugin.string("id") ?? ""), .text(cpID)
+                    )
                 }
             }
             try db.execute("DELETE FROM entities WHERE id = ? AND cp_id = ?", .text(id), .text(cpID))

@@ -13,10 +13,12 @@ extension GeoNode {
             Router.route("POST", "/internal/v1/operator/dp-credentials", unixOnly: true) { request in
                 try self.operatorCredential(request, mesh: false)
             },
-            Router.route("POST", "/internal/v1/operator/control-planes/{controlPlaneId}/decommission", unixOnly: true) { request in
+            Router.route("POST", "/internal/v1/operator/control-planes/{controlPlaneId}/decommission", unixOnly: true) {
+                request in
                 try self.setDecommissioned(request, reason: "decommissioned by the operator")
             },
-            Router.route("POST", "/internal/v1/operator/control-planes/{controlPlaneId}/recommission", unixOnly: true) { request in
+            Router.route("POST", "/internal/v1/operator/control-planes/{controlPlaneId}/recommission", unixOnly: true) {
+                request in
                 try self.setDecommissioned(request, reason: nil)
             },
             Router.route("GET", "/internal/v1/status", unixOnly: true) { _ in
@@ -40,21 +42,25 @@ extension GeoNode {
     func operatorLookup(_ key: String, organizationID: String?, mesh: Bool) throws -> Row {
         let table = mesh ? "mesh_control_planes" : "control_planes"
         let rows = try db.read { db in
-            try db.query("SELECT * FROM \(table) WHERE (id = ? OR name = ?) ORDER BY created_at", .text(key), .text(key))
+            try db.query(
+                "SELECT * FROM \(table) WHERE (id = ? OR name = ?) ORDER BY created_at", .text(key), .text(key))
         }.filter { organizationID == nil || $0.string("org_id") == organizationID }
         guard let first = rows.first else {
-            throw APIError.notFound("No \(mesh ? "Mesh global control plane" : "control plane") named or with id '\(key)' in geo \(name)")
+            throw APIError.notFound(
+                "No \(mesh ? "Mesh global control plane" : "control plane") named or with id '\(key)' in geo \(name)")
         }
         guard rows.count == 1 else {
             throw APIError.conflict(
-                "Several organizations have a \(mesh ? "Mesh global control plane" : "control plane") named '\(key)' in geo \(name); pass --org with one of \(rows.compactMap { $0.string("org_id") }.joined(separator: ", "))")
+                "Several organizations have a \(mesh ? "Mesh global control plane" : "control plane") named '\(key)' in geo \(name); pass --org with one of \(rows.compactMap { $0.string("org_id") }.joined(separator: ", "))"
+            )
         }
         return first
     }
 
     func operatorCredential(_ request: APIRequest, mesh: Bool) throws -> HTTPResponse {
         var reader = try ObjectReader(request.json())
-        let key = reader.string(mesh ? "mesh_control_plane" : "control_plane", required: true, nullable: false, maxLength: 256)
+        let key = reader.string(
+            mesh ? "mesh_control_plane" : "control_plane", required: true, nullable: false, maxLength: 256)
         let organization = reader.string("organization_id", maxLength: 64)
         let zone = mesh ? reader.string("zone", required: true, nullable: false, maxLength: 64) : nil
         try reader.finish()
@@ -69,7 +75,8 @@ extension GeoNode {
         }
         return HTTPResponse.json(
             [
-                "credential": .string(secret), "control_plane_id": .string(id), "control_plane_name": .optional(row.string("name")),
+                "credential": .string(secret), "control_plane_id": .string(id),
+                "control_plane_name": .optional(row.string("name")),
                 "organization_id": .optional(row.string("org_id")),
             ], status: 201)
     }

@@ -68,9 +68,12 @@ public final class GeoNode: Sendable {
         ids = IdentifierSource(seed: configuration.seed, node: "geo-\(configuration.name)")
         let faults = configuration.faultsFile.map { FaultFile(path: $0) }
         auth = HTTPClient(
-            endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: configuration.name, to: "auth"), faults: faults,
+            endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: configuration.name, to: "auth"),
+            faults: faults,
             connectTimeoutMilliseconds: 300, timeoutMilliseconds: GeoNode.authBudgetMilliseconds)
-        let stored = try db.read { db in try db.query("SELECT value FROM meta WHERE key = 'last_known_now'").first?.int("value") }
+        let stored = try db.read { db in
+            try db.query("SELECT value FROM meta WHERE key = 'last_known_now'").first?.int("value")
+        }
         lastKnownNow = Mutex(SimTime(seconds: stored.flatMap { $0 } ?? SimTime.defaultStart.seconds))
     }
 
@@ -80,7 +83,9 @@ public final class GeoNode: Sendable {
     public func startBackgroundWork() {
         // No stream survives a restart: zones that were connected are disconnected until they reconnect.
         let now = wallSeconds()
-        _ = try? db.write { db in try db.execute("UPDATE zones SET disconnected_at = ? WHERE disconnected_at IS NULL", .int(now)) }
+        _ = try? db.write { db in
+            try db.execute("UPDATE zones SET disconnected_at = ? WHERE disconnected_at IS NULL", .int(now))
+        }
         spawnThread(name: "geo-events") { [self] in followAuthEvents() }
         spawnThread(name: "geo-usage") { [self] in reportUsage() }
     }
@@ -96,7 +101,9 @@ public final class GeoNode: Sendable {
     /// Asks the auth node who is calling; 401 as the auth node says, 503 when it cannot be reached in time.
     func caller(_ request: APIRequest) throws(APIError) -> Caller {
         guard let token = request.bearerToken else {
-            throw APIError(status: 401, title: "Unauthenticated", detail: "A valid token is required: send 'Authorization: Bearer <token>'")
+            throw APIError(
+                status: 401, title: "Unauthenticated",
+                detail: "A valid token is required: send 'Authorization: Bearer <token>'")
         }
         let response: ClientResponse
         do {
@@ -107,8 +114,12 @@ public final class GeoNode: Sendable {
         guard response.status == 200, let body = response.json else {
             if response.status == 401 || response.status == 400, let body = response.json {
                 throw APIError(
-                    status: 401, title: body["title"]?.stringValue ?? "Unauthenticated", detail: body["detail"]?.stringValue ?? "Unauthorized",
-                    extra: JSONObject(body.objectValue?.filter { ["reason", "organization_state"].contains($0.key) }.map { ($0.key, $0.value) } ?? []))
+                    status: 401, title: body["title"]?.stringValue ?? "Unauthenticated",
+                    detail: body["detail"]?.stringValue ?? "Unauthorized",
+                    extra: JSONObject(
+                        body.objectValue?.filter { ["reason", "organization_state"].contains($0.key) }.map {
+                            ($0.key, $0.value)
+                        } ?? []))
             }
             throw GeoNode.authUnavailable("it answered \(response.status)")
         }
@@ -118,7 +129,8 @@ public final class GeoNode: Sendable {
             userID: body["user"]?["id"]?.stringValue ?? "", email: body["user"]?["email"]?.stringValue ?? "",
             organizationID: body["organization"]?["id"]?.stringValue ?? "",
             organizationName: body["organization"]?["name"]?.stringValue ?? "",
-            roles: body["roles"]?.arrayValue?.compactMap(RoleAssignment.init(json:)) ?? [], now: now, introspection: body)
+            roles: body["roles"]?.arrayValue?.compactMap(RoleAssignment.init(json:)) ?? [], now: now,
+            introspection: body)
         rememberLicenses(caller)
         return caller
     }
@@ -126,7 +138,8 @@ public final class GeoNode: Sendable {
     static func authUnavailable(_ why: String) -> APIError {
         APIError(
             status: 503, title: "Auth Node Unavailable",
-            detail: "The auth node is unavailable, so this geo cannot authenticate the request (\(why)). Retry when it is back.",
+            detail:
+                "The auth node is unavailable, so this geo cannot authenticate the request (\(why)). Retry when it is back.",
             extra: JSONObject([("reason", "auth_node_unavailable")]))
     }
 

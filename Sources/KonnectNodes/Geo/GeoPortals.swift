@@ -11,7 +11,8 @@ extension GeoNode {
                 try self.requirePortalAccess(caller, write: false)
                 let page = try PageRequest(request, defaultSize: 10, maxSize: 100)
                 let rows = try self.db.read { db in
-                    try db.query("SELECT * FROM portals WHERE org_id = ? ORDER BY created_at, id", .text(caller.organizationID))
+                    try db.query(
+                        "SELECT * FROM portals WHERE org_id = ? ORDER BY created_at, id", .text(caller.organizationID))
                 }
                 return page.response(rows.map(self.portalJSON))
             },
@@ -28,7 +29,8 @@ extension GeoNode {
                 let existing = try self.portal(caller, request.parameter("portalId"))
                 try self.db.write { db in
                     let row = try db.single(
-                        "SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(existing.string("id") ?? ""), .text(caller.organizationID),
+                        "SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(existing.string("id") ?? ""),
+                        .text(caller.organizationID),
                         missing: APIError.notFound("The requested portal was not found."))
                     if row.bool("published") { try self.queuePortalUsage(db, row, published: false, caller: caller) }
                     try db.execute("DELETE FROM portals WHERE id = ?", .text(row.string("id") ?? ""))
@@ -40,16 +42,20 @@ extension GeoNode {
     }
 
     private func requirePortalAccess(_ caller: Caller, write: Bool) throws(APIError) {
-        let allowed = write ? caller.permissions.canWritePortals(geo: name) : caller.permissions.canReadPortals(geo: name)
+        let allowed =
+            write ? caller.permissions.canWritePortals(geo: name) : caller.permissions.canReadPortals(geo: name)
         guard allowed else {
-            throw APIError(status: 403, title: "Permission denied", detail: "Your roles do not allow \(write ? "changing" : "reading") Dev Portals in geo \(name)")
+            throw APIError(
+                status: 403, title: "Permission denied",
+                detail: "Your roles do not allow \(write ? "changing" : "reading") Dev Portals in geo \(name)")
         }
     }
 
     func portal(_ caller: Caller, _ id: String) throws -> Row {
         try requireUUID(id, "portalId")
         let row = try db.read { db in
-            try db.query("SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID)).first
+            try db.query("SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID))
+                .first
         }
         guard let row else { throw APIError.notFound("The requested portal was not found.") }
         return row
@@ -66,10 +72,13 @@ extension GeoNode {
     }
 
     private func queuePortalUsage(_ db: Transaction, _ row: Row, published: Bool, caller: Caller) throws {
-        try queueUsage(db, [
-            "type": .string(published ? "portal_published" : "portal_unpublished"), "organization_id": .optional(row.string("org_id")),
-            "id": .optional(row.string("id")), "name": .optional(row.string("name")), "at": caller.now.json,
-        ])
+        try queueUsage(
+            db,
+            [
+                "type": .string(published ? "portal_published" : "portal_unpublished"),
+                "organization_id": .optional(row.string("org_id")),
+                "id": .optional(row.string("id")), "name": .optional(row.string("name")), "at": caller.now.json,
+            ])
     }
 
     func createPortal(_ request: APIRequest) throws -> HTTPResponse {
@@ -85,12 +94,17 @@ extension GeoNode {
             let id = try ids.next(db)
             do {
                 try db.execute(
-                    "INSERT INTO portals(id, org_id, name, description, published, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", .text(id),
-                    .text(caller.organizationID), .text(portalName ?? ""), .text(description ?? ""), .bool(published), .time(now), .time(now))
+                    "INSERT INTO portals(id, org_id, name, description, published, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    .text(id),
+                    .text(caller.organizationID), .text(portalName ?? ""), .text(description ?? ""), .bool(published),
+                    .time(now), .time(now))
             } catch let error as DatabaseError where error.isConstraintViolation {
-                throw APIError.conflict("A portal named \(portalName ?? "") already exists in this organization and geo")
+                throw APIError.conflict(
+                    "A portal named \(portalName ?? "") already exists in this organization and geo")
             }
-            let row = try db.single("SELECT * FROM portals WHERE id = ?", .text(id), missing: APIError.notFound("The requested portal was not found."))
+            let row = try db.single(
+                "SELECT * FROM portals WHERE id = ?", .text(id),
+                missing: APIError.notFound("The requested portal was not found."))
             if published { try queuePortalUsage(db, row, published: true, caller: caller) }
             return row
         }
@@ -115,17 +129,24 @@ extension GeoNode {
                 "SELECT * FROM portals WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID),
                 missing: APIError.notFound("The requested portal was not found."))
             do {
-                if let portalName { try db.execute("UPDATE portals SET name = ? WHERE id = ?", .text(portalName), .text(id)) }
+                if let portalName {
+                    try db.execute("UPDATE portals SET name = ? WHERE id = ?", .text(portalName), .text(id))
+                }
             } catch let error as DatabaseError where error.isConstraintViolation {
-                throw APIError.conflict("A portal named \(portalName ?? "") already exists in this organization and geo")
+                throw APIError.conflict(
+                    "A portal named \(portalName ?? "") already exists in this organization and geo")
             }
-            if let description { try db.execute("UPDATE portals SET description = ? WHERE id = ?", .text(description), .text(id)) }
+            if let description {
+                try db.execute("UPDATE portals SET description = ? WHERE id = ?", .text(description), .text(id))
+            }
             if let published, published != current.bool("published") {
                 try db.execute("UPDATE portals SET published = ? WHERE id = ?", .bool(published), .text(id))
                 try queuePortalUsage(db, current, published: published, caller: caller)
             }
             try db.execute("UPDATE portals SET updated_at = ? WHERE id = ?", .time(now), .text(id))
-            return try db.single("SELECT * FROM portals WHERE id = ?", .text(id), missing: APIError.notFound("The requested portal was not found."))
+            return try db.single(
+                "SELECT * FROM portals WHERE id = ?", .text(id),
+                missing: APIError.notFound("The requested portal was not found."))
         }
         usageQueued.fire()
         return HTTPResponse.json(portalJSON(row))

@@ -24,10 +24,12 @@ public struct IdentifierSource: Sendable {
     /// A new id, inside the write transaction that stores the object.
     public func next(_ db: Transaction) throws -> String {
         guard let seed else { return IdentifierSource.uuid(Secrets.randomBytes(16)) }
-        let stored = try cached.value.withLock { $0 } ?? (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'")).flatMap { value -> Int64? in
-            if case .text(let text) = value { return Int64(text) }
-            return nil
-        } ?? 0
+        let stored =
+            try cached.value.withLock { $0 } ?? (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'"))
+            .flatMap { value -> Int64? in
+                if case .text(let text) = value { return Int64(text) }
+                return nil
+            } ?? 0
         let counter = stored
         cached.value.withLock { $0 = counter + 1 }
         try db.execute(
@@ -37,7 +39,9 @@ public struct IdentifierSource: Sendable {
         var bytes: [UInt8] = []
         for _ in 0..<2 {
             let value = generator.next()
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            }
         }
         return IdentifierSource.uuid(bytes)
     }
@@ -71,7 +75,9 @@ public struct IdentifierSource: Sendable {
             if [8, 13, 18, 23].contains(index) {
                 guard byte == UInt8(ascii: "-") else { return false }
             } else {
-                guard (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 102) || (byte >= 65 && byte <= 70) else { return false }
+                guard (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 102) || (byte >= 65 && byte <= 70) else {
+                    return false
+                }
             }
         }
         return true

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectHTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A node's log: one line per event on standard error, which `up` sends to the node's `node.log`.
 public enum Log {
@@ -17,7 +18,8 @@ public enum Log {
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let millis = Int(now.tv_nsec) / 1_000_000
-        let stamp = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)"
+        let stamp =
+            "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)"
         let line = "\(stamp) \(level) \(message)\n"
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }

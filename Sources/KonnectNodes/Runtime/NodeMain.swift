@@ -10,7 +10,8 @@ public enum NodeMain {
         try node.resumeInterruptedAdvance()
         let router = node.router
         let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
-        try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(server: server, stop: { node.stop() })
+        try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(
+            server: server, stop: { node.stop() })
     }
 
     public static func runGeo(_ configuration: GeoConfiguration) throws {
@@ -39,26 +40,45 @@ public enum NodeMain {
         }
         node.proxyPort.withLock { $0 = port }
         proxy.start()
-        let admin = Router(routes: [
-            Router.route("GET", "/health") { _ in HTTPResponse.json(["status": "ok", "role": "data-plane", "name": .string(configuration.name)]) },
-            Router.route("GET", "/status") { _ in HTTPResponse.json(node.statusJSON) },
-            Router.route("GET", "/config") { _ in
-                HTTPResponse.json(node.running.withLock { $0.map { ["version": .int($0.version), "hash": .string($0.hash), "config": $0.config.json] } } ?? .null)
-            },
-            Router.route("GET", "/version") { _ in
-                HTTPResponse.json([
-                    "version": .optional(node.running.withLock { $0?.version }), "cached_version": .optional(node.cachedVersion.withLock { $0 }),
-                ])
-            },
-            Router.route("GET", "/applied") { _ in
-                HTTPResponse.json(.array(node.applied.withLock { $0 }.map { ["version": .int($0.version), "monotonic_ns": .int(Int64(bitPattern: $0.at))] }))
-            },
-        ], log: { Log.error($0) })
+        let admin = Router(
+            routes: [
+                Router.route("GET", "/health") { _ in
+                    HTTPResponse.json(["status": "ok", "role": "data-plane", "name": .string(configuration.name)])
+                },
+                Router.route("GET", "/status") { _ in HTTPResponse.json(node.statusJSON) },
+                Router.route("GET", "/config") { _ in
+                    HTTPResponse.json(
+                        node.running.withLock {
+                            $0.map {
+                                ["version": .int($0.version), "hash": .string($0.hash), "config": $0.config.json]
+                            }
+                        } ?? .null)
+                },
+                Router.route("GET", "/version") { _ in
+                    HTTPResponse.json([
+                        "version": .optional(node.running.withLock { $0?.version }),
+                        "cached_version": .optional(node.cachedVersion.withLock { $0 }),
+                    ])
+                },
+                Router.route("GET", "/applied") { _ in
+                    HTTPResponse.json(
+                        .array(
+                            node.applied.withLock { $0 }.map {
+                                ["version": .int($0.version), "monotonic_ns": .int(Int64(bitPattern: $0.at))]
+                            }))
+                },
+            ], log: { Log.error($0) })
         let server = HTTPServer { request, listener in admin.handle(request, listener: listener) }
         try NodeRuntime(role: "data-plane", name: configuration.name, directory: configuration.directory).run(
             server: server, tcpPort: nil, advertisedPort: port,
-            extra: { ["node_id": .string(node.nodeID), "geo": .string(configuration.geo), "control_plane_id": .string(configuration.controlPlaneID)] },
-            started: { node.start() }, stop: {
+            extra: {
+                [
+                    "node_id": .string(node.nodeID), "geo": .string(configuration.geo),
+                    "control_plane_id": .string(configuration.controlPlaneID),
+                ]
+            },
+            started: { node.start() },
+            stop: {
                 node.stop()
                 proxy.shutdown(drainMilliseconds: 3000)
             })

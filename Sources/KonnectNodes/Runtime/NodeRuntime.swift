@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KonnectCore
 import KonnectHTTP
 import KonnectStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a running node publishes about itself in `node.json`, for `status`, the CLI and tests.
 public struct NodeDescriptor: Sendable, Hashable {
@@ -15,7 +16,10 @@ public struct NodeDescriptor: Sendable, Hashable {
     public var startedAt: String
     public var extra: JSONObject
 
-    public init(role: String, name: String, pid: Int32, socket: String, port: Int, startedAt: String, extra: JSONObject = JSONObject()) {
+    public init(
+        role: String, name: String, pid: Int32, socket: String, port: Int, startedAt: String,
+        extra: JSONObject = JSONObject()
+    ) {
         self.role = role
         self.name = name
         self.pid = pid
@@ -37,7 +41,8 @@ public struct NodeDescriptor: Sendable, Hashable {
     }
 
     public init?(json: JSON) {
-        guard let role = json["role"]?.stringValue, let name = json["name"]?.stringValue, let pid = json["pid"]?.intValue,
+        guard let role = json["role"]?.stringValue, let name = json["name"]?.stringValue,
+            let pid = json["pid"]?.intValue,
             let socket = json["socket"]?.stringValue, let port = json["port"]?.intValue
         else { return nil }
         var extra = json.objectValue ?? JSONObject()
@@ -48,7 +53,9 @@ public struct NodeDescriptor: Sendable, Hashable {
     }
 
     public static func read(directory: String) -> NodeDescriptor? {
-        guard let bytes = readWholeFile(directory + "/node.json"), let json = try? JSONParser.parse(bytes) else { return nil }
+        guard let bytes = readWholeFile(directory + "/node.json"), let json = try? JSONParser.parse(bytes) else {
+            return nil
+        }
         return NodeDescriptor(json: json)
     }
 }
@@ -89,7 +96,8 @@ public struct NodeRuntime {
     /// streams), then the server stops accepting and drains in-flight requests.
     /// `tcpPort` nil means no TCP listener (data planes have their own proxy port).
     public func run(
-        server: HTTPServer, tcpPort: Int? = 0, advertisedPort: Int? = nil, extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
+        server: HTTPServer, tcpPort: Int? = 0, advertisedPort: Int? = nil,
+        extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
         started: () -> Void = {}, stop: () -> Void = {}
     ) throws {
         let previous = NodeDescriptor.read(directory: directory)
@@ -106,10 +114,13 @@ public struct NodeRuntime {
         }
         server.start()
         let descriptor = NodeDescriptor(
-            role: role, name: name, pid: getpid(), socket: socketPath, port: advertisedPort ?? port, startedAt: NodeRuntime.wallClockNow(),
+            role: role, name: name, pid: getpid(), socket: socketPath, port: advertisedPort ?? port,
+            startedAt: NodeRuntime.wallClockNow(),
             extra: extra())
         try AtomicFile.write(descriptor.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
-        Log.info("\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))")
+        Log.info(
+            "\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))"
+        )
         started()
         NodeRuntime.waitForTermination()
         Log.info("\(role) \(name) shutting down")

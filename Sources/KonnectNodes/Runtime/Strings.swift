@@ -1,3 +1,6 @@
+import KonnectCore
+import KonnectStorage
+
 extension String {
     /// The string without leading and trailing characters from `set`.
     func trimmingCharacters(in set: String) -> String {
@@ -7,9 +10,6 @@ extension String {
         return String(slice)
     }
 }
-
-import KonnectCore
-import KonnectStorage
 
 extension Transaction {
     /// The first row, or `missing` thrown (a 404 when a concurrent delete won the race).

@@ -30,7 +30,8 @@ final class ConfigSubscriber: Sendable {
     static let silenceMilliseconds = 3000
 
     init(
-        label: String, client: HTTPClient, path: String, headers: @escaping @Sendable () -> HTTPHeaders, statePath: String,
+        label: String, client: HTTPClient, path: String, headers: @escaping @Sendable () -> HTTPHeaders,
+        statePath: String,
         cachedVersion: Int64?, cachedHash: String?, cachedAt: String?, seed: UInt64, hooks: SubscriberHooks
     ) {
         self.label = label
@@ -40,8 +41,12 @@ final class ConfigSubscriber: Sendable {
         self.statePath = statePath
         self.hooks = hooks
         var orphanReason: String? = nil
-        if let bytes = readWholeFile(statePath), let json = try? JSONParser.parse(bytes) { orphanReason = json["orphaned"]?.stringValue }
-        machine = Mutex(DataPlaneMachine(cachedVersion: cachedVersion, cachedHash: cachedHash, orphanReason: orphanReason, seed: seed))
+        if let bytes = readWholeFile(statePath), let json = try? JSONParser.parse(bytes) {
+            orphanReason = json["orphaned"]?.stringValue
+        }
+        machine = Mutex(
+            DataPlaneMachine(
+                cachedVersion: cachedVersion, cachedHash: cachedHash, orphanReason: orphanReason, seed: seed))
         lastSync.withLock { $0 = cachedAt }
     }
 
@@ -80,7 +85,8 @@ final class ConfigSubscriber: Sendable {
         case .failure(let error): return error.description
         case .success(let status):
             guard status == 200 else {
-                return "the control plane refused the connection (\(status)): \(String(decoding: opened.errorBody.prefix(300), as: UTF8.self))"
+                return
+                    "the control plane refused the connection (\(status)): \(String(decoding: opened.errorBody.prefix(300), as: UTF8.self))"
             }
         }
         machine.withLock { $0.onConnected() }
@@ -99,7 +105,9 @@ final class ConfigSubscriber: Sendable {
         case "config":
             guard let version = message["version"]?.intValue, let hash = message["hash"]?.stringValue else { return }
             let directives = machine.withLock { $0.onConfiguration(version: version, hash: hash) }
-            if directives.contains(.applyConfiguration(version: version, hash: hash)) { hooks.apply(message, version, hash) }
+            if directives.contains(.applyConfiguration(version: version, hash: hash)) {
+                hooks.apply(message, version, hash)
+            }
             lastSync.withLock { $0 = NodeRuntime.wallClockNow() }
             carryOut(directives)
         case "decommissioned":

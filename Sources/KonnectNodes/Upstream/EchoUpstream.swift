@@ -25,7 +25,8 @@ public enum EchoUpstream {
             "query": .optional(request.rawQuery), "headers": .object(headers),
             "body": .string(String(decoding: request.body, as: UTF8.self)), "body_bytes": .int(request.body.count),
         ]
-        let status = request.headers["x-echo-status"].flatMap(Int.init).flatMap { (200...599).contains($0) ? $0 : nil } ?? 200
+        let status =
+            request.headers["x-echo-status"].flatMap(Int.init).flatMap { (200...599).contains($0) ? $0 : nil } ?? 200
         var response = HTTPResponse.json(body, status: status)
         response.headers.set("X-Echo-Upstream", name)
         if request.headers["x-echo-chunked"]?.lowercased() == "true" {

@@ -15,7 +15,8 @@ public struct ZoneConfiguration: Sendable {
     public var seed: UInt64?
 
     public init(
-        directory: String, name: String, geo: String, geoSocket: String, token: String, meshControlPlaneID: String, faultsFile: String?, seed: UInt64?
+        directory: String, name: String, geo: String, geoSocket: String, token: String, meshControlPlaneID: String,
+        faultsFile: String?, seed: UInt64?
     ) {
         self.directory = directory
         self.name = name
@@ -49,17 +50,24 @@ public final class ZoneNode: Sendable {
     public init(configuration: ZoneConfiguration) {
         self.configuration = configuration
         geo = HTTPClient(
-            endpoint: .unix(configuration.geoSocket), link: LinkFault.linkName(from: configuration.name, to: configuration.geo),
-            faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
+            endpoint: .unix(configuration.geoSocket),
+            link: LinkFault.linkName(from: configuration.name, to: configuration.geo),
+            faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500,
+            timeoutMilliseconds: 3000)
         var cached: (version: Int64, hash: String, body: JSON, license: JSON, receivedAt: String)? = nil
-        if let bytes = readWholeFile(configuration.directory + "/policies-cache.json"), let json = try? JSONParser.parse(bytes),
+        if let bytes = readWholeFile(configuration.directory + "/policies-cache.json"),
+            let json = try? JSONParser.parse(bytes),
             let version = json["version"]?.intValue, let hash = json["hash"]?.stringValue
         {
-            cached = (version, hash, json["policies"] ?? [:], json["license"] ?? .null, json["received_at"]?.stringValue ?? "")
+            cached = (
+                version, hash, json["policies"] ?? [:], json["license"] ?? .null, json["received_at"]?.stringValue ?? ""
+            )
         }
         policies = Mutex(cached)
         var loaded: [String: JSON] = [:]
-        if let bytes = readWholeFile(configuration.directory + "/workloads.json"), let json = try? JSONParser.parse(bytes) {
+        if let bytes = readWholeFile(configuration.directory + "/workloads.json"),
+            let json = try? JSONParser.parse(bytes)
+        {
             for item in json.arrayValue ?? [] { if let name = item["name"]?.stringValue { loaded[name] = item } }
         }
         workloads = Mutex(loaded)
@@ -70,11 +78,14 @@ public final class ZoneNode: Sendable {
                 label: "zone", client: geo, path: "/internal/v1/zone/sync",
                 headers: { [weak self] in
                     [
-                        "Authorization": "Bearer \(token)", "X-Zone-Name": name, "X-Zone-Version": ZoneNode.softwareVersion,
+                        "Authorization": "Bearer \(token)", "X-Zone-Name": name,
+                        "X-Zone-Version": ZoneNode.softwareVersion,
                         "X-Config-Hash": self?.policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash,
                     ]
-                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version, cachedHash: cached?.hash,
-                cachedAt: cached?.receivedAt, seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(name),
+                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version,
+                cachedHash: cached?.hash,
+                cachedAt: cached?.receivedAt,
+                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(name),
                 hooks: SubscriberHooks(
                     apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
                     ping: { [weak self] in self?.ping() }))
@@ -105,10 +116,13 @@ public final class ZoneNode: Sendable {
         let license = message["license"] ?? .null
         policies.withLock { $0 = (version, hash, body, license, now) }
         let cache: JSON = [
-            "version": .int(version), "hash": .string(hash), "received_at": .string(now), "policies": body, "license": license,
+            "version": .int(version), "hash": .string(hash), "received_at": .string(now), "policies": body,
+            "license": license,
             "mesh_control_plane_id": .string(configuration.meshControlPlaneID),
         ]
-        do { try AtomicFile.write(cache.bytes, to: cachePath) } catch { Log.error("cannot write the policies cache: \(error)") }
+        do { try AtomicFile.write(cache.bytes, to: cachePath) } catch {
+            Log.error("cannot write the policies cache: \(error)")
+        }
     }
 
     func ping() {
@@ -116,7 +130,8 @@ public final class ZoneNode: Sendable {
         let count = workloads.withLock { $0.count }
         let state = subscriber.machine.withLock { $0.state }
         _ = try? geo.json(
-            "POST", "/internal/v1/zone/ping", ["config_hash": .string(hash), "workloads": .int(count), "state": .string(state.rawValue)],
+            "POST", "/internal/v1/zone/ping",
+            ["config_hash": .string(hash), "workloads": .int(count), "state": .string(state.rawValue)],
             headers: ["Authorization": "Bearer \(configuration.token)"], timeoutMilliseconds: 1000)
     }
 
@@ -125,17 +140,22 @@ public final class ZoneNode: Sendable {
         let current = policies.withLock { $0 }
         let state = subscriber.machine.withLock { $0.state }
         return [
-            "zone": .string(configuration.name), "state": .string(state.rawValue), "version": .optional(current?.version),
-            "hash": .optional(current?.hash), "meshes": current?.body["meshes"] ?? [], "policies": current?.body["policies"] ?? [],
+            "zone": .string(configuration.name), "state": .string(state.rawValue),
+            "version": .optional(current?.version),
+            "hash": .optional(current?.hash), "meshes": current?.body["meshes"] ?? [],
+            "policies": current?.body["policies"] ?? [],
             "license": current?.license ?? .null,
         ]
     }
 
     var statusJSON: JSON {
-        let (state, version, hash, reason, error) = subscriber.machine.withLock { ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError) }
+        let (state, version, hash, reason, error) = subscriber.machine.withLock {
+            ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError)
+        }
         let current = policies.withLock { $0 }
         return [
-            "name": .string(configuration.name), "geo": .string(configuration.geo), "mesh_control_plane_id": .string(configuration.meshControlPlaneID),
+            "name": .string(configuration.name), "geo": .string(configuration.geo),
+            "mesh_control_plane_id": .string(configuration.meshControlPlaneID),
             "state": .string(state.rawValue), "orphaned_reason": .optional(reason), "last_error": .optional(error),
             "policies": [
                 "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
@@ -148,32 +168,42 @@ public final class ZoneNode: Sendable {
 
     /// The zone's API: status, the policies it serves, and workload (mesh data plane) registration.
     public var router: Router {
-        Router(routes: [
-            Router.route("GET", "/health") { _ in HTTPResponse.json(["status": "ok", "role": "zone", "name": .string(self.configuration.name)]) },
-            Router.route("GET", "/status") { _ in HTTPResponse.json(self.statusJSON) },
-            Router.route("GET", "/policies") { _ in HTTPResponse.json(self.policiesJSON) },
-            Router.route("GET", "/workloads") { _ in
-                let items = self.workloads.withLock { $0.values.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") } }
-                return HTTPResponse.json(["total": .int(items.count), "items": .array(items)])
-            },
-            Router.route("POST", "/workloads") { request in
-                var reader = try ObjectReader(request.json())
-                let name = reader.string("name", required: true, nullable: false, minLength: 1, maxLength: 100)
-                let mesh = reader.string("mesh", required: true, nullable: false, minLength: 1, maxLength: 100)
-                try reader.finish()
-                let record: JSON = ["name": .optional(name), "mesh": .optional(mesh), "registered_at": .string(NodeRuntime.wallClockNow())]
-                // The file is written (durably) before memory changes, both under one lock, so a 201 is on
-                // disk and concurrent registrations never write an older snapshot over a newer one.
-                try self.workloads.withLock { workloads in
-                    var next = workloads
-                    next[name ?? ""] = record
-                    let sorted = next.values.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
-                    try AtomicFile.write(JSON.array(sorted).bytes, to: self.workloadsPath)
-                    workloads = next
-                }
-                self.wake.fire()
-                return HTTPResponse.json(record, status: 201)
-            },
-        ], log: { Log.error($0) })
+        Router(
+            routes: [
+                Router.route("GET", "/health") { _ in
+                    HTTPResponse.json(["status": "ok", "role": "zone", "name": .string(self.configuration.name)])
+                },
+                Router.route("GET", "/status") { _ in HTTPResponse.json(self.statusJSON) },
+                Router.route("GET", "/policies") { _ in HTTPResponse.json(self.policiesJSON) },
+                Router.route("GET", "/workloads") { _ in
+                    let items = self.workloads.withLock {
+                        $0.values.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
+                    }
+                    return HTTPResponse.json(["total": .int(items.count), "items": .array(items)])
+                },
+                Router.route("POST", "/workloads") { request in
+                    var reader = try ObjectReader(request.json())
+                    let name = reader.string("name", required: true, nullable: false, minLength: 1, maxLength: 100)
+                    let mesh = reader.string("mesh", required: true, nullable: false, minLength: 1, maxLength: 100)
+                    try reader.finish()
+                    let record: JSON = [
+                        "name": .optional(name), "mesh": .optional(mesh),
+                        "registered_at": .string(NodeRuntime.wallClockNow()),
+                    ]
+                    // The file is written (durably) before memory changes, both under one lock, so a 201 is on
+                    // disk and concurrent registrations never write an older snapshot over a newer one.
+                    try self.workloads.withLock { workloads in
+                        var next = workloads
+                        next[name ?? ""] = record
+                        let sorted = next.values.sorted {
+                            ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "")
+                        }
+                        try AtomicFile.write(JSON.array(sorted).bytes, to: self.workloadsPath)
+                        workloads = next
+                    }
+                    self.wake.fire()
+                    return HTTPResponse.json(record, status: 201)
+                },
+            ], log: { Log.error($0) })
     }
 }

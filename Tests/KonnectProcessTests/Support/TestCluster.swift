@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why a step of a process test could not go on; carries the node logs that explain it.
 struct ProcessTestFailure: Error, CustomStringConvertible {
@@ -23,7 +24,8 @@ final class TestCluster {
     let directory: String
 
     /// Starts auth + the given geos.
-    init(geos: [String] = ["us", "eu"], start: SimTime = .defaultStart, seed: UInt64? = 7, rateCard: JSON? = nil) throws {
+    init(geos: [String] = ["us", "eu"], start: SimTime = .defaultStart, seed: UInt64? = 7, rateCard: JSON? = nil) throws
+    {
         TestCluster.locateExecutable()
         var template = Array("/tmp/ks-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ProcessTestFailure(message: "mkdtemp failed") }
@@ -35,7 +37,8 @@ final class TestCluster {
             try rateCard.prettyText.write(toFile: rateCardPath!, atomically: true, encoding: .utf8)
         }
         do {
-            _ = try ClusterBoot.up(cluster, ClusterConfiguration(geos: geos, start: start, seed: seed, rateCardPath: rateCardPath))
+            _ = try ClusterBoot.up(
+                cluster, ClusterConfiguration(geos: geos, start: start, seed: seed, rateCardPath: rateCardPath))
         } catch {
             let logs = allLogs()
             _ = cluster.down(graceMilliseconds: 1000)
@@ -55,9 +58,12 @@ final class TestCluster {
         if getenv("KONNECT_SIM_EXECUTABLE") != nil { return }
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        var directory = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        var directory =
+            count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         // .../.build/debug/konnect-simPackageTests.xctest (or a nested path on other layouts)
-        while !directory.isEmpty, !FileManager.default.isExecutableFile(atPath: directory + "/konnect-sim") || directory.hasSuffix(".xctest") {
+        while !directory.isEmpty,
+            !FileManager.default.isExecutableFile(atPath: directory + "/konnect-sim") || directory.hasSuffix(".xctest")
+        {
             guard let slash = directory.lastIndex(of: "/") else { break }
             directory = String(directory[..<slash])
         }
@@ -70,8 +76,11 @@ final class TestCluster {
 
     /// The node's public API over loopback TCP.
     func tcp(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> HTTPClient {
-        guard let descriptor = cluster.descriptor(try record(name)) else { throw ProcessTestFailure(message: "\(name) has no node.json") }
-        return HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: timeoutMilliseconds)
+        guard let descriptor = cluster.descriptor(try record(name)) else {
+            throw ProcessTestFailure(message: "\(name) has no node.json")
+        }
+        return HTTPClient(
+            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The node's Unix socket.
@@ -80,20 +89,26 @@ final class TestCluster {
     }
 
     func port(_ name: String) throws -> Int {
-        guard let descriptor = cluster.descriptor(try record(name)) else { throw ProcessTestFailure(message: "\(name) has no node.json") }
+        guard let descriptor = cluster.descriptor(try record(name)) else {
+            throw ProcessTestFailure(message: "\(name) has no node.json")
+        }
         return descriptor.port
     }
 
     /// Every node's log, for failure messages.
     func allLogs(lines: Int = 40) -> String {
-        cluster.records.map { "--- \($0.name) (\(NodeFilesPath.log($0.directory))):\n\(cluster.logTail($0, lines: lines))" }.joined(separator: "\n")
+        cluster.records.map {
+            "--- \($0.name) (\(NodeFilesPath.log($0.directory))):\n\(cluster.logTail($0, lines: lines))"
+        }.joined(separator: "\n")
     }
 
     // MARK: - Calls
 
     /// Calls a node's public API; `token` goes in the Authorization header.
     @discardableResult
-    func call(_ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String? = nil) throws -> ClientResponse {
+    func call(_ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String? = nil) throws
+        -> ClientResponse
+    {
         var headers: HTTPHeaders = [:]
         if let token { headers.set("Authorization", "Bearer \(token)") }
         return try tcp(node).json(method, path, body, headers: headers)
@@ -107,32 +122,46 @@ final class TestCluster {
     ) throws -> JSON {
         let response = try call(node, method, path, body, token: token)
         guard response.status == status else {
-            throw ProcessTestFailure(message: "\(method) \(path) on \(node): expected \(status), got \(response.status): \(response.text)\n\(allLogs())")
+            throw ProcessTestFailure(
+                message:
+                    "\(method) \(path) on \(node): expected \(status), got \(response.status): \(response.text)\n\(allLogs())"
+            )
         }
         return response.json ?? .null
     }
 
     /// Signs up a user and their organization; returns (user id, organization id).
     @discardableResult
-    func signup(_ email: String, organization: String = "Acme", plan: String = "plus", geo: String = "eu") throws -> (user: String, organization: String) {
-        let body = try expect(201, "auth", "POST", "/v3/signup", [
-            "email": .string(email), "password": .string(TestCluster.password), "full_name": "Test User",
-            "organization_name": .string(organization), "plan": .string(plan), "geo": .string(geo),
-        ])
+    func signup(_ email: String, organization: String = "Acme", plan: String = "plus", geo: String = "eu") throws -> (
+        user: String, organization: String
+    ) {
+        let body = try expect(
+            201, "auth", "POST", "/v3/signup",
+            [
+                "email": .string(email), "password": .string(TestCluster.password), "full_name": "Test User",
+                "organization_name": .string(organization), "plan": .string(plan), "geo": .string(geo),
+            ])
         return (body["user"]?["id"]?.stringValue ?? "", body["organization"]?["id"]?.stringValue ?? "")
     }
 
     /// Logs in; returns the session token.
     func login(_ email: String, organization: String? = nil) throws -> String {
-        let body = try expect(200, "auth", "POST", "/v3/authenticate", [
-            "email": .string(email), "password": .string(TestCluster.password), "organization_id": .optional(organization),
-        ])
-        guard let token = body["access_token"]?.stringValue else { throw ProcessTestFailure(message: "no access_token in \(body.text)") }
+        let body = try expect(
+            200, "auth", "POST", "/v3/authenticate",
+            [
+                "email": .string(email), "password": .string(TestCluster.password),
+                "organization_id": .optional(organization),
+            ])
+        guard let token = body["access_token"]?.stringValue else {
+            throw ProcessTestFailure(message: "no access_token in \(body.text)")
+        }
         return token
     }
 
     /// Signs up and logs in; returns (token, organization id).
-    func newOrganization(_ email: String, organization: String = "Acme", plan: String = "plus", geo: String = "eu") throws -> (token: String, organization: String) {
+    func newOrganization(_ email: String, organization: String = "Acme", plan: String = "plus", geo: String = "eu")
+        throws -> (token: String, organization: String)
+    {
         let ids = try signup(email, organization: organization, plan: plan, geo: geo)
         return (try login(email), ids.organization)
     }
@@ -148,7 +177,8 @@ final class TestCluster {
     func advance(_ duration: String) throws -> JSON {
         let response = try support("POST", "/v3/simulator/clock/advance", ["by": .string(duration)])
         guard response.status == 200, let body = response.json else {
-            throw ProcessTestFailure(message: "advance \(duration) answered \(response.status): \(response.text)\n\(allLogs())")
+            throw ProcessTestFailure(
+                message: "advance \(duration) answered \(response.status): \(response.text)\n\(allLogs())")
         }
         return body
     }
@@ -175,7 +205,10 @@ final class TestCluster {
             }
             usleep(20_000)
         }
-        throw ProcessTestFailure(message: "timed out after \(timeout) s waiting until \(what)\(lastError.map { " (last error: \($0))" } ?? "")\n\(allLogs())")
+        throw ProcessTestFailure(
+            message:
+                "timed out after \(timeout) s waiting until \(what)\(lastError.map { " (last error: \($0))" } ?? "")\n\(allLogs())"
+        )
     }
 
     /// A data plane's status document.
