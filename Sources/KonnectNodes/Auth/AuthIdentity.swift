@@ -103,7 +103,7 @@ extension AuthNode {
                 }
             }
             let orgID = try createOrganization(
-                db, name: name, plan: plan, geo: geo, ownerID: userID, actor: userID, now: now)
+                db, name: name, plan: plan, geo: geo, ownerID: userID, actor: "user:\(userID)", now: now)
             return (
                 try db.single(
                     "SELECT * FROM users WHERE id = ?", .text(userID),
