@@ -181,7 +181,7 @@ public final class HTTPServer: Sendable {
             case .request(let request):
                 requestStarted = nil
                 let draining = setBusy(fd, true)
-                let response = handle(request, kind: kind)
+                let response = handler(request, kind)
                 let keepOpen = request.keepAlive && !draining && !isDraining
                 let written = write(response, for: request, to: fd, close: !keepOpen)
                 let drainingNow = setBusy(fd, false)
@@ -223,10 +223,6 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
-    }
-
-    private func handle(_ request: HTTPRequest, kind: ListenerKind) -> HTTPResponse {
-        handler(request, kind)
     }
 
     private func respondAndClose(_ fd: Int32, _ response: HTTPResponse) {

@@ -126,7 +126,7 @@ public enum Benchmarks {
 
         let clients = (0..<dataPlanes).map { try? bench.cluster.client(named: "dp\($0)", timeoutMilliseconds: 5000) }
         /// The versions every data plane has applied and cached on disk.
-        func versions(_ field: String, below target: Int64 = .max) -> [Int64] {
+        func versions(_ field: String) -> [Int64] {
             clients.map { client in (try? client?.send("GET", "/version"))??.json?[field]?.intValue ?? -1 }
         }
         /// Waits until every data plane has applied the version and written it to its disk cache, so that

@@ -55,7 +55,6 @@ public enum GatewayEntityValidator {
     public static let protocols = [
         "grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp", "ws", "wss",
     ]
-    static let httpMethods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
     /// Validates a create or full replacement (`existing` is nil) or a partial update (`existing` is
     /// the stored body and `partial` is true). `id` and the timestamps are set by the caller.

@@ -158,7 +158,7 @@ extension AuthNode {
     }
 
     /// Rebuilds the lifecycle value from a row.
-    func lifecycle(_ db: Transaction, _ row: Row) throws -> OrganizationLifecycle {
+    func organizationLifecycle(_ row: Row) -> OrganizationLifecycle {
         OrganizationLifecycle(
             state: OrganizationState(rawValue: row.string("state") ?? "") ?? .active,
             deactivatedAt: row.time("deactivated_at"),
@@ -183,7 +183,7 @@ extension AuthNode {
         guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
             throw APIError.notFound("The requested organization was not found")
         }
-        var lifecycle = try lifecycle(db, row)
+        var lifecycle = organizationLifecycle(row)
         let directives: [LifecycleDirective]
         do {
             directives = try lifecycle.deactivate(reason: reason, actor: actor, at: moment)
@@ -206,7 +206,7 @@ extension AuthNode {
             guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
                 throw APIError.notFound("The requested organization was not found")
             }
-            var lifecycle = try lifecycle(db, row)
+            var lifecycle = organizationLifecycle(row)
             let directives: [LifecycleDirective]
             do {
                 directives = try lifecycle.reactivate(actor: actor, at: moment)
@@ -230,7 +230,7 @@ extension AuthNode {
         guard let row = try db.query("SELECT * FROM organizations WHERE id = ?", .text(organizationID)).first else {
             return
         }
-        var lifecycle = try lifecycle(db, row)
+        var lifecycle = organizationLifecycle(row)
         let directives: [LifecycleDirective]
         do {
             directives = try lifecycle.retentionElapsed(at: moment)

@@ -73,6 +73,7 @@ extension GeoNode {
                 .text(String(seq)))
         }
         configCache.withLock { $0 = [:] }
+        rememberedLicenses.withLock { $0[org] = nil }
         configChanged.fire()
         usageQueued.fire()
     }

@@ -72,6 +72,14 @@ extension GeoNode {
         return row
     }
 
+    /// The caller and the control plane named by the path, checked as `controlPlane` checks it.
+    func controlPlaneScope(_ request: APIRequest, write: Bool) throws -> (caller: Caller, id: String) {
+        let caller = try caller(request)
+        let id = request.parameter("controlPlaneId")
+        _ = try controlPlane(caller, id, write: write)
+        return (caller, id)
+    }
+
     var dataPlaneEndpoint: String { "unix://" + configuration.directory + "/sock" }
 
     func controlPlaneJSON(_ row: Row) -> JSON {
@@ -222,9 +230,7 @@ extension GeoNode {
     }
 
     func updateControlPlane(_ request: APIRequest) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let id = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, id, write: true)
+        let (caller, id) = try self.controlPlaneScope(request, write: true)
         let fields = try readControlPlane(try request.json(), creating: false)
         let now = caller.now
         let row = try db.write { db -> Row in
@@ -259,9 +265,7 @@ extension GeoNode {
 
     /// Deletes a control plane and everything in it; its data planes learn it is gone.
     func deleteControlPlane(_ request: APIRequest) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let id = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, id, write: true)
+        let (caller, id) = try self.controlPlaneScope(request, write: true)
         try db.write { db in
             _ = try db.single(
                 "SELECT id FROM control_planes WHERE id = ? AND org_id = ?", .text(id), .text(caller.organizationID),

@@ -14,9 +14,7 @@ extension GeoNode {
         let base = "/v2/control-planes/{controlPlaneId}"
         return [
             Router.route("GET", base + "/dp-client-certificates") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: false)
+                let (_, id) = try self.controlPlaneScope(request, write: false)
                 let rows = try self.db.read { db in
                     try db.query("SELECT * FROM dp_credentials WHERE cp_id = ? ORDER BY created_at, id", .text(id))
                 }
@@ -27,9 +25,7 @@ extension GeoNode {
             },
             Router.route("POST", base + "/dp-client-certificates", createCredential),
             Router.route("GET", base + "/dp-client-certificates/{certificateId}") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: false)
+                let (_, id) = try self.controlPlaneScope(request, write: false)
                 guard
                     let row = try self.db.read({ db in
                         try db.query(
@@ -41,9 +37,7 @@ extension GeoNode {
                 return HTTPResponse.json(["item": self.credentialJSON(row, secret: nil)])
             },
             Router.route("DELETE", base + "/dp-client-certificates/{certificateId}") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: true)
+                let (_, id) = try self.controlPlaneScope(request, write: true)
                 let removed = try self.db.write { db in
                     try db.execute(
                         "DELETE FROM dp_credentials WHERE id = ? AND cp_id = ?",
@@ -54,9 +48,7 @@ extension GeoNode {
                 return .noContent
             },
             Router.route("GET", base + "/nodes") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: false)
+                let (_, id) = try self.controlPlaneScope(request, write: false)
                 let rows = try self.db.read { db in
                     try db.query("SELECT * FROM dp_nodes WHERE cp_id = ? ORDER BY created_at, id", .text(id))
                 }
@@ -65,9 +57,7 @@ extension GeoNode {
                 ])
             },
             Router.route("GET", base + "/nodes/{nodeId}") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: false)
+                let (_, id) = try self.controlPlaneScope(request, write: false)
                 guard
                     let row = try self.db.read({ db in
                         try db.query(
@@ -79,9 +69,7 @@ extension GeoNode {
                 return HTTPResponse.json(["item": self.nodeJSON(row)])
             },
             Router.route("DELETE", base + "/nodes/{nodeId}") { request in
-                let caller = try self.caller(request)
-                let id = request.parameter("controlPlaneId")
-                _ = try self.controlPlane(caller, id, write: true)
+                let (_, id) = try self.controlPlaneScope(request, write: true)
                 let nodeID = request.parameter("nodeId")
                 let removed = try self.db.write { db in
                     try db.execute("DELETE FROM dp_nodes WHERE id = ? AND cp_id = ?", .text(nodeID), .text(id))
@@ -105,9 +93,7 @@ extension GeoNode {
     /// `POST .../dp-client-certificates`: pins a credential. Given a `cert`, that string is the credential
     /// (as a pinned certificate would be); without one, the geo issues a secret (`kdp_...`), shown once.
     func createCredential(_ request: APIRequest) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let id = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, id, write: true)
+        let (caller, id) = try self.controlPlaneScope(request, write: true)
         var reader = try ObjectReader(request.jsonOrEmpty())
         let cert = reader.string("cert", nullable: false, minLength: 16, maxLength: 16384)
         let title = reader.string("title", maxLength: 255)

@@ -95,9 +95,7 @@ extension GeoNode {
     }
 
     func listEntities(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: false)
+        let (_, cpID) = try self.controlPlaneScope(request, write: false)
         var size = 100
         if let text = request.query("size") {
             guard let value = Int(text), (1...1000).contains(value) else {
@@ -149,9 +147,7 @@ extension GeoNode {
     }
 
     func getEntity(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: false)
+        let (_, cpID) = try self.controlPlaneScope(request, write: false)
         let row = try db.read { db -> Row? in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
             let row = try findEntity(
@@ -163,9 +159,7 @@ extension GeoNode {
     }
 
     func createEntity(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: true)
+        let (caller, cpID) = try self.controlPlaneScope(request, write: true)
         var input = try request.json()
         let requestedID = input["id"]?.stringValue
         if let requestedID, !IdentifierSource.isUUID(requestedID) {
@@ -186,9 +180,7 @@ extension GeoNode {
 
     /// PUT: replaces the entity named by id or name, or creates it with that id or name.
     func upsertEntity(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: true)
+        let (caller, cpID) = try self.controlPlaneScope(request, write: true)
         let key = request.parameter(scope.itemParameter)
         var input = try request.json()
         let (body, created) = try db.write { db -> (JSON, Bool) in
@@ -223,9 +215,7 @@ extension GeoNode {
     }
 
     func patchEntity(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: true)
+        let (caller, cpID) = try self.controlPlaneScope(request, write: true)
         let input = try request.json()
         let body = try db.write { db -> JSON in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
@@ -330,9 +320,7 @@ extension GeoNode {
 
     /// DELETE: 204 also when it did not exist (Kong); a service that routes still use cannot go (400).
     func deleteEntity(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let caller = try self.caller(request)
-        let cpID = request.parameter("controlPlaneId")
-        _ = try controlPlane(caller, cpID, write: true)
+        let (caller, cpID) = try self.controlPlaneScope(request, write: true)
         let changed = try db.write { db -> Bool in
             let parent = try parentID(db, request, scope, controlPlaneID: cpID)
             guard

@@ -56,6 +56,8 @@ public final class GeoNode: Sendable {
     /// once per change rather than once per connected data plane.
     let syncSnapshots = Mutex<[String: (generation: UInt64, value: SyncState)]>([:])
     let credentialSnapshots = Mutex<(generation: UInt64, map: [String: String?])>((0, [:]))
+    /// The licenses last stored per organization (so requests do not rewrite them).
+    let rememberedLicenses = Mutex<[String: String]>([:])
     /// The latest config message per control plane, shared by all its streams.
     let configCache = Mutex<[String: (version: Int64, bytes: [UInt8])]>([:])
 
@@ -163,7 +165,10 @@ public final class GeoNode: Sendable {
     func rememberLicenses(_ caller: Caller) {
         let gateway = caller.introspection["gateway_license"] ?? .null
         let mesh = caller.introspection["mesh_license"] ?? .null
-        _ = try? db.write { db in
+        let stamp = gateway.text + mesh.text
+        // Every request brings the licenses: write only when they differ from what was last stored.
+        guard rememberedLicenses.withLock({ $0[caller.organizationID] }) != stamp else { return }
+        let stored = try? db.write { db in
             try db.execute(
                 """
                 INSERT INTO org_licenses(org_id, gateway, mesh) VALUES (?, ?, ?)
@@ -171,6 +176,7 @@ public final class GeoNode: Sendable {
                 WHERE gateway IS NOT excluded.gateway OR mesh IS NOT excluded.mesh
                 """, .text(caller.organizationID), .text(gateway.text), .text(mesh.text))
         }
+        if stored != nil { rememberedLicenses.withLock { $0[caller.organizationID] = stamp } }
     }
 
     /// Every route of the geo node.

@@ -2,6 +2,7 @@ import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
+import KonnectNodes
 import Testing
 
 #if canImport(Glibc)
@@ -98,7 +99,7 @@ final class TestCluster {
     /// Every node's log, for failure messages.
     func allLogs(lines: Int = 40) -> String {
         cluster.records.map {
-            "--- \($0.name) (\(NodeFilesPath.log($0.directory))):\n\(cluster.logTail($0, lines: lines))"
+            "--- \($0.name) (\(NodeFiles.log($0.directory))):\n\(cluster.logTail($0, lines: lines))"
         }.joined(separator: "\n")
     }
 
@@ -225,9 +226,4 @@ final class TestCluster {
             return true
         }
     }
-}
-
-/// Node file names, re-exported for messages.
-enum NodeFilesPath {
-    static func log(_ directory: String) -> String { directory + "/node.log" }
 }
