@@ -1,0 +1,202 @@
+import Testing
+
+@testable import KonnectCore
+
+/// Every node-to-node message survives its own encoding (through bytes, as on the wire), and a
+/// message that is not what the other side expects is an error naming the field, never a default.
+@Suite struct ContractTests {
+    static let now = SimTime(iso8601: "2026-03-04T05:06:07Z")!
+    static let license: JSON = ["id": "lic-1", "product": "kong-gateway-enterprise", "payload": ["x": 1]]
+
+    /// Encodes, writes to bytes, parses and decodes again.
+    private func wire(_ json: JSON) throws -> JSON { try JSONParser.parse(json.bytes) }
+
+    static let introspection = Introspection(
+        user: .init(id: "u-1", email: "ana@example.com", fullName: "Ana"),
+        organization: .init(id: "o-1", name: "Acme", state: .active, plan: .plus, ownerID: "u-1", homeGeo: "eu"),
+        roles: [
+            RoleAssignment(roleName: "Admin", entityTypeName: "Organization"),
+            RoleAssignment(roleName: "Creator", entityTypeName: "Control Planes", entityRegion: "us"),
+        ], tokenKind: .personalAccessToken, now: now, gatewayLicense: license, meshLicense: .null)
+
+    @Test func introspectionRoundTrips() throws {
+        #expect(try Introspection(json: wire(Self.introspection.json)) == Self.introspection)
+        let request = IntrospectionRequest(token: "kpat_abc")
+        #expect(try IntrospectionRequest(json: wire(request.json)) == request)
+    }
+
+    @Test(arguments: ["organization.id", "user.id", "now", "token_kind", "roles", "gateway_license"])
+    func introspectionWithoutAFieldIsAnErrorNamingIt(path: String) throws {
+        var json = Self.introspection.json
+        let parts = path.split(separator: ".").map(String.init)
+        if parts.count == 2 {
+            json[parts[0]]?[parts[1]] = nil
+        } else {
+            json[parts[0]] = nil
+        }
+        let error = #expect(throws: ContractError.self) { try Introspection(json: json) }
+        #expect(error?.problems.map(\.field).contains(path) == true)
+        #expect(error?.description.contains(path) == true)
+    }
+
+    @Test func introspectionWithARenamedOrganizationIDIsRejected() throws {
+        var json = Self.introspection.json
+        json["organization"]?["id"] = nil
+        json["organization"]?["org_id"] = "o-1"
+        #expect(throws: ContractError.self) { try Introspection(json: json) }
+        json = Self.introspection.json
+        json["organization"]?["id"] = ""
+        #expect(throws: ContractError.self) { try Introspection(json: json) }
+        json = Self.introspection.json
+        json["organization"]?["state"] = "frozen"
+        #expect(throws: ContractError.self) { try Introspection(json: json) }
+        json = Self.introspection.json
+        json["roles"] = [["role_name": "Admin"]]
+        #expect(throws: ContractError.self) { try Introspection(json: json) }
+    }
+
+    static let events: [OutboxEvent] = [
+        OutboxEvent(seq: 1, organizationID: "o-1", at: now, kind: .deactivated(reason: "admin_deactivated")),
+        OutboxEvent(
+            seq: 2, organizationID: "o-1", at: now, kind: .reactivated(gatewayLicense: license, meshLicense: .null)),
+        OutboxEvent(seq: 3, organizationID: "o-1", at: now, kind: .deleted),
+    ]
+
+    @Test func outboxEventsAndTheirFeedRoundTrip() throws {
+        for event in Self.events {
+            #expect(try OutboxEvent(json: wire(event.json)) == event)
+            #expect(try OutboxEvent.Kind(name: event.kind.name, payload: event.kind.payload) == event.kind)
+        }
+        let feed = EventFeed(events: Self.events, now: Self.now)
+        #expect(try EventFeed(json: wire(feed.json)) == feed)
+        #expect(try EventFeed(json: ["events": [], "now": .string(Self.now.iso8601)]).events.isEmpty)
+    }
+
+    @Test func anEventKindNobodyKnowsIsAnErrorNotASkip() throws {
+        var json = Self.events[0].json
+        json["kind"] = "organization.renamed"
+        let error = #expect(throws: ContractError.self) { try OutboxEvent(json: json) }
+        #expect(error?.problems.first?.field == "kind")
+        #expect(error?.description.contains("organization.renamed") == true)
+        // One bad event makes the whole feed fail: a geo must not advance its cursor past it.
+        var feed = EventFeed(events: Self.events, now: Self.now).json
+        feed["events"] = .array([Self.events[0].json, json])
+        #expect(throws: ContractError.self) { try EventFeed(json: feed) }
+    }
+
+    @Test func aDeactivationWithoutReasonOrAnEventWithoutSeqIsRejected() throws {
+        #expect(throws: ContractError.self) { try OutboxEvent.Kind(name: "organization.deactivated", payload: [:]) }
+        var json = Self.events[2].json
+        json["seq"] = 0
+        #expect(throws: ContractError.self) { try OutboxEvent(json: json) }
+        json["seq"] = "3"
+        #expect(throws: ContractError.self) { try OutboxEvent(json: json) }
+    }
+
+    static let records: [UsageRecord] = [
+        .serviceStarted(organizationID: "o", controlPlaneID: "cp", serviceID: "s", name: "orders", at: now),
+        .serviceEnded(organizationID: "o", controlPlaneID: "cp", serviceID: "s", at: now),
+        .portalPublished(organizationID: "o", portalID: "p", name: "portal", at: now),
+        .portalUnpublished(organizationID: "o", portalID: "p", at: now),
+        .apiCalls(organizationID: "o", controlPlaneID: "cp", nodeID: "n", count: 42, at: now),
+        .apiCalls(organizationID: "o", controlPlaneID: "cp", nodeID: "n", count: 0, at: nil),
+    ]
+
+    @Test func usageRecordsAndBatchesRoundTrip() throws {
+        for record in Self.records {
+            #expect(try UsageRecord(json: wire(record.json)) == record)
+            #expect(record.organizationID == "o")
+        }
+        let batch = UsageBatch(
+            geo: "eu", records: Self.records.enumerated().map { NumberedUsageRecord(seq: Int64($0 + 1), record: $1) })
+        #expect(try UsageBatch(json: wire(batch.json)) == batch)
+        let receipt = UsageBatchReceipt(applied: 4, duplicates: 2)
+        #expect(try UsageBatchReceipt(json: wire(receipt.json)) == receipt)
+    }
+
+    @Test func badUsageRecordsAreRejectedWithTheirPosition() throws {
+        var json = Self.records[4].json
+        json["count"] = .int(UsageRecord.maximumCount + 1)
+        #expect(throws: ContractError.self) { try UsageRecord(json: json) }
+        json["count"] = -1
+        #expect(throws: ContractError.self) { try UsageRecord(json: json) }
+        json = Self.records[0].json
+        json["type"] = "service_paused"
+        #expect(throws: ContractError.self) { try UsageRecord(json: json) }
+        json = Self.records[0].json
+        json["at"] = "yesterday"
+        #expect(throws: ContractError.self) { try UsageRecord(json: json) }
+        let batch: JSON = [
+            "geo": "eu", "records": [NumberedUsageRecord(seq: 1, record: Self.records[0]).json, Self.records[1].json],
+        ]
+        let error = #expect(throws: ContractError.self) { try UsageBatch(json: batch) }
+        #expect(error?.problems.first?.field == "records[1].seq")
+        #expect(error?.apiError.status == 400)
+    }
+
+    static let configuration = SyncedConfiguration(
+        target: .controlPlane(id: "cp-1"), version: 7, hash: "0123456789abcdef0123456789abcdef",
+        body: ["_format_version": "3.0", "services": [["id": "s", "name": "orders"]], "routes": []], license: license)
+
+    @Test func syncMessagesRoundTrip() throws {
+        let zone = SyncedConfiguration(
+            target: .meshControlPlane(id: "m-1"), version: 2, hash: DeclarativeConfig.emptyHash,
+            body: ["meshes": [], "policies": []], license: .null)
+        let messages: [SyncMessage] = [
+            .configuration(Self.configuration), .configuration(zone),
+            .decommissioned(reason: "organization deactivated"),
+            .unauthorized(reason: "the credential was revoked"), .heartbeat,
+        ]
+        for message in messages {
+            #expect(try SyncMessage(json: JSONParser.parse(message.line)) == message)
+        }
+        // The wire shape data planes and zones have always read.
+        #expect(SyncMessage.configuration(Self.configuration).json["config"]?["services"]?[0]?["name"] == "orders")
+        #expect(SyncMessage.configuration(zone).json["policies"]?["meshes"] == [])
+    }
+
+    @Test func malformedSyncMessagesAreErrors() throws {
+        #expect(throws: ContractError.self) { try SyncMessage(json: ["type": "snapshot"]) }
+        #expect(throws: ContractError.self) { try SyncMessage(json: ["type": "decommissioned"]) }
+        var json = SyncMessage.configuration(Self.configuration).json
+        json["version"] = "7"
+        #expect(throws: ContractError.self) { try SyncMessage(json: json) }
+        json = SyncMessage.configuration(Self.configuration).json
+        json["config"] = nil
+        let error = #expect(throws: ContractError.self) { try SyncMessage(json: json) }
+        #expect(error?.problems.first?.field == "config")
+    }
+
+    @Test func dataPlaneReportsRoundTrip() throws {
+        let ping = DataPlanePing(nodeID: "n-1", configHash: DeclarativeConfig.emptyHash, state: .disconnected)
+        #expect(try DataPlanePing(json: wire(ping.json)) == ping)
+        let zonePing = ZonePing(configHash: "abc", workloads: 3, state: .orphaned)
+        #expect(try ZonePing(json: wire(zonePing.json)) == zonePing)
+        let report = DataPlaneUsageReport(
+            nodeID: "n-1", seq: 9,
+            counts: [
+                CallCount(serviceID: "s", routeID: "r", count: 3), CallCount(serviceID: "s", routeID: "r2", count: 4),
+            ])
+        #expect(try DataPlaneUsageReport(json: wire(report.json)) == report)
+        #expect(report.total == 7)
+        let receipt = DataPlaneUsageReceipt(seq: 9, accepted: false)
+        #expect(try DataPlaneUsageReceipt(json: wire(receipt.json)) == receipt)
+    }
+
+    @Test func badDataPlaneReportsAreRejected() throws {
+        #expect(throws: ContractError.self) { try DataPlanePing(json: ["node_id": "n", "config_hash": "h"]) }
+        #expect(throws: ContractError.self) {
+            try DataPlanePing(json: ["node_id": "n", "config_hash": "h", "state": "asleep"])
+        }
+        let tooMany = JSON.array(
+            Array(repeating: CallCount(serviceID: "s", routeID: "r", count: 1).json, count: 10_001))
+        #expect(throws: ContractError.self) {
+            try DataPlaneUsageReport(json: ["node_id": "n", "seq": 1, "counts": tooMany])
+        }
+        let error = #expect(throws: ContractError.self) {
+            try DataPlaneUsageReport(
+                json: ["node_id": "n", "seq": 1, "counts": [["service_id": "s", "route_id": "r", "count": -2]]])
+        }
+        #expect(error?.problems.first?.field == "counts[0].count")
+    }
+}
