@@ -55,7 +55,8 @@ public enum KonnectSimCLI {
         case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]:
             try EdgeCommands.zone(command)
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
-        case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"]: try BenchCommand.handler(command)
+        case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"]:
+            try BenchCommand.handler(command)
         case ["openapi"]:
             switch command.arguments[0] {
             case "auth": print(OpenAPIDocument.auth.prettyText)

@@ -197,10 +197,16 @@ public enum CommandTree {
                             .option("by", "duration", "How far.", default: "365d"),
                         ]),
                     CommandSpec(
-                        "http", abstract: "Requests per second and latency of a geo API and a data-plane proxy.",
+                        "http", abstract: "Authenticated geo and auth reads per second, next to a geo's GET /health.",
                         options: [
                             .option("requests", "n", "Requests per client.", default: "2000"),
-                            .option("clients", "n", "Concurrent clients.", default: "4"),
+                            .option("clients", "n", "Concurrent clients.", default: "8"),
+                        ]),
+                    CommandSpec(
+                        "writes", abstract: "Durable acknowledged creates per second on one geo, by thousand.",
+                        options: [
+                            .option("writers", "n", "Concurrent writers.", default: "8"),
+                            .option("entities", "n", "Services to create in one control plane.", default: "2000"),
                         ]),
                 ]),
             CommandSpec(
