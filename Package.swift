@@ -30,7 +30,8 @@ let package = Package(
         .target(
             name: "KonnectCluster", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectNodes", "KonnectSecurity"]),
         // The scenario language and its runner.
-        .target(name: "KonnectScenario", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectCluster"]),
+        .target(
+            name: "KonnectScenario", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectStorage"]),
         .executableTarget(
             name: "konnect-sim",
             dependencies: ["KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario"]

@@ -121,6 +121,9 @@ public enum Benchmarks {
             seconds: seconds)
     }
 
+    /// One decimal.
+    static func round1(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+
     /// `part` as a percentage of `whole`, rounded.
     static func percent(_ part: Double, of whole: Double) -> String {
         "\(Int((part / max(whole, 1e-9) * 100).rounded()))%"

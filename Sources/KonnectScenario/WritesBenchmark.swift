@@ -1,6 +1,7 @@
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
+import KonnectStorage
 import Synchronization
 
 #if canImport(Glibc)
@@ -88,7 +89,49 @@ extension Benchmarks {
                 "last thousand / first thousand: \((flat * 100).rounded() / 100) "
                     + "(issue 12's flat goal, >= 0.67: \(flat >= 2.0 / 3.0 ? "met" : "not met"))")
         }
+        // The storage layer alone, in this process, one writer and then as many as above: the second
+        // over the first is what group commit gains; the HTTP rate over the second, what the rest costs.
+        let single = try storageFloor(writers: 1, rows: min(entities, 500), in: bench.directory)
+        let grouped = try storageFloor(writers: writers, rows: entities, in: bench.directory)
+        print(
+            "storage floor (rows inserted straight into a Database, synchronous=FULL): 1 thread \(Int(single.perSecond))/s; "
+                + "\(writers) threads \(Int(grouped.perSecond))/s, \(round1(grouped.perCommit)) writes per commit "
+                + "(group commit: x\(round1(grouped.perSecond / single.perSecond)))")
+        print("HTTP creates / storage floor with \(writers) threads: \(percent(rate, of: grouped.perSecond))")
         let goal = writers == 8 ? (rate >= 5000 ? "met" : "not met") : "not measured (the goal is for 8 writers)"
         print("goal (issue 11): >= 5,000 durable creates/s with 8 writers: \(goal) (\(Int(rate))/s)")
+    }
+
+    /// Rows like the services written by `writers` threads straight into a `Database` in this process:
+    /// what the storage layer does with no HTTP, authentication or configuration rebuild. Returns the
+    /// durable writes per second and how many writes shared a commit on average.
+    static func storageFloor(writers: Int, rows: Int, in directory: String) throws -> (
+        perSecond: Double, perCommit: Double
+    ) {
+        let path = directory + "/storage-floor-\(writers).sqlite"
+        let db = try Database(
+            path: path,
+            migrations: [
+                Migration(
+                    version: 1, sql: "CREATE TABLE entities (id INTEGER PRIMARY KEY, name TEXT UNIQUE, body TEXT)")
+            ])
+        let body = "{\"url\": \"http://127.0.0.1:9/\", \"retries\": 5, \"tags\": [] }"
+        let next = Mutex(0)
+        let start = Monotonic.nanoseconds
+        try concurrently(writers, lanes: writers, name: "bench-storage") { _ in
+            while true {
+                let index = next.withLock { value -> Int in
+                    defer { value += 1 }
+                    return value
+                }
+                guard index < rows else { return }
+                try db.write { tx in
+                    try tx.execute(
+                        "INSERT INTO entities (name, body) VALUES (?, ?)", .text("svc-\(index)"), .text(body))
+                }
+            }
+        }
+        let seconds = Double(Monotonic.nanoseconds - start) / 1_000_000_000
+        return (Double(rows) / max(seconds, 1e-9), Double(rows) / Double(max(db.commits, 1)))
     }
 }

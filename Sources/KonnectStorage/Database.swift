@@ -94,8 +94,9 @@ public final class Database: Sendable {
 
     /// Writes queued behind the batch under way (for tests).
     var queuedWrites: Int { writes.queuedWrites }
-    /// Transactions that committed at least one write since the database was opened (for tests).
-    var commits: Int { writes.commits }
+    /// Transactions that committed at least one write since the database was opened: fewer than the
+    /// writes when group commit batched them.
+    public var commits: Int { writes.commits }
 
     private func refuseNesting(_ call: String) throws(DatabaseError) {
         guard RunningBodies.contains(writes.identity) else { return }

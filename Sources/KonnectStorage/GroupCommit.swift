@@ -21,7 +21,7 @@ final class GroupCommit: Sendable {
         var queue: [PendingWrite] = []
         /// True from the moment a caller becomes leader until a leader finds the queue empty.
         var leading = false
-        /// Transactions committed, for tests that check writes were grouped.
+        /// Transactions committed, to see how writes were grouped.
         var commits = 0
     }
 
