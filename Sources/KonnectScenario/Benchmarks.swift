@@ -124,8 +124,9 @@ public enum Benchmarks {
     /// One decimal.
     static func round1(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
-    /// `part` as a percentage of `whole`, rounded.
+    /// `part` as a percentage of `whole`: whole percents, one decimal below 10%.
     static func percent(_ part: Double, of whole: Double) -> String {
-        "\(Int((part / max(whole, 1e-9) * 100).rounded()))%"
+        let value = part / max(whole, 1e-9) * 100
+        return value < 10 ? "\(round1(value))%" : "\(Int(value.rounded()))%"
     }
 }

@@ -5,11 +5,11 @@ import Synchronization
 /// The write side of a `Database`: concurrent `write` calls share one transaction and one commit.
 ///
 /// Leader and followers: a caller queues its body; if no batch is running it becomes the leader,
-/// takes up to `maximumBatch` queued bodies (its own first), runs each in its own savepoint inside one
-/// `BEGIN IMMEDIATE` transaction on the writer connection, commits (one fsync with
-/// `synchronous=FULL`), hands leadership to the first body still queued, and wakes its followers with
-/// their results. While a batch commits, the next one queues up, so the batch size follows the load
-/// with no added wait. A body that throws is rolled back to its savepoint and its caller gets the
+/// takes the queued bodies (its own first, then those queuing while they run, up to `maximumBatch`),
+/// runs each in its own savepoint inside one `BEGIN IMMEDIATE` transaction on the writer connection,
+/// commits (one fsync with `synchronous=FULL`), hands leadership to the first body still queued, and
+/// wakes its followers with their results. While a batch commits, the next one queues up, so the batch
+/// size follows the load with no added wait. A body that throws is rolled back to its savepoint and its caller gets the
 /// error at once; the others are unaffected. A caller returns only after the commit that holds its
 /// changes succeeded; if the commit fails, every body of the batch gets the error.
 final class GroupCommit: Sendable {
@@ -69,13 +69,7 @@ final class GroupCommit: Sendable {
     /// Runs the batch at the head of the queue (which starts with the leader's own body), then passes
     /// leadership on and wakes the batch's callers.
     private func leadOneBatch() {
-        let batch = state.withLock { state in
-            let count = min(state.queue.count, maximumBatch)
-            let batch = Array(state.queue.prefix(count))
-            state.queue.removeFirst(count)
-            return batch
-        }
-        let outcomes = RunningBodies.marking(identity) { commit(batch) }
+        let outcomes = RunningBodies.marking(identity) { commitBatch() }
         let committed = outcomes.contains { $0.1 == nil }
         let next = state.withLock { state -> PendingWrite? in
             if committed { state.commits += 1 }
@@ -87,13 +81,33 @@ final class GroupCommit: Sendable {
         for (pending, error) in outcomes { pending.finish(error) }
     }
 
-    /// Runs the bodies in one transaction. Bodies that failed on their own have been finished already;
-    /// returns the outcome of the others (nil: committed).
-    private func commit(_ batch: [PendingWrite]) -> [(PendingWrite, (any Error)?)] {
+    /// Takes up to `limit` bodies from the head of the queue.
+    private func takeQueued(_ limit: Int) -> [PendingWrite] {
+        state.withLock { state in
+            let count = min(state.queue.count, limit)
+            let taken = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return taken
+        }
+    }
+
+    /// Runs queued bodies in one transaction: those queued when the batch starts, then those that
+    /// queued while they ran (up to `maximumBatch` in all), so that slow bodies do not leave a commit
+    /// for each small group that arrived meanwhile. Bodies that failed on their own have been finished
+    /// already; returns the outcome of the others (nil: committed).
+    private func commitBatch() -> [(PendingWrite, (any Error)?)] {
         let transaction = Transaction(connection: writer)
         var outcomes: [(PendingWrite, (any Error)?)] = []
         var succeeded: [PendingWrite] = []
-        for (index, pending) in batch.enumerated() {
+        var batch = takeQueued(maximumBatch)
+        var index = 0
+        while true {
+            if index == batch.count {
+                let more = takeQueued(maximumBatch - batch.count)
+                if more.isEmpty { break }
+                batch += more
+            }
+            let pending = batch[index]
             if index == 0 || !writer.isInTransaction {
                 do {
                     if !writer.rollBack() {
@@ -107,6 +121,7 @@ final class GroupCommit: Sendable {
                     break
                 }
             }
+            index += 1
             var failure: (any Error)?
             do {
                 try writer.execute("SAVEPOINT group_commit")

@@ -26,9 +26,12 @@ import Testing
         try tx.execute("INSERT INTO items (name) VALUES (?)", .text(name))
     }
 
-    /// Runs `writers` as one group commit: a first write holds the writer connection until every one
-    /// of them is queued behind it, then lets go, so they are all taken into the next batch.
-    static func asOneBatch(_ db: Database, _ writers: [@Sendable () -> Void]) throws {
+    /// Runs `writers` as one group commit: a first write (the holder, inserting "holder") leads a batch
+    /// and holds the writer connection until every one of them is queued, then returns, so they all join
+    /// its transaction. Returns the holder's error, if its write failed.
+    @discardableResult
+    static func asOneBatch(_ db: Database, _ writers: [@Sendable () -> Void]) throws -> String? {
+        let holderError = Mutex<String?>(nil)
         let holderInside = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let problems = ThreadErrors()
@@ -44,7 +47,7 @@ import Testing
                         if release.wait(timeout: .now() + 30) == .timedOut { problems.record("never released") }
                     }
                 } catch {
-                    problems.record(error)
+                    holderError.withLock { $0 = "\(error)" }
                 }
             case controller:
                 holderInside.wait()
@@ -61,6 +64,7 @@ import Testing
             }
         }
         guard problems.all.isEmpty else { throw TestFailure(problems.all.joined(separator: "; ")) }
+        return holderError.withLock { $0 }
     }
 
     @Test("group commit: a body that throws among concurrent ones leaves nothing; the others commit together")
@@ -89,22 +93,22 @@ import Testing
             }
         }
         let commitsBefore = db.commits
-        try Self.asOneBatch(db, writers)
+        #expect(try Self.asOneBatch(db, writers) == nil)
 
         let results = outcomes.withLock { $0 }
         #expect(results[3] == "refused 3")
         #expect(results[5] == "constraint")
         for index in [0, 1, 2, 4, 6, 7] { #expect(results[index] == "ok", "writer \(index)") }
         #expect(try Self.names(db) == ["holder", "w0", "w1", "w2", "w4", "w6", "w7"])
-        // The holder's transaction, then one for all eight.
-        #expect(db.commits - commitsBefore == 2)
+        // One transaction for the holder and the eight that queued while it ran.
+        #expect(db.commits - commitsBefore == 1)
     }
 
     @Test("group commit: a follower whose body fails gets its error before the batch commits")
     func failureReturnsAtOnce() throws {
-        // The batch runs in queue order: the leader's body, the failing one, then one that waits (inside
-        // the still open transaction) for the failing caller to have returned. The leader itself runs the
-        // whole batch, so only a follower can return early.
+        // The batch runs in queue order: the holder's body (its leader), then a body that succeeds, the
+        // failing one, and one that waits (inside the still open transaction) for the failing caller to
+        // have returned. The leader itself runs the whole batch, so only a follower can return early.
         let db = try Database(path: path, migrations: Self.items)
         let failedCallerReturned = DispatchSemaphore(value: 0)
         let sawEarlyReturn = Atomic<Bool>(false)
@@ -112,7 +116,7 @@ import Testing
         try Self.asOneBatch(
             db,
             [
-                { _ = try? db.write { tx in try Self.insert(tx, "leads") } },
+                { _ = try? db.write { tx in try Self.insert(tx, "succeeds") } },
                 {
                     _ = eventually { db.queuedWrites >= 1 }
                     do {
@@ -138,7 +142,7 @@ import Testing
         let returnedBeforeCommit = sawEarlyReturn.load(ordering: .relaxed)
         #expect(failedWithItsError)
         #expect(returnedBeforeCommit)
-        #expect(try Self.names(db) == ["holder", "leads", "waits"])
+        #expect(try Self.names(db) == ["holder", "succeeds", "waits"])
     }
 
     @Test("group commit: when the shared COMMIT fails, every write of the batch gets the error and leaves nothing")
@@ -172,7 +176,9 @@ import Testing
                 }
             },
         ]
-        try Self.asOneBatch(db, writers)
+        let holderError = try Self.asOneBatch(db, writers)
+        #expect(holderError?.contains("FOREIGN KEY") == true)
+        #expect(try Self.names(db) == [])
         let messages = errors.withLock { $0 }
         #expect(messages.count == 2)
         #expect(messages.allSatisfy { $0.contains("FOREIGN KEY") })
