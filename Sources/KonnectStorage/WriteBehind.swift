@@ -8,6 +8,7 @@ import Synchronization
 /// A failed write is logged with what happens next, and its records are kept for the next attempt
 /// (a value recorded meanwhile for the same key wins over the kept one). `flush()` returns once
 /// everything recorded before it was called is committed, also when a background write was under way.
+/// Call `stop()` at shutdown: what was recorded since the last write lives only in memory.
 public final class WriteBehind<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Writes the records in the transaction given, SQL living with the store that owns them.
     public typealias Persist = @Sendable (Transaction, [Key: Value]) throws -> Void
