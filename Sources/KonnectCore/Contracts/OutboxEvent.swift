@@ -109,6 +109,15 @@ public struct EventFeed: Sendable, Hashable {
     public var json: JSON { ["events": .array(events.map(\.json)), "now": .string(now.iso8601)] }
 
     public init(json: JSON) throws(ContractError) {
+        let readable = try EventFeed.readable(json: json)
+        if let stop = readable.unreadable { throw stop }
+        self = readable.feed
+    }
+
+    /// The feed as far as this node understands it: the events before the first one it cannot read
+    /// (an unknown kind from a newer auth node), and the error for that one. A geo applies the events
+    /// it understands and stops its follower at the first one it does not, so nothing is skipped.
+    public static func readable(json: JSON) throws(ContractError) -> (feed: EventFeed, unreadable: ContractError?) {
         let (items, now) = try decodeContract("event feed", json) {
             (reader: inout ObjectReader) -> ([JSON], SimTime)? in
             let now = reader.moment("now")
@@ -121,7 +130,13 @@ public struct EventFeed: Sendable, Hashable {
             return (array, now)
         }
         var events: [OutboxEvent] = []
-        for item in items { events.append(try OutboxEvent(json: item)) }
-        self.init(events: events, now: now)
+        for item in items {
+            do throws(ContractError) {
+                events.append(try OutboxEvent(json: item))
+            } catch {
+                return (EventFeed(events: events, now: now), error)
+            }
+        }
+        return (EventFeed(events: events, now: now), nil)
     }
 }

@@ -38,4 +38,11 @@ public struct DeclarativeConfig: Sendable, Hashable {
 
     /// The bytes the hash covers: the canonical JSON encoding.
     public var canonicalBytes: [UInt8] { json.canonicalBytes }
+
+    /// The configuration's hash as Kong reports it: `emptyHash` for an empty configuration, otherwise
+    /// `digest` (MD5 as lower-case hex, which the shell supplies) of the canonical bytes. Entities are
+    /// sorted by id and members canonically ordered, so the same content always has the same hash.
+    public func hash(digest: ([UInt8]) -> String) -> String {
+        isEmpty ? DeclarativeConfig.emptyHash : digest(canonicalBytes)
+    }
 }

@@ -297,7 +297,7 @@ extension OpenAPIDocument {
                     "GET", "/internal/v1/status", "Pending usage, event cursor, decommissioned organizations.",
                     "Internal", response: object, unixOnly: true),
             ]
-        for scope in GeoNode.entityScopes {
+        for scope in EntityScope.all {
             let item = scope.basePath + "/{\(scope.itemParameter)}"
             let schema = ref(scope.kind.rawValue.prefix(1).uppercased() + scope.kind.rawValue.dropFirst())
             let name = scope.kind.displayName

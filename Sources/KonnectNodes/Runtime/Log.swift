@@ -73,7 +73,7 @@ public final class LoopLog: Sendable {
         let now = Monotonic.now
         let line = state.withLock { state -> String? in
             state.failing = true
-            guard now - state.lastLogged >= intervalMilliseconds || state.lastLogged == .min else {
+            guard state.lastLogged == .min || now - state.lastLogged >= intervalMilliseconds else {
                 state.suppressed += 1
                 return nil
             }

@@ -1,0 +1,177 @@
+import KonnectCore
+import KonnectHTTP
+
+/// Control planes (C1): `/v2/control-planes`, shaped like Konnect's control-planes-v2 API.
+struct ControlPlaneRoutes: Sendable {
+    let geo: String
+    /// Where data planes connect (the geo's Unix socket), shown in each control plane's `config`.
+    let dataPlaneEndpoint: String
+    let access: ControlPlaneAccess
+    let database: GeoDatabase
+    let controlPlanes: ControlPlaneStore
+    let removal: ControlPlaneRemoval
+
+    static let clusterTypes = [
+        "CLUSTER_TYPE_CONTROL_PLANE", "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER", "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+        "CLUSTER_TYPE_SERVERLESS",
+    ]
+    static let authTypes = ["pinned_client_certs", "pki_client_certs"]
+    static let filters = [
+        "filter[name][eq]", "filter[name]", "filter[name][neq]", "filter[name][contains]", "filter[cluster_type][eq]",
+        "filter[cluster_type]", "filter[id][eq]",
+    ]
+
+    var routes: [Router.Route] {
+        [
+            Router.route("GET", "/v2/control-planes", list),
+            Router.route("POST", "/v2/control-planes", create),
+            Router.route("GET", "/v2/control-planes/{controlPlaneId}") { request in
+                HTTPResponse.json(json(try access.scope(request, write: false).controlPlane))
+            },
+            Router.route("PATCH", "/v2/control-planes/{controlPlaneId}", update),
+            Router.route("DELETE", "/v2/control-planes/{controlPlaneId}", delete),
+            Router.route("GET", "/v2/control-planes/{controlPlaneId}/expected-config-hash") { request in
+                let controlPlane = try access.scope(request, write: false).controlPlane
+                return HTTPResponse.json([
+                    "expected_hash": .string(controlPlane.configHash),
+                    "created_at": .int(controlPlane.createdAt.seconds),
+                    "updated_at": .int(controlPlane.configUpdatedAt.seconds),
+                ])
+            },
+            Router.route("GET", "/v2/control-planes/{controlPlaneId}/expected-config-version") { request in
+                let controlPlane = try access.scope(request, write: false).controlPlane
+                return HTTPResponse.json([
+                    "expected_config_version": .string(String(controlPlane.configVersion)),
+                    "created_at": .int(controlPlane.createdAt.seconds),
+                ])
+            },
+        ]
+    }
+
+    func json(_ controlPlane: ControlPlane) -> JSON {
+        [
+            "id": .string(controlPlane.id), "name": .string(controlPlane.name),
+            "description": .string(controlPlane.description), "labels": controlPlane.labels,
+            "config": [
+                "control_plane_endpoint": .string(dataPlaneEndpoint), "telemetry_endpoint": .string(dataPlaneEndpoint),
+                "cluster_type": .string(controlPlane.clusterType), "auth_type": .string(controlPlane.authType),
+                "cloud_gateway": .bool(controlPlane.cloudGateway), "proxy_urls": controlPlane.proxyURLs,
+            ],
+            "created_at": controlPlane.createdAt.json, "updated_at": controlPlane.updatedAt.json,
+        ]
+    }
+
+    func list(_ request: APIRequest) throws -> HTTPResponse {
+        let caller = try access.authenticator.caller(request)
+        guard caller.permissions.canListControlPlanes(geo: geo) else {
+            throw permissionDenied("Your roles do not include control planes in geo \(geo)")
+        }
+        let page = try PageRequest(request, defaultSize: 10, maxSize: 100)
+        for item in request.http.query
+        where item.name.hasPrefix("filter[") && !ControlPlaneRoutes.filters.contains(item.name) {
+            throw APIError.invalid(
+                field: item.name, rule: "invalid",
+                reason:
+                    "is not a supported filter; use filter[name][eq|neq|contains], filter[cluster_type][eq] or filter[id][eq]"
+            )
+        }
+        var found = try controlPlanes.list(organization: caller.organizationID).filter {
+            caller.permissions.canReadControlPlane($0.id, geo: geo)
+        }
+        if let value = request.query("filter[name][eq]") ?? request.query("filter[name]") {
+            found = found.filter { $0.name == value }
+        }
+        if let value = request.query("filter[name][neq]") { found = found.filter { $0.name != value } }
+        if let value = request.query("filter[name][contains]") { found = found.filter { $0.name.contains(value) } }
+        if let value = request.query("filter[cluster_type][eq]") ?? request.query("filter[cluster_type]") {
+            found = found.filter { $0.clusterType == value }
+        }
+        if let value = request.query("filter[id][eq]") { found = found.filter { $0.id == value } }
+        if let filter = request.query("labels") {
+            found = found.filter { Labels.matches($0.labels.objectValue ?? JSONObject(), filter: filter) }
+        }
+        return page.response(found.map(json))
+    }
+
+    private func fields(_ body: JSON, creating: Bool) throws -> ControlPlaneFields {
+        var reader = try ObjectReader(body)
+        var fields = ControlPlaneFields()
+        fields.name = reader.string("name", required: creating, nullable: false, minLength: 2, maxLength: 256)
+        fields.description = reader.string("description", nullable: false, maxLength: 2048)
+        if creating {
+            fields.clusterType = reader.string(
+                "cluster_type", nullable: false, allowed: ControlPlaneRoutes.clusterTypes)
+            fields.cloudGateway = reader.bool("cloud_gateway", nullable: false)
+        }
+        fields.authType = reader.string("auth_type", nullable: false, allowed: ControlPlaneRoutes.authTypes)
+        if let raw = reader.raw("proxy_urls") {
+            if let items = raw.arrayValue, items.count <= 5 {
+                var valid: [JSON] = []
+                for (index, item) in items.enumerated() {
+                    guard var entry = try? ObjectReader(item, prefix: "proxy_urls[\(index)]") else {
+                        reader.fail(
+                            "proxy_urls[\(index)]", "is_object", "must be an object with host, port and protocol")
+                        continue
+                    }
+                    let host = entry.string("host", required: true, nullable: false, minLength: 1, maxLength: 120)
+                    let port = entry.int("port", required: true, nullable: false, min: 1, max: 65535)
+                    let proto = entry.string("protocol", required: true, nullable: false, minLength: 1, maxLength: 32)
+                    reader.absorb(entry, strict: true)
+                    if let host, let port, let proto {
+                        valid.append(["host": .string(host), "port": .int(port), "protocol": .string(proto)])
+                    }
+                }
+                fields.proxyURLs = .array(valid)
+            } else {
+                reader.fail(
+                    "proxy_urls", raw.arrayValue == nil ? "is_array" : "max_items",
+                    raw.arrayValue == nil ? "must be an array" : "must have at most 5 items")
+            }
+        }
+        if let labels = reader.object("labels") {
+            if let problem = Labels.problem(labels, maxCount: 50) {
+                reader.fail("labels", "is_label", problem)
+            } else {
+                fields.labels = .object(labels)
+            }
+        }
+        try reader.finish()
+        return fields
+    }
+
+    func create(_ request: APIRequest) throws -> HTTPResponse {
+        let caller = try access.authenticator.caller(request)
+        guard caller.permissions.canCreateControlPlanes(geo: geo) else {
+            throw permissionDenied("Your roles do not allow creating control planes in geo \(geo)")
+        }
+        let fields = try fields(try request.json(), creating: true)
+        let created = try database.write { work in
+            try controlPlanes.create(fields, organization: caller.organizationID, at: caller.now, in: work)
+        }
+        Log.info("control plane \(created.id) '\(created.name)' created for organization \(caller.organizationID)")
+        return HTTPResponse.json(json(created), status: 201)
+    }
+
+    func update(_ request: APIRequest) throws -> HTTPResponse {
+        let (caller, controlPlane) = try access.scope(request, write: true)
+        let fields = try fields(try request.json(), creating: false)
+        let updated = try database.write { work in
+            try controlPlanes.update(
+                controlPlane.id, organization: caller.organizationID, fields, at: caller.now, in: work)
+        }
+        return HTTPResponse.json(json(updated))
+    }
+
+    /// Deletes a control plane and everything in it; its data planes learn it is gone.
+    func delete(_ request: APIRequest) throws -> HTTPResponse {
+        let (caller, controlPlane) = try access.scope(request, write: true)
+        try database.write { work in
+            // Re-read inside the transaction: a concurrent DELETE may have won.
+            guard try controlPlanes.find(controlPlane.id, organization: caller.organizationID, in: work) != nil else {
+                throw ControlPlaneStore.notFound()
+            }
+            try removal.remove(controlPlane.id, organization: caller.organizationID, at: caller.now, in: work)
+        }
+        return .noContent
+    }
+}

@@ -1,0 +1,24 @@
+import KonnectCore
+
+/// Removing a control plane (a DELETE, or its organization's purge): its services stop counting for
+/// usage (B3), its entities, credentials and node records go, and its data planes learn it is gone.
+struct ControlPlaneRemoval: Sendable {
+    let controlPlanes: ControlPlaneStore
+    let entities: GatewayEntityStore
+    let credentials: DataPlaneCredentialStore
+    let nodes: DataPlaneNodeStore
+    let usage: UsageOutboxStore
+
+    func remove(_ controlPlane: String, organization: String, at moment: SimTime, in work: GeoWork) throws {
+        for service in try entities.list(.service, controlPlane: controlPlane, in: work) {
+            try usage.queue(
+                .serviceEnded(
+                    organizationID: organization, controlPlaneID: controlPlane, serviceID: service.id, at: moment),
+                in: work)
+        }
+        try entities.removeAll(controlPlane: controlPlane, in: work)
+        try credentials.revokeAll(controlPlane: controlPlane, in: work)
+        try nodes.removeAll(controlPlane: controlPlane, in: work)
+        try controlPlanes.remove(controlPlane, in: work)
+    }
+}

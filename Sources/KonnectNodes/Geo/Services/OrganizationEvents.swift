@@ -1,0 +1,64 @@
+import KonnectCore
+
+/// Carries out the auth node's lifecycle events in this geo (D4), each in one transaction with the
+/// event cursor, so an event is applied exactly once even across crashes: a deactivation decommissions
+/// the organization's objects (D3, D5), a reactivation recommissions them with the restored licenses
+/// (D7), a deletion purges them (A5).
+struct OrganizationEvents: Sendable {
+    let geo: String
+    let database: GeoDatabase
+    let meta: GeoMetaStore
+    let decommissions: DecommissionStore
+    let licenses: LicenseBook
+    let controlPlanes: ControlPlaneStore
+    let removal: ControlPlaneRemoval
+    let portals: PortalStore
+    let meshControlPlanes: MeshControlPlaneStore
+    let usage: UsageOutboxStore
+
+    /// Applies one event and advances the cursor, atomically; an event at or below the cursor is
+    /// already applied.
+    func apply(_ event: OutboxEvent) throws {
+        let organization = event.organizationID
+        let applied = try database.write { work -> Bool in
+            guard event.seq > (try meta.eventCursor(in: work)) else { return false }
+            switch event.kind {
+            case .deactivated(let reason):
+                try decommissions.decommission(organization: organization, reason: reason, at: event.at, in: work)
+            case .reactivated(let gateway, let mesh):
+                try decommissions.recommission(organization: organization, in: work)
+                // Noted licenses ride along with this write (`GeoDatabase.alsoInEveryWrite`).
+                licenses.note(OrganizationLicenses(gateway: gateway, mesh: mesh), organization: organization)
+            case .deleted:
+                try purge(organization, at: event.at, in: work)
+            }
+            try meta.setEventCursor(event.seq, in: work)
+            return true
+        }
+        guard applied else { return }
+        switch event.kind {
+        case .deactivated(let reason):
+            Log.info(
+                "organization \(organization) deactivated (\(reason)): its control planes in \(geo) are decommissioned")
+        case .reactivated:
+            Log.info("organization \(organization) reactivated: its control planes in \(geo) are recommissioned")
+        case .deleted:
+            Log.info("organization \(organization) deleted: its objects in \(geo) are purged")
+        }
+    }
+
+    /// Removes every object of an organization from this geo (A5); published portals stop counting.
+    private func purge(_ organization: String, at moment: SimTime, in work: GeoWork) throws {
+        for id in try controlPlanes.ids(organization: organization, in: work) {
+            try removal.remove(id, organization: organization, at: moment, in: work)
+        }
+        for portal in try portals.list(organization: organization, in: work) where portal.published {
+            try usage.queue(
+                .portalUnpublished(organizationID: organization, portalID: portal.id, at: moment), in: work)
+        }
+        try portals.deleteAll(organization: organization, in: work)
+        try meshControlPlanes.removeAll(organization: organization, in: work)
+        try licenses.forget(organization: organization, in: work)
+        try decommissions.recommission(organization: organization, in: work)
+    }
+}
