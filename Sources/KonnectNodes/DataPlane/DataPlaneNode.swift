@@ -38,12 +38,19 @@ public struct DataPlaneConfiguration: Sendable {
 
 /// What a data plane runs: one configuration, applied atomically (swapped as a whole).
 struct RunningConfiguration: Sendable {
-    var version: Int64
-    var hash: String
-    var config: DeclarativeConfig
-    var license: JSON
+    var cached: CachedConfiguration
     var routes: RouteTable
-    var receivedAt: String
+
+    init(_ cached: CachedConfiguration) {
+        self.cached = cached
+        routes = RouteTable(config: cached.config)
+    }
+
+    var version: Int64 { cached.version }
+    var hash: String { cached.hash }
+    var config: DeclarativeConfig { cached.config }
+    var license: JSON { cached.license }
+    var receivedAt: String { cached.receivedAt }
 }
 
 /// A simulated Kong Gateway data plane in hybrid mode (C2, C3, D5, D6): syncs configuration from its
@@ -55,14 +62,15 @@ public final class DataPlaneNode: Sendable {
     let running: Mutex<RunningConfiguration?>
     /// Monotonic nanoseconds at which each version was applied (for `bench sync`), newest last.
     let applied = Mutex<[(version: Int64, at: UInt64)]>([])
-    let usage: Database
+    let usage: UsageReportStore
     let usageQueued = Signal()
     let geo: HTTPClient
     let faults: FaultFile?
     let stopping = Mutex(false)
     let upstreams = Mutex<[String: HTTPClient]>([:])
     let proxyPort = Mutex(0)
-    let pendingCache = Mutex<(Int64, JSON)?>(nil)
+    let cache: ConfigurationCacheStore
+    let pendingCache = Mutex<CachedConfiguration?>(nil)
     let cacheQueued = Signal()
     /// Asks the ping loop to report the running hash soon (after an apply), off the sync path.
     let pingRequested = Signal()
@@ -75,46 +83,24 @@ public final class DataPlaneNode: Sendable {
 
     static let softwareVersion = "3.9.0"
 
-    var cachePath: String { configuration.directory + "/config-cache.json" }
-    var statePath: String { configuration.directory + "/state.json" }
     var link: String { LinkFault.linkName(from: configuration.name, to: configuration.geo) }
 
     public init(configuration: DataPlaneConfiguration) throws {
         self.configuration = configuration
-        // The node id is made once and kept, so a restarted data plane is the same node in the list.
-        let idPath = configuration.directory + "/node-id"
-        if let bytes = readWholeFile(idPath),
-            let text = String(validating: bytes, as: UTF8.self)?.trimmingCharacters(in: " \n"),
-            IdentifierSource.isUUID(text)
-        {
-            nodeID = text
-        } else {
-            var generator = SeededRandom(
-                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name))
-            nodeID = IdentifierSource.uuid((0..<16).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-            try AtomicFile.write(nodeID + "\n", to: idPath)
-        }
+        let seed = (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name)
+        nodeID = try NodeIdentityStore(path: configuration.directory + "/node-id").loadOrCreate(seed: seed)
         faults = configuration.faultsFile.map { FaultFile(path: $0) }
         geo = HTTPClient(
             endpoint: .unix(configuration.geoSocket),
             link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults,
             connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
-        usage = try Database(
-            path: configuration.directory + "/usage.sqlite", migrations: DataPlaneNode.migrations, durability: .normal)
+        usage = try UsageReportStore(path: configuration.directory + "/usage.sqlite")
 
         // Start from the disk cache (D6: a data plane restarted during an outage still serves).
-        var cached: RunningConfiguration? = nil
-        if let bytes = readWholeFile(configuration.directory + "/config-cache.json"),
-            let json = try? JSONParser.parse(bytes),
-            let version = json["version"]?.intValue, let hash = json["hash"]?.stringValue
-        {
-            let config = DeclarativeConfig(json: json["config"] ?? [:])
-            cached = RunningConfiguration(
-                version: version, hash: hash, config: config, license: json["license"] ?? .null,
-                routes: RouteTable(config: config),
-                receivedAt: json["received_at"]?.stringValue ?? "")
-        }
-        running = Mutex(cached)
+        cache = ConfigurationCacheStore(
+            path: configuration.directory + "/config-cache.json", controlPlaneID: configuration.controlPlaneID)
+        let cached = cache.load()
+        running = Mutex(cached.map(RunningConfiguration.init))
         let credential = configuration.credential
         let nodeID = self.nodeID
         let hostname = DataPlaneNode.hostname()
@@ -129,28 +115,16 @@ public final class DataPlaneNode: Sendable {
                         "X-Node-Version": DataPlaneNode.softwareVersion,
                         "X-Config-Hash": self?.running.withLock { $0?.hash } ?? hash,
                     ]
-                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version,
-                cachedHash: cached?.hash,
-                cachedAt: cached?.receivedAt,
-                seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name),
+                }, orphanState: OrphanStateStore(path: configuration.directory + "/state.json"),
+                cachedVersion: cached?.version, cachedHash: cached?.hash, cachedAt: cached?.receivedAt, seed: seed,
                 hooks: SubscriberHooks(
-                    apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
+                    apply: { [weak self] configuration in self?.apply(configuration) },
                     ping: { [weak self] in self?.pingRequested.fire() }))
         }
         if let cached {
-            Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cachePath)")
+            Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cache.path)")
         }
     }
-
-    static let migrations = [
-        Migration(
-            version: 1,
-            sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE counters (service_id TEXT NOT NULL, route_id TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (service_id, route_id));
-                CREATE TABLE outbox (seq INTEGER PRIMARY KEY, counts TEXT NOT NULL);
-                """)
-    ]
 
     var isStopping: Bool { stopping.withLock { $0 } }
 
@@ -167,45 +141,46 @@ public final class DataPlaneNode: Sendable {
         subscriber.stop()
         usageQueued.fire()
         cacheQueued.fire()
+        pingRequested.fire()
     }
 
-    /// Swaps in a new configuration atomically and writes it to the cache (write, fsync, rename).
-    func apply(_ message: JSON, version: Int64, hash: String) {
-        let config = DeclarativeConfig(json: message["config"] ?? [:])
-        let now = NodeRuntime.wallClockNow()
-        let next = RunningConfiguration(
-            version: version, hash: hash, config: config, license: message["license"] ?? .null,
-            routes: RouteTable(config: config), receivedAt: now)
-        running.withLock { $0 = next }
+    /// Swaps in a new configuration atomically; the cache loop writes it to disk.
+    func apply(_ configuration: SyncedConfiguration) {
+        let next = CachedConfiguration(
+            version: configuration.version, hash: configuration.hash,
+            config: DeclarativeConfig(json: configuration.body),
+            license: configuration.license, receivedAt: NodeRuntime.wallClockNow())
+        running.withLock { $0 = RunningConfiguration(next) }
         let stamp = Monotonic.nanoseconds
         applied.withLock { list in
-            list.append((version, stamp))
+            list.append((next.version, stamp))
             if list.count > 4096 { list.removeFirst(list.count - 4096) }
         }
-        let cache: JSON = [
-            "version": .int(version), "hash": .string(hash), "control_plane_id": .string(configuration.controlPlaneID),
-            "received_at": .string(now), "config": config.json, "license": next.license,
-        ]
-        pendingCache.withLock { $0 = (version, cache) }
+        pendingCache.withLock { $0 = next }
         cacheQueued.fire()
     }
 
     /// Writes the newest applied configuration to the disk cache (write, fsync, rename) off the apply
     /// path; versions that arrive while a write is in progress are coalesced into the next write.
     func cacheLoop() {
+        let log = LoopLog(loop: "dp configuration cache")
         while !isStopping {
             let generation = cacheQueued.current
             // A short pause keeps the fsync out of the moment every data plane applies the change.
             if pendingCache.withLock({ $0 != nil }) { sleepMilliseconds(25) }
-            if let (version, cache) = pendingCache.withLock({ pending -> (Int64, JSON)? in
+            if let next = pendingCache.withLock({ pending -> CachedConfiguration? in
                 defer { pending = nil }
                 return pending
             }) {
                 do {
-                    try AtomicFile.write(cache.bytes, to: cachePath)
-                    cachedVersion.withLock { $0 = version }
+                    try cache.save(next)
+                    cachedVersion.withLock { $0 = next.version }
+                    log.succeeded()
                 } catch {
-                    Log.error("cannot write the configuration cache: \(error)")
+                    // Keep the newest for the next attempt, unless a newer one arrived meanwhile.
+                    pendingCache.withLock { if $0 == nil { $0 = next } }
+                    log.failed(error, next: "serving version \(next.version) from memory, writing it again in 1 s")
+                    cacheQueued.wait(after: cacheQueued.current, timeoutMilliseconds: 1000)
                 }
                 continue
             }
@@ -216,23 +191,27 @@ public final class DataPlaneNode: Sendable {
     /// Reports the running hash every 5 s, and half a second after an applied configuration (coalesced, so a
     /// burst of changes costs one ping and the push to other data planes is not slowed by it).
     func pingLoop() {
+        let log = LoopLog(loop: "dp ping")
         while !isStopping {
             let seen = pingRequested.current
             if pingRequested.wait(after: seen, timeoutMilliseconds: 5000) != seen { sleepMilliseconds(500) }
             if isStopping { break }
-            sendPing()
+            do {
+                try sendPing()
+                log.succeeded()
+            } catch {
+                log.failed(error, next: "pinging again within 5 s")
+            }
         }
     }
 
-    func sendPing() {
+    func sendPing() throws {
         let (hash, state) = subscriber.machine.withLock { ($0.hash, $0.state) }
-        _ = try? geo.json(
-            "POST", "/internal/v1/dp/ping",
-            [
-                "node_id": .string(nodeID), "config_hash": .string(hash ?? DeclarativeConfig.emptyHash),
-                "state": .string(state.rawValue),
-            ],
+        let ping = DataPlanePing(nodeID: nodeID, configHash: hash ?? DeclarativeConfig.emptyHash, state: state)
+        let response = try geo.json(
+            "POST", "/internal/v1/dp/ping", ping.json,
             headers: ["Authorization": "Bearer \(configuration.credential)"], timeoutMilliseconds: 1000)
+        try response.expect(204, "POST /internal/v1/dp/ping")
     }
 
     static func hostname() -> String {
@@ -249,11 +228,13 @@ public final class DataPlaneNode: Sendable {
             ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError)
         }
         let current = running.withLock { $0 }
-        let pending =
-            (try? usage.read { db in
-                (try db.query("SELECT COALESCE(SUM(count), 0) AS n FROM counters").first?.int("n") ?? 0)
-                    + (try db.query("SELECT COUNT(*) AS n FROM outbox").first?.int("n") ?? 0)
-            }) ?? 0
+        let pending: JSON
+        do {
+            pending = .int(try usage.unreported())
+        } catch {
+            Log.error("cannot read the unreported usage: \(error)")
+            pending = .null
+        }
         return [
             "name": .string(configuration.name), "node_id": .string(nodeID), "geo": .string(configuration.geo),
             "control_plane_id": .string(configuration.controlPlaneID), "state": .string(state.rawValue),
@@ -267,7 +248,7 @@ public final class DataPlaneNode: Sendable {
             "license": current?.license ?? .null,
             "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
             "proxy_url": .string("http://127.0.0.1:\(proxyPort.withLock { $0 })"),
-            "unreported_usage": .int(pending),
+            "unreported_usage": pending,
         ]
     }
 }

@@ -118,11 +118,7 @@ extension DataPlaneNode {
     /// Counts one API call (kept on disk, so a crash loses nothing already counted).
     private func count(serviceID: String, routeID: String) {
         do {
-            try usage.write { db in
-                try db.execute(
-                    "INSERT INTO counters(service_id, route_id, count) VALUES (?, ?, 1) ON CONFLICT(service_id, route_id) DO UPDATE SET count = count + 1",
-                    .text(serviceID), .text(routeID))
-            }
+            try usage.count(serviceID: serviceID, routeID: routeID)
         } catch {
             Log.error("cannot count an API call: \(error)")
         }
@@ -135,41 +131,24 @@ extension DataPlaneNode {
         var backoff = Backoff(
             baseMilliseconds: 200, maximumMilliseconds: 3000,
             seed: (configuration.seed ?? 0) ^ SeededRandom.hash(configuration.name + "usage"))
+        let log = LoopLog(loop: "dp usage reports")
         while !isStopping {
             usageQueued.wait(after: usageQueued.current, timeoutMilliseconds: 500)
             do {
-                try usage.write { db in
-                    let counts = try db.query("SELECT * FROM counters WHERE count > 0")
-                    guard !counts.isEmpty else { return }
-                    let seq = (try db.query("SELECT value FROM meta WHERE key = 'seq'").first?.int("value") ?? 0) + 1
-                    let items: [JSON] = counts.map {
-                        [
-                            "service_id": .optional($0.string("service_id")),
-                            "route_id": .optional($0.string("route_id")), "count": .optional($0.int("count")),
-                        ]
-                    }
-                    try db.execute(
-                        "INSERT INTO outbox(seq, counts) VALUES (?, ?)", .int(seq), .text(JSON.array(items).text))
-                    try db.execute(
-                        "INSERT INTO meta(key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        .text(String(seq)))
-                    try db.execute("DELETE FROM counters")
-                }
-                let reports = try usage.read { db in try db.query("SELECT * FROM outbox ORDER BY seq") }
-                for report in reports {
-                    let seq = report.int("seq") ?? 0
+                try usage.closeReport()
+                for report in try usage.pendingReports(nodeID: nodeID) {
                     let response = try geo.json(
-                        "POST", "/internal/v1/dp/usage",
-                        ["node_id": .string(nodeID), "seq": .int(seq), "counts": report.json("counts")],
+                        "POST", "/internal/v1/dp/usage", report.json,
                         headers: ["Authorization": "Bearer \(configuration.credential)"])
-                    guard response.status == 200 else {
-                        throw APIError.unavailable("usage answered \(response.status)")
-                    }
-                    try usage.write { db in try db.execute("DELETE FROM outbox WHERE seq = ?", .int(seq)) }
+                    _ = try response.decode("POST /internal/v1/dp/usage", DataPlaneUsageReceipt.init(json:))
+                    try usage.acknowledge(report.seq)
                 }
                 backoff.reset()
+                log.succeeded()
             } catch {
-                sleepMilliseconds(backoff.next())
+                let delay = backoff.next()
+                log.failed(error, next: "keeping the reports on disk, retrying in \(delay) ms")
+                sleepMilliseconds(delay)
             }
         }
     }

@@ -5,48 +5,47 @@ import Synchronization
 
 /// What a subscriber does with what the control plane pushes.
 struct SubscriberHooks: Sendable {
-    /// Applies a configuration message atomically (swap + disk cache). Called only for new versions.
-    var apply: @Sendable (_ message: JSON, _ version: Int64, _ hash: String) -> Void
+    /// Applies a configuration atomically (swap + disk cache). Called only for new versions.
+    var apply: @Sendable (_ configuration: SyncedConfiguration) -> Void
     /// Reports the running hash to the control plane.
     var ping: @Sendable () -> Void
 }
 
 /// The receiving side of configuration push, shared by data planes and Mesh zones: keeps a stream to
-/// the geo open, feeds what arrives to the `DataPlaneMachine`, persists the orphaned state, and
-/// reconnects with backoff and jitter when the control plane cannot be reached (C2, D5, D6).
+/// the geo open, decodes each `SyncMessage` line and feeds it to the `DataPlaneMachine`, persists the
+/// orphaned state, and reconnects with backoff and jitter when the control plane cannot be reached or
+/// sends a line this node does not understand (C2, D5, D6).
 final class ConfigSubscriber: Sendable {
     let machine: Mutex<DataPlaneMachine>
     let lastSync = Mutex<String?>(nil)
     private let client: HTTPClient
     private let path: String
     private let headers: @Sendable () -> HTTPHeaders
-    private let statePath: String
+    private let orphanState: OrphanStateStore
     private let hooks: SubscriberHooks
     private let stopping = Mutex(false)
     private let stream = Mutex<HTTPStream?>(nil)
     private let label: String
+    private let log: LoopLog
 
     /// A silent stream for this long means the control plane is unreachable (it sends a heartbeat every second).
     static let silenceMilliseconds = 3000
 
     init(
         label: String, client: HTTPClient, path: String, headers: @escaping @Sendable () -> HTTPHeaders,
-        statePath: String,
-        cachedVersion: Int64?, cachedHash: String?, cachedAt: String?, seed: UInt64, hooks: SubscriberHooks
+        orphanState: OrphanStateStore, cachedVersion: Int64?, cachedHash: String?, cachedAt: String?, seed: UInt64,
+        hooks: SubscriberHooks
     ) {
         self.label = label
         self.client = client
         self.path = path
         self.headers = headers
-        self.statePath = statePath
+        self.orphanState = orphanState
         self.hooks = hooks
-        var orphanReason: String? = nil
-        if let bytes = readWholeFile(statePath), let json = try? JSONParser.parse(bytes) {
-            orphanReason = json["orphaned"]?.stringValue
-        }
+        log = LoopLog(loop: "\(label) sync")
         machine = Mutex(
             DataPlaneMachine(
-                cachedVersion: cachedVersion, cachedHash: cachedHash, orphanReason: orphanReason, seed: seed))
+                cachedVersion: cachedVersion, cachedHash: cachedHash, orphanReason: orphanState.load(), seed: seed))
         lastSync.withLock { $0 = cachedAt }
     }
 
@@ -90,36 +89,44 @@ final class ConfigSubscriber: Sendable {
             }
         }
         machine.withLock { $0.onConnected() }
+        log.succeeded()
         while !isStopping {
             switch opened.next(timeoutMilliseconds: ConfigSubscriber.silenceMilliseconds) {
             case .timeout: return "no message from the control plane for \(ConfigSubscriber.silenceMilliseconds) ms"
             case .closed(let why): return why
-            case .message(let message): handle(message)
+            case .message(let json):
+                do {
+                    handle(try SyncMessage(json: json))
+                } catch {
+                    // Never guessed at: a newer or broken control plane is retried until it sends what this node reads.
+                    Log.error("the control plane sent a message this \(label) does not understand: \(error)")
+                    return "the control plane sent a message this \(label) does not understand (\(error))"
+                }
             }
         }
         return "stopping"
     }
 
-    private func handle(_ message: JSON) {
-        switch message["type"]?.stringValue {
-        case "config":
-            guard let version = message["version"]?.intValue, let hash = message["hash"]?.stringValue else { return }
-            let directives = machine.withLock { $0.onConfiguration(version: version, hash: hash) }
-            if directives.contains(.applyConfiguration(version: version, hash: hash)) {
-                hooks.apply(message, version, hash)
+    private func handle(_ message: SyncMessage) {
+        switch message {
+        case .configuration(let configuration):
+            let directives = machine.withLock {
+                $0.onConfiguration(version: configuration.version, hash: configuration.hash)
+            }
+            if directives.contains(.applyConfiguration(version: configuration.version, hash: configuration.hash)) {
+                hooks.apply(configuration)
             }
             lastSync.withLock { $0 = NodeRuntime.wallClockNow() }
             carryOut(directives)
-        case "decommissioned":
-            let reason = message["reason"]?.stringValue ?? "the control plane was decommissioned"
+        case .decommissioned(let reason):
             let directives = machine.withLock { $0.onDecommissioned(reason: reason) }
             if !directives.isEmpty {
                 Log.warning("control plane decommissioned: \(reason); keeping the last configuration, no more updates")
             }
             carryOut(directives)
-        case "unauthorized":
-            Log.warning("the control plane no longer accepts this node's credential")
-        default:
+        case .unauthorized(let reason):
+            Log.warning("the control plane no longer accepts this node's credential: \(reason)")
+        case .heartbeat:
             break
         }
     }
@@ -128,15 +135,30 @@ final class ConfigSubscriber: Sendable {
         for directive in directives {
             switch directive {
             case .applyConfiguration:
-                break  // done in `handle`, which has the message
+                break  // done in `handle`, which has the configuration
             case .persistOrphaned(let reason):
-                let state: JSON = ["orphaned": .optional(reason)]
-                try? AtomicFile.write(state.bytes, to: statePath)
+                do {
+                    try orphanState.save(reason: reason)
+                } catch {
+                    Log.error(
+                        "cannot persist the orphaned state (\(reason ?? "not orphaned")): \(error); a restart may not remember it"
+                    )
+                }
             case .ping:
                 hooks.ping()
             case .reconnect(let delay):
+                let reason = machine.withLock { $0.lastError } ?? "the connection ended"
+                log.failed(
+                    SyncConnectionLost(reason: reason),
+                    next: "serving the cached configuration, reconnecting in \(delay) ms")
                 sleepMilliseconds(delay)
             }
         }
     }
+}
+
+/// Why a sync stream ended, as the subscriber's loop log reports it.
+struct SyncConnectionLost: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }

@@ -34,8 +34,9 @@ public struct ZoneConfiguration: Sendable {
 /// the last ones when the global control plane is unreachable or decommissioned.
 public final class ZoneNode: Sendable {
     public let configuration: ZoneConfiguration
-    let policies: Mutex<(version: Int64, hash: String, body: JSON, license: JSON, receivedAt: String)?>
-    let workloads: Mutex<[String: JSON]>
+    let policies: Mutex<CachedPolicies?>
+    let cache: PolicyCacheStore
+    let workloads: WorkloadStore
     let geo: HTTPClient
     let stopping = Mutex(false)
     let wake = Signal()
@@ -44,8 +45,6 @@ public final class ZoneNode: Sendable {
     static let softwareVersion = "2.9.0"
 
     var subscriber: ConfigSubscriber { subscriberBox.withLock { $0! } }
-    var cachePath: String { configuration.directory + "/policies-cache.json" }
-    var workloadsPath: String { configuration.directory + "/workloads.json" }
 
     public init(configuration: ZoneConfiguration) {
         self.configuration = configuration
@@ -54,23 +53,12 @@ public final class ZoneNode: Sendable {
             link: LinkFault.linkName(from: configuration.name, to: configuration.geo),
             faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500,
             timeoutMilliseconds: 3000)
-        var cached: (version: Int64, hash: String, body: JSON, license: JSON, receivedAt: String)? = nil
-        if let bytes = readWholeFile(configuration.directory + "/policies-cache.json"),
-            let json = try? JSONParser.parse(bytes),
-            let version = json["version"]?.intValue, let hash = json["hash"]?.stringValue
-        {
-            cached = (
-                version, hash, json["policies"] ?? [:], json["license"] ?? .null, json["received_at"]?.stringValue ?? ""
-            )
-        }
+        cache = PolicyCacheStore(
+            path: configuration.directory + "/policies-cache.json", meshControlPlaneID: configuration.meshControlPlaneID
+        )
+        let cached = cache.load()
         policies = Mutex(cached)
-        var loaded: [String: JSON] = [:]
-        if let bytes = readWholeFile(configuration.directory + "/workloads.json"),
-            let json = try? JSONParser.parse(bytes)
-        {
-            for item in json.arrayValue ?? [] { if let name = item["name"]?.stringValue { loaded[name] = item } }
-        }
-        workloads = Mutex(loaded)
+        workloads = WorkloadStore(path: configuration.directory + "/workloads.json")
         let token = configuration.token
         let name = configuration.name
         subscriberBox.withLock {
@@ -82,25 +70,19 @@ public final class ZoneNode: Sendable {
                         "X-Zone-Version": ZoneNode.softwareVersion,
                         "X-Config-Hash": self?.policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash,
                     ]
-                }, statePath: configuration.directory + "/state.json", cachedVersion: cached?.version,
-                cachedHash: cached?.hash,
-                cachedAt: cached?.receivedAt,
+                }, orphanState: OrphanStateStore(path: configuration.directory + "/state.json"),
+                cachedVersion: cached?.version, cachedHash: cached?.hash, cachedAt: cached?.receivedAt,
                 seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(name),
                 hooks: SubscriberHooks(
-                    apply: { [weak self] message, version, hash in self?.apply(message, version: version, hash: hash) },
-                    ping: { [weak self] in self?.ping() }))
+                    apply: { [weak self] configuration in self?.apply(configuration) },
+                    ping: { [weak self] in self?.wake.fire() }))
         }
-        if let cached { Log.info("loaded cached policies version \(cached.version) from \(cachePath)") }
+        if let cached { Log.info("loaded cached policies version \(cached.version) from \(cache.path)") }
     }
 
     public func start() {
         subscriber.start()
-        spawnThread(name: "zone-ping") { [self] in
-            while !stopping.withLock({ $0 }) {
-                wake.wait(after: wake.current, timeoutMilliseconds: 5000)
-                ping()
-            }
-        }
+        spawnThread(name: "zone-ping") { [self] in pingLoop() }
     }
 
     public func stop() {
@@ -110,29 +92,41 @@ public final class ZoneNode: Sendable {
     }
 
     /// Swaps in new policies and caches them (write, fsync, rename).
-    func apply(_ message: JSON, version: Int64, hash: String) {
-        let now = NodeRuntime.wallClockNow()
-        let body = message["policies"] ?? [:]
-        let license = message["license"] ?? .null
-        policies.withLock { $0 = (version, hash, body, license, now) }
-        let cache: JSON = [
-            "version": .int(version), "hash": .string(hash), "received_at": .string(now), "policies": body,
-            "license": license,
-            "mesh_control_plane_id": .string(configuration.meshControlPlaneID),
-        ]
-        do { try AtomicFile.write(cache.bytes, to: cachePath) } catch {
-            Log.error("cannot write the policies cache: \(error)")
+    func apply(_ configuration: SyncedConfiguration) {
+        let next = CachedPolicies(
+            version: configuration.version, hash: configuration.hash, body: configuration.body,
+            license: configuration.license, receivedAt: NodeRuntime.wallClockNow())
+        policies.withLock { $0 = next }
+        do {
+            try cache.save(next)
+        } catch {
+            Log.error("cannot write the policies cache: \(error); serving version \(next.version) from memory")
         }
     }
 
-    func ping() {
-        let hash = policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash
-        let count = workloads.withLock { $0.count }
-        let state = subscriber.machine.withLock { $0.state }
-        _ = try? geo.json(
-            "POST", "/internal/v1/zone/ping",
-            ["config_hash": .string(hash), "workloads": .int(count), "state": .string(state.rawValue)],
-            headers: ["Authorization": "Bearer \(configuration.token)"], timeoutMilliseconds: 1000)
+    /// Reports the policies' hash and the workload count every 5 s, and soon after a change.
+    func pingLoop() {
+        let log = LoopLog(loop: "zone ping")
+        while !stopping.withLock({ $0 }) {
+            wake.wait(after: wake.current, timeoutMilliseconds: 5000)
+            if stopping.withLock({ $0 }) { break }
+            do {
+                try sendPing()
+                log.succeeded()
+            } catch {
+                log.failed(error, next: "pinging again within 5 s")
+            }
+        }
+    }
+
+    func sendPing() throws {
+        let ping = ZonePing(
+            configHash: policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash, workloads: workloads.count,
+            state: subscriber.machine.withLock { $0.state })
+        let response = try geo.json(
+            "POST", "/internal/v1/zone/ping", ping.json, headers: ["Authorization": "Bearer \(configuration.token)"],
+            timeoutMilliseconds: 1000)
+        try response.expect(204, "POST /internal/v1/zone/ping")
     }
 
     /// What the zone serves to its workloads: its last policies, whatever the state of the global control plane.
@@ -162,7 +156,7 @@ public final class ZoneNode: Sendable {
                 "count": .int(current?.body["policies"]?.arrayValue?.count ?? 0),
             ],
             "license": current?.license ?? .null, "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
-            "workloads": .int(workloads.withLock { $0.count }), "version": .string(ZoneNode.softwareVersion),
+            "workloads": .int(workloads.count), "version": .string(ZoneNode.softwareVersion),
         ]
     }
 
@@ -176,9 +170,7 @@ public final class ZoneNode: Sendable {
                 Router.route("GET", "/status") { _ in HTTPResponse.json(self.statusJSON) },
                 Router.route("GET", "/policies") { _ in HTTPResponse.json(self.policiesJSON) },
                 Router.route("GET", "/workloads") { _ in
-                    let items = self.workloads.withLock {
-                        $0.values.sorted { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
-                    }
+                    let items = self.workloads.all
                     return HTTPResponse.json(["total": .int(items.count), "items": .array(items)])
                 },
                 Router.route("POST", "/workloads") { request in
@@ -186,21 +178,12 @@ public final class ZoneNode: Sendable {
                     let name = reader.string("name", required: true, nullable: false, minLength: 1, maxLength: 100)
                     let mesh = reader.string("mesh", required: true, nullable: false, minLength: 1, maxLength: 100)
                     try reader.finish()
+                    guard let name, let mesh else { throw APIError.badRequest("Invalid request") }
                     let record: JSON = [
-                        "name": .optional(name), "mesh": .optional(mesh),
+                        "name": .string(name), "mesh": .string(mesh),
                         "registered_at": .string(NodeRuntime.wallClockNow()),
                     ]
-                    // The file is written (durably) before memory changes, both under one lock, so a 201 is on
-                    // disk and concurrent registrations never write an older snapshot over a newer one.
-                    try self.workloads.withLock { workloads in
-                        var next = workloads
-                        next[name ?? ""] = record
-                        let sorted = next.values.sorted {
-                            ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "")
-                        }
-                        try AtomicFile.write(JSON.array(sorted).bytes, to: self.workloadsPath)
-                        workloads = next
-                    }
+                    try self.workloads.register(record, name: name)
                     self.wake.fire()
                     return HTTPResponse.json(record, status: 201)
                 },
