@@ -40,7 +40,8 @@ let package = Package(
         .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore"]),
         .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore"]),
         .testTarget(name: "KonnectStorageTests", dependencies: ["KonnectStorage", "KonnectSecurity"]),
-        .testTarget(name: "KonnectNodesTests", dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage"]),
+        .testTarget(
+            name: "KonnectNodesTests", dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP"]),
         .testTarget(
             name: "KonnectProcessTests",
             dependencies: ["konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario"]

@@ -46,21 +46,21 @@ public final class GeoNode: Sendable {
             ids: IdentifierSource(seed: configuration.seed, node: "geo-\(geo)"),
             wakeups: wakeups)
 
-        let meta = GeoMetaStore(database: database)
-        let controlPlanes = ControlPlaneStore(database: database)
-        let entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes)
-        let credentials = DataPlaneCredentialStore(database: database)
-        let nodes = DataPlaneNodeStore(database: database)
-        let portals = PortalStore(database: database)
-        let usage = UsageOutboxStore(database: database)
-        let decommissions = DecommissionStore(database: database)
-        let meshControlPlanes = MeshControlPlaneStore(database: database)
-        let meshResources = MeshResourceStore(database: database, meshControlPlanes: meshControlPlanes)
-        let zoneTokens = ZoneTokenStore(database: database)
-        zones = ZoneStore(database: database)
+        let stores = GeoStores(database: database)
+        let meta = stores.meta
+        let controlPlanes = stores.controlPlanes
+        let entities = stores.entities
+        let credentials = stores.credentials
+        let nodes = stores.nodes
+        let usage = stores.usage
+        let decommissions = stores.decommissions
+        let meshControlPlanes = stores.meshControlPlanes
+        let meshResources = stores.meshResources
+        let zoneTokens = stores.zoneTokens
+        zones = stores.zones
 
         let calendar = try GeoCalendar(meta: meta)
-        let licenses = LicenseBook(store: OrganizationLicenseStore(database: database))
+        let licenses = LicenseBook(store: stores.licenses)
         database.alsoInEveryWrite(licenses.writes)
         database.alsoInEveryWrite(calendar.writes)
         let presence = NodePresence(nodes: nodes)
@@ -70,8 +70,7 @@ public final class GeoNode: Sendable {
             endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"), faults: faults,
             connectTimeoutMilliseconds: 300, timeoutMilliseconds: Authenticator.budgetMilliseconds)
         authenticator = Authenticator(client: auth, calendar: calendar, licenses: licenses)
-        let removal = ControlPlaneRemoval(
-            controlPlanes: controlPlanes, entities: entities, credentials: credentials, nodes: nodes, usage: usage)
+        let removal = ControlPlaneRemoval(stores)
         let controlPlaneAccess = ControlPlaneAccess(
             geo: geo, authenticator: authenticator, controlPlanes: controlPlanes)
         let meshAccess = MeshAccess(geo: geo, authenticator: authenticator, meshControlPlanes: meshControlPlanes)
@@ -84,7 +83,7 @@ public final class GeoNode: Sendable {
             access: controlPlaneAccess, database: database, entities: entities,
             writer: GatewayEntityWriter(database: database, entities: entities, usage: usage), usage: usage)
         let portalRoutes = PortalRoutes(
-            geo: geo, authenticator: authenticator, database: database, portals: portals, usage: usage)
+            geo: geo, authenticator: authenticator, database: database, portals: stores.portals, usage: usage)
         let dataPlaneRoutes = DataPlaneRoutes(
             access: controlPlaneAccess, database: database, credentials: credentials, nodes: nodes, presence: presence)
         let meshRoutes = MeshControlPlaneRoutes(
@@ -126,10 +125,7 @@ public final class GeoNode: Sendable {
                 endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"),
                 faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 25_000),
             meta: meta,
-            events: OrganizationEvents(
-                geo: geo, database: database, meta: meta, decommissions: decommissions, licenses: licenses,
-                controlPlanes: controlPlanes, removal: removal, portals: portals, meshControlPlanes: meshControlPlanes,
-                usage: usage),
+            events: OrganizationEvents(geo: geo, stores: stores, licenses: licenses),
             calendar: calendar, stop: stopFlag, seed: seed ^ SeededRandom.hash(geo + "events"))
         reporter = UsageReporter(
             geo: geo, client: auth, outbox: usage, queued: wakeups.usage, stop: stopFlag,

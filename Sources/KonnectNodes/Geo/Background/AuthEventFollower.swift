@@ -16,7 +16,7 @@ struct AuthEventFollower: Sendable {
     let seed: UInt64
 
     /// How long a follower stopped at an event it does not understand waits before asking again.
-    static let stalledRetryMilliseconds = 30_000
+    var stalledRetryMilliseconds = 30_000
 
     func run() {
         let log = LoopLog(loop: "geo \(geo) event follower")
@@ -44,9 +44,9 @@ struct AuthEventFollower: Sendable {
                     log.failed(
                         unreadable,
                         next:
-                            "staying at event \(cursor), asking again in \(AuthEventFollower.stalledRetryMilliseconds / 1000) s"
+                            "staying at event \(cursor), asking again in \(stalledRetryMilliseconds / 1000) s"
                     )
-                    stop.pause(AuthEventFollower.stalledRetryMilliseconds)
+                    stop.pause(stalledRetryMilliseconds)
                     continue
                 }
                 stalledAt = nil

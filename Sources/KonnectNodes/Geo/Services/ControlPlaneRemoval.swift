@@ -22,3 +22,11 @@ struct ControlPlaneRemoval: Sendable {
         try controlPlanes.remove(controlPlane, in: work)
     }
 }
+
+extension ControlPlaneRemoval {
+    init(_ stores: GeoStores) {
+        self.init(
+            controlPlanes: stores.controlPlanes, entities: stores.entities, credentials: stores.credentials,
+            nodes: stores.nodes, usage: stores.usage)
+    }
+}

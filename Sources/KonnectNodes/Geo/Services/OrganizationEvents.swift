@@ -62,3 +62,12 @@ struct OrganizationEvents: Sendable {
         try decommissions.recommission(organization: organization, in: work)
     }
 }
+
+extension OrganizationEvents {
+    init(geo: String, stores: GeoStores, licenses: LicenseBook) {
+        self.init(
+            geo: geo, database: stores.database, meta: stores.meta, decommissions: stores.decommissions,
+            licenses: licenses, controlPlanes: stores.controlPlanes, removal: ControlPlaneRemoval(stores),
+            portals: stores.portals, meshControlPlanes: stores.meshControlPlanes, usage: stores.usage)
+    }
+}

@@ -1,0 +1,35 @@
+/// Every store of `geo.sqlite`, made once over one database. The node hands each route type, service
+/// and loop only the stores it uses.
+struct GeoStores: Sendable {
+    let database: GeoDatabase
+    let meta: GeoMetaStore
+    let controlPlanes: ControlPlaneStore
+    let entities: GatewayEntityStore
+    let credentials: DataPlaneCredentialStore
+    let nodes: DataPlaneNodeStore
+    let portals: PortalStore
+    let usage: UsageOutboxStore
+    let licenses: OrganizationLicenseStore
+    let decommissions: DecommissionStore
+    let meshControlPlanes: MeshControlPlaneStore
+    let meshResources: MeshResourceStore
+    let zoneTokens: ZoneTokenStore
+    let zones: ZoneStore
+
+    init(database: GeoDatabase) {
+        self.database = database
+        meta = GeoMetaStore(database: database)
+        controlPlanes = ControlPlaneStore(database: database)
+        entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes)
+        credentials = DataPlaneCredentialStore(database: database)
+        nodes = DataPlaneNodeStore(database: database)
+        portals = PortalStore(database: database)
+        usage = UsageOutboxStore(database: database)
+        licenses = OrganizationLicenseStore(database: database)
+        decommissions = DecommissionStore(database: database)
+        meshControlPlanes = MeshControlPlaneStore(database: database)
+        meshResources = MeshResourceStore(database: database, meshControlPlanes: meshControlPlanes)
+        zoneTokens = ZoneTokenStore(database: database)
+        zones = ZoneStore(database: database)
+    }
+}
