@@ -30,7 +30,9 @@ public final class GeoNode: Sendable {
     public let configuration: GeoConfiguration
     private let stopFlag = StopFlag()
     private let wakeups = GeoWakeups()
-    private let writesBehind: [any BackgroundWrites]
+    private let calendar: GeoCalendar
+    private let licenses: LicenseBook
+    private let presence: NodePresence
     private let zones: ZoneStore
     private let follower: AuthEventFollower
     private let reporter: UsageReporter
@@ -61,10 +63,11 @@ public final class GeoNode: Sendable {
 
         let calendar = try GeoCalendar(meta: meta)
         let licenses = LicenseBook(store: stores.licenses)
-        database.alsoInEveryWrite(licenses.writes)
-        database.alsoInEveryWrite(calendar.writes)
+        database.alsoInEveryWrite(licenses)
         let presence = NodePresence(nodes: nodes)
-        writesBehind = [calendar.writes, licenses.writes, presence.pings]
+        self.calendar = calendar
+        self.licenses = licenses
+        self.presence = presence
 
         let auth = HTTPClient(
             endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"), faults: faults,
@@ -134,8 +137,9 @@ public final class GeoNode: Sendable {
 
     public var name: String { configuration.name }
 
-    /// Starts the background loops: the auth node's event feed (decommissions, D4), usage reports (B3)
-    /// and the writes kept behind requests (heartbeats, licenses, the calendar's moment).
+    /// Starts the background loops: the auth node's event feed (decommissions, D4) and usage reports
+    /// (B3). (What requests note in memory, heartbeats, licenses and the calendar's moment, is written
+    /// behind from the start.)
     public func startBackgroundWork() {
         // No stream survives a restart: zones that were connected are disconnected until they reconnect.
         do {
@@ -143,7 +147,6 @@ public final class GeoNode: Sendable {
         } catch {
             Log.error("cannot mark the zones disconnected at start: \(error)")
         }
-        for writes in writesBehind { writes.start() }
         spawnThread(name: "geo-events") { [follower] in follower.run() }
         spawnThread(name: "geo-usage") { [reporter] in reporter.run() }
     }
@@ -151,7 +154,14 @@ public final class GeoNode: Sendable {
     public func stop() {
         stopFlag.stop()
         wakeups.stopping()
-        for writes in writesBehind { writes.stop() }
+        // What requests noted in memory reaches the disk before the node exits.
+        do {
+            try calendar.writes.stop()
+            try licenses.stop()
+            try presence.stop()
+        } catch {
+            Log.error("geo \(name) could not write what it kept in memory before stopping: \(error)")
+        }
     }
 
     /// Every route of the geo node.
@@ -177,11 +187,3 @@ public final class GeoNode: Sendable {
             log: { Log.error($0) })
     }
 }
-
-/// Records written behind requests by a thread of their own (`WriteBehind`).
-protocol BackgroundWrites: Sendable {
-    func start()
-    func stop()
-}
-
-extension WriteBehind: BackgroundWrites {}

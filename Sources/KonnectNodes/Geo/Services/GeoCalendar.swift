@@ -10,9 +10,12 @@ final class GeoCalendar: Sendable {
 
     init(meta: GeoMetaStore) throws {
         moment = Mutex(try meta.lastKnownNow() ?? .defaultStart)
-        writes = WriteBehind("geo-calendar-writes", database: meta.database.database) { transaction, moments in
-            for moment in moments.values { try meta.setLastKnownNow(moment, in: transaction) }
-        }
+        writes = WriteBehind(
+            name: "calendar moment", database: meta.database.database, interval: .seconds(1),
+            log: { Log.warning($0) },
+            persist: { transaction, moments in
+                for moment in moments.values { try meta.setLastKnownNow(moment, in: transaction) }
+            })
     }
 
     var now: SimTime { moment.withLock { $0 } }

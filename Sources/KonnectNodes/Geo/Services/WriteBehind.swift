@@ -2,85 +2,80 @@ import KonnectHTTP
 import KonnectStorage
 import Synchronization
 
-/// Keyed records kept in memory and written later, off the request path: a key recorded several times
-/// before a write is written once, with its latest value. Written every `intervalMilliseconds` by a
-/// background thread, on `flush()`, and by any geo write that happens first (`RideAlong`).
-final class WriteBehind<Key: Hashable & Sendable, Value: Sendable>: RideAlong, Sendable {
-    private struct Entry {
-        var value: Value
-        var generation: UInt64
-    }
+/// Records kept in memory by key (the last value recorded wins) and written together in one `write`,
+/// off the request path: every `interval` on a background thread, and at once on `flush()`. A failed
+/// write keeps its records for the next attempt and is logged with what happens next.
+///
+/// A stand-in with the interface of the storage layer's `WriteBehind`, until that lands on main.
+final class WriteBehind<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    typealias Persist = @Sendable (Transaction, [Key: Value]) throws -> Void
 
-    private let entries = Mutex<(next: UInt64, pending: [Key: Entry])>((0, [:]))
     private let database: Database
-    private let write: @Sendable (Transaction, [Key: Value]) throws -> Void
-    private let intervalMilliseconds: Int
-    private let log: LoopLog
-    private let stopping = Mutex(false)
-    private let wake = Signal()
+    private let name: String
+    private let interval: Duration
+    private let log: @Sendable (String) -> Void
+    private let persist: Persist
+    private let pending = Mutex<[Key: Value]>([:])
+    private let flushing = Mutex<Int>(0)
+    private let stopped = Mutex(false)
 
     init(
-        _ label: String, database: Database, intervalMilliseconds: Int = 1000,
-        write: @escaping @Sendable (Transaction, [Key: Value]) throws -> Void
+        name: String, database: Database, interval: Duration, log: @escaping @Sendable (String) -> Void,
+        persist: @escaping Persist
     ) {
+        self.name = name
         self.database = database
-        self.write = write
-        self.intervalMilliseconds = intervalMilliseconds
-        log = LoopLog(loop: label)
+        self.interval = interval
+        self.log = log
+        self.persist = persist
+        let milliseconds = Int(
+            interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        spawnThread(name: "write-behind") { [weak self] in
+            while true {
+                sleepMilliseconds(max(1, milliseconds))
+                guard let self, !self.stopped.withLock({ $0 }) else { return }
+                do {
+                    try self.flush(next: "kept in memory, next attempt in \(interval)")
+                } catch {
+                    // Logged by `flush`, with the records kept for the next attempt.
+                }
+            }
+        }
     }
 
     func record(_ value: Value, for key: Key) {
-        entries.withLock { state in
-            state.next += 1
-            state.pending[key] = Entry(value: value, generation: state.next)
-        }
+        pending.withLock { $0[key] = value }
     }
 
-    /// The value recorded for `key` and not written yet.
-    func pending(_ key: Key) -> Value? { entries.withLock { $0.pending[key]?.value } }
+    var pendingCount: Int { pending.withLock { $0.count } }
 
-    /// Drops what was recorded for `key` and not written yet.
-    func discard(_ key: Key) { _ = entries.withLock { $0.pending.removeValue(forKey: key) } }
+    func flush() throws { try flush(next: "kept for the next flush") }
 
-    func writePending(in transaction: Transaction) throws -> @Sendable () -> Void {
-        let snapshot = entries.withLock { $0.pending }
-        guard !snapshot.isEmpty else { return {} }
-        try write(transaction, snapshot.mapValues(\.value))
-        let written = snapshot.mapValues(\.generation)
-        return { [self] in
-            entries.withLock { state in
-                for (key, generation) in written where state.pending[key]?.generation == generation {
-                    state.pending[key] = nil
-                }
+    func stop() throws {
+        stopped.withLock { $0 = true }
+        try flush()
+    }
+
+    private func flush(next: String) throws {
+        try flushing.withLock { failures in
+            let records = pending.withLock { pending in
+                let taken = pending
+                pending = [:]
+                return taken
+            }
+            guard !records.isEmpty else { return }
+            do {
+                try database.write { transaction in try persist(transaction, records) }
+            } catch {
+                pending.withLock { pending in pending.merge(records) { newer, _ in newer } }
+                failures += 1
+                log("\(name): could not write \(records.count) records (attempt \(failures)): \(error); \(next)")
+                throw error
+            }
+            if failures > 0 {
+                log("\(name): wrote \(records.count) records after \(failures) failed attempts")
+                failures = 0
             }
         }
-    }
-
-    /// Writes what is pending now, in a transaction of its own.
-    func flush() throws {
-        guard entries.withLock({ !$0.pending.isEmpty }) else { return }
-        let settled = try database.write { transaction in try writePending(in: transaction) }
-        settled()
-    }
-
-    /// Flushes every interval until `stop()`, which flushes one last time.
-    func start() {
-        spawnThread(name: log.loop) { [self] in
-            while !stopping.withLock({ $0 }) {
-                wake.wait(after: wake.current, timeoutMilliseconds: intervalMilliseconds)
-                do {
-                    try flush()
-                    log.succeeded()
-                } catch {
-                    log.failed(error, next: "keeping the records in memory, retrying in \(intervalMilliseconds) ms")
-                }
-            }
-        }
-    }
-
-    func stop() {
-        stopping.withLock { $0 = true }
-        wake.fire()
-        do { try flush() } catch { Log.error("\(log.loop): the last flush failed: \(error)") }
     }
 }

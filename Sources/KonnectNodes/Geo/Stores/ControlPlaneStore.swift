@@ -84,6 +84,9 @@ struct ControlPlaneStore: Sendable {
     func create(_ fields: ControlPlaneFields, organization: String, at moment: SimTime, in work: GeoWork) throws
         -> ControlPlane
     {
+        guard let name = fields.name else {
+            throw APIError.invalid(field: "name", rule: "required", reason: "is required")
+        }
         let id = try database.newID(work)
         try unique(or: ControlPlaneStore.nameTaken()) {
             try work.transaction.execute(
@@ -91,7 +94,7 @@ struct ControlPlaneStore: Sendable {
                 INSERT INTO control_planes(id, org_id, name, description, labels, cluster_type, auth_type, cloud_gateway, proxy_urls,
                     created_at, updated_at, config_version, config_hash, config_updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-                """, .text(id), .text(organization), .text(fields.name ?? ""), .text(fields.description ?? ""),
+                """, .text(id), .text(organization), .text(name), .text(fields.description ?? ""),
                 .text((fields.labels ?? [:]).text), .text(fields.clusterType ?? "CLUSTER_TYPE_CONTROL_PLANE"),
                 .text(fields.authType ?? "pinned_client_certs"), .bool(fields.cloudGateway ?? false),
                 .text((fields.proxyURLs ?? []).text), .time(moment), .time(moment), .text(DeclarativeConfig.emptyHash),
