@@ -1,4 +1,5 @@
 import KonnectCore
+import KonnectStorage
 import Synchronization
 
 /// The calendar moment last heard from the auth node (introspection answers, the event feed). Kept in
