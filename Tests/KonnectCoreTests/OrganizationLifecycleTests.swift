@@ -19,7 +19,7 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
     if state == .inactive { return lifecycle }
     _ = try lifecycle.retentionElapsed(at: t0 + .days(91))
     if state == .deleting { return lifecycle }
-    try lifecycle.purgeConfirmed(at: t0 + .days(92))
+    _ = try lifecycle.purgeConfirmed(at: t0 + .days(92))
     return lifecycle
 }
 
@@ -45,7 +45,7 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
     func everyWayOfDeactivatingReturnsEveryEffectOfD3(reason: DeactivationReason) throws {
         var lifecycle = OrganizationLifecycle.created(at: t0, by: "owner")
         let moment = t0 + .days(12) + .hours(5)
-        let directives = try lifecycle.deactivate(reason: reason, actor: "actor", at: moment)
+        let directives = try lifecycle.deactivate(reason: reason, actor: "actor", at: moment).directives
         #expect(directives == deactivationDirectives(at: moment))
         #expect(lifecycle.state == .inactive)
         #expect(lifecycle.deactivatedAt == moment)
@@ -67,7 +67,7 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
         // D3: the open cycle is closed at once, and that is the first thing done.
         var lifecycle = OrganizationLifecycle.created(at: t0, by: "owner")
         let moment = SimTime(year: 2026, month: 1, day: 17, hour: 13, minute: 7)
-        let directives = try lifecycle.deactivate(reason: .support, actor: "support", at: moment)
+        let directives = try lifecycle.deactivate(reason: .support, actor: "support", at: moment).directives
         #expect(directives.first == .closeBillingCycle(at: moment))
     }
 
@@ -82,7 +82,7 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
     @Test func reactivationRestoresAndClearsDeactivation() throws {
         var lifecycle = try makeLifecycle(in: .inactive)
         let moment = t0 + .days(20)
-        let directives = try lifecycle.reactivate(actor: "support", at: moment)
+        let directives = try lifecycle.reactivate(actor: "support", at: moment).directives
         // D7: subscriptions and licenses restored, billing resumes, control planes recommissioned,
         // and the owner alone gets Organization Admin back.
         #expect(
@@ -102,13 +102,14 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
         var lifecycle = try makeLifecycle(in: .inactive)
         _ = try lifecycle.reactivate(actor: "support", at: t0 + .days(2))
         let directives = try lifecycle.deactivate(reason: .ownerDeletedAccount, actor: "owner", at: t0 + .days(3))
+            .directives
         #expect(directives == deactivationDirectives(at: t0 + .days(3)))
         #expect(lifecycle.history.map(\.state) == [.active, .inactive, .active, .inactive])
     }
 
     @Test func retentionElapsedStartsDeletionAndPurge() throws {
         var lifecycle = try makeLifecycle(in: .inactive)
-        let directives = try lifecycle.retentionElapsed(at: t0 + .days(91))
+        let directives = try lifecycle.retentionElapsed(at: t0 + .days(91)).directives
         #expect(directives == [.purgeObjects])
         #expect(lifecycle.state == .deleting)
         #expect(lifecycle.deletionDueAt == nil)
@@ -120,13 +121,61 @@ private func makeLifecycle(in state: OrganizationState) throws -> OrganizationLi
 
     @Test func purgeConfirmationEndsInDeleted() throws {
         var lifecycle = try makeLifecycle(in: .deleting)
-        try lifecycle.purgeConfirmed(at: t0 + .days(92))
+        _ = try lifecycle.purgeConfirmed(at: t0 + .days(92))
         #expect(lifecycle.state == .deleted)
         #expect(
             lifecycle.history.last
                 == StateChange(
                     state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: t0 + .days(92)))
         #expect(lifecycle.history.map(\.state) == [.active, .inactive, .deleting, .deleted])
+    }
+
+    // MARK: The transition is what the shell persists (A5: one source of truth)
+
+    @Test func deactivationTransitionCarriesStateHistoryAndRetention() throws {
+        var lifecycle = OrganizationLifecycle.created(at: t0, by: "owner", retentionDays: 30)
+        let moment = t0 + .days(5)
+        let transition = try lifecycle.deactivate(reason: .adminDeactivated, actor: "user:1", at: moment)
+        #expect(
+            transition
+                == LifecycleTransition(
+                    state: .inactive, deactivatedAt: moment, deactivationReason: .adminDeactivated,
+                    deletionDueAt: t0 + .days(35),
+                    change: StateChange(state: .inactive, reason: "admin_deactivated", actor: "user:1", at: moment),
+                    directives: deactivationDirectives(at: moment)))
+        // The value and the transition agree: the shell can persist either.
+        #expect(transition.change == lifecycle.history.last)
+        #expect(transition.deletionDueAt == lifecycle.deletionDueAt)
+    }
+
+    @Test func reactivationTransitionClearsDeactivationAndRetention() throws {
+        var lifecycle = try makeLifecycle(in: .inactive)
+        let transition = try lifecycle.reactivate(actor: "support", at: t0 + .days(4))
+        #expect(transition.state == .active)
+        #expect(transition.deactivatedAt == nil)
+        #expect(transition.deactivationReason == nil)
+        #expect(transition.deletionDueAt == nil)
+        #expect(
+            transition.change == StateChange(state: .active, reason: "reactivated", actor: "support", at: t0 + .days(4))
+        )
+    }
+
+    @Test func retentionAndPurgeTransitionsKeepTheDeactivationOnRecord() throws {
+        var lifecycle = try makeLifecycle(in: .inactive)
+        let deleting = try lifecycle.retentionElapsed(at: t0 + .days(91))
+        #expect(deleting.state == .deleting)
+        #expect(deleting.deactivatedAt == t0 + .days(1))
+        #expect(deleting.deactivationReason == .adminDeactivated)
+        #expect(deleting.deletionDueAt == nil)
+        let deleted = try lifecycle.purgeConfirmed(at: t0 + .days(92))
+        #expect(
+            deleted
+                == LifecycleTransition(
+                    state: .deleted, deactivatedAt: t0 + .days(1), deactivationReason: .adminDeactivated,
+                    deletionDueAt: nil,
+                    change: StateChange(
+                        state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: t0 + .days(92)),
+                    directives: []))
     }
 
     // MARK: Forbidden transitions leave the lifecycle untouched

@@ -77,8 +77,34 @@ public struct LifecycleError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
-/// The lifecycle of one organization as a value: every transition returns the directives the shell
-/// carries out, and records a state history entry. No I/O.
+/// What one lifecycle transition changed, for the shell to persist exactly as given: the organization's
+/// new state and deactivation, the state history entry, when its retention period ends, and the
+/// directives to carry out, in order, in the same transaction.
+public struct LifecycleTransition: Sendable, Hashable {
+    public var state: OrganizationState
+    public var deactivatedAt: SimTime?
+    public var deactivationReason: DeactivationReason?
+    /// When the retention period of the (now) deactivated organization ends; nil unless inactive.
+    public var deletionDueAt: SimTime?
+    /// The entry the transition appended to the state history (A5).
+    public var change: StateChange
+    public var directives: [LifecycleDirective]
+
+    public init(
+        state: OrganizationState, deactivatedAt: SimTime?, deactivationReason: DeactivationReason?,
+        deletionDueAt: SimTime?, change: StateChange, directives: [LifecycleDirective]
+    ) {
+        self.state = state
+        self.deactivatedAt = deactivatedAt
+        self.deactivationReason = deactivationReason
+        self.deletionDueAt = deletionDueAt
+        self.change = change
+        self.directives = directives
+    }
+}
+
+/// The lifecycle of one organization as a value: every transition records a state history entry and
+/// returns a `LifecycleTransition` (what changed, and the directives the shell carries out). No I/O.
 public struct OrganizationLifecycle: Sendable, Hashable {
     public static let defaultRetentionDays: Int64 = 90
     public static let retentionRange: ClosedRange<Int64> = 1...365
@@ -110,7 +136,8 @@ public struct OrganizationLifecycle: Sendable, Hashable {
             history: [StateChange(state: .active, reason: "created", actor: actor, at: moment)])
     }
 
-    /// When the retention period of a deactivated organization ends.
+    /// When the retention period of a deactivated organization ends: the one place this date is
+    /// computed (the calendar schedules the end of retention from it).
     public var deletionDueAt: SimTime? {
         guard state == .inactive, let deactivatedAt else { return nil }
         return deactivatedAt + .days(retentionDays)
@@ -118,45 +145,56 @@ public struct OrganizationLifecycle: Sendable, Hashable {
 
     /// Deactivation by any of the ways in (D1, D2): every effect of D3 as directives.
     public mutating func deactivate(reason: DeactivationReason, actor: String, at moment: SimTime)
-        throws(LifecycleError)
-        -> [LifecycleDirective]
+        throws(LifecycleError) -> LifecycleTransition
     {
         guard state == .active else { throw LifecycleError(state: state, attempted: "deactivated") }
         state = .inactive
         deactivatedAt = moment
         deactivationReason = reason
-        history.append(StateChange(state: .inactive, reason: reason.rawValue, actor: actor, at: moment))
-        return [
-            .closeBillingCycle(at: moment), .removeSubscriptions, .endLicenses, .decommissionControlPlanes,
-            .removeTeamMembershipsAndRoles, .lockEmail, .revokeSessions,
-        ]
+        return record(
+            StateChange(state: .inactive, reason: reason.rawValue, actor: actor, at: moment),
+            [
+                .closeBillingCycle(at: moment), .removeSubscriptions, .endLicenses, .decommissionControlPlanes,
+                .removeTeamMembershipsAndRoles, .lockEmail, .revokeSessions,
+            ])
     }
 
     /// Reactivation by support (D7).
-    public mutating func reactivate(actor: String, at moment: SimTime) throws(LifecycleError) -> [LifecycleDirective] {
+    public mutating func reactivate(actor: String, at moment: SimTime) throws(LifecycleError) -> LifecycleTransition {
         guard state == .inactive else { throw LifecycleError(state: state, attempted: "reactivated") }
         state = .active
         deactivatedAt = nil
         deactivationReason = nil
-        history.append(StateChange(state: .active, reason: "reactivated", actor: actor, at: moment))
-        return [
-            .restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes,
-            .restoreOwnerAdmin,
-        ]
+        return record(
+            StateChange(state: .active, reason: "reactivated", actor: actor, at: moment),
+            [
+                .restoreSubscriptions, .restoreLicenses, .resumeBilling(at: moment), .recommissionControlPlanes,
+                .restoreOwnerAdmin,
+            ])
     }
 
     /// The retention period ended without reactivation: deleting, and every geo purges (A5).
-    public mutating func retentionElapsed(at moment: SimTime) throws(LifecycleError) -> [LifecycleDirective] {
+    public mutating func retentionElapsed(at moment: SimTime) throws(LifecycleError) -> LifecycleTransition {
         guard state == .inactive else { throw LifecycleError(state: state, attempted: "deleted") }
         state = .deleting
-        history.append(StateChange(state: .deleting, reason: "retention_period_elapsed", actor: "system", at: moment))
-        return [.purgeObjects]
+        return record(
+            StateChange(state: .deleting, reason: "retention_period_elapsed", actor: "system", at: moment),
+            [.purgeObjects])
     }
 
     /// Every geo confirmed the purge.
-    public mutating func purgeConfirmed(at moment: SimTime) throws(LifecycleError) {
+    public mutating func purgeConfirmed(at moment: SimTime) throws(LifecycleError) -> LifecycleTransition {
         guard state == .deleting else { throw LifecycleError(state: state, attempted: "marked deleted") }
         state = .deleted
-        history.append(StateChange(state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: moment))
+        return record(
+            StateChange(state: .deleted, reason: "objects_purged_in_every_geo", actor: "system", at: moment), [])
+    }
+
+    /// Appends the history entry and describes the state the transition reached.
+    private mutating func record(_ change: StateChange, _ directives: [LifecycleDirective]) -> LifecycleTransition {
+        history.append(change)
+        return LifecycleTransition(
+            state: state, deactivatedAt: deactivatedAt, deactivationReason: deactivationReason,
+            deletionDueAt: deletionDueAt, change: change, directives: directives)
     }
 }

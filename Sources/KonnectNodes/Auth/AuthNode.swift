@@ -2,7 +2,6 @@ import KonnectCore
 import KonnectHTTP
 import KonnectSecurity
 import KonnectStorage
-import Synchronization
 
 /// How an auth node is started (`konnect-sim node auth ...`).
 public struct AuthConfiguration: Sendable {
@@ -27,134 +26,162 @@ public struct AuthConfiguration: Sendable {
     }
 }
 
+/// Every store of `auth.sqlite`, one per thing the auth node keeps. Only the wiring sees them all;
+/// each route type is handed the few it needs.
+struct AuthStores: Sendable {
+    let clock = ClockStore()
+    let users: UserStore
+    let organizations: OrganizationStore
+    let memberships = MembershipStore()
+    let sessions = SessionStore()
+    let accessTokens: AccessTokenStore
+    let invites: InviteStore
+    let teams: TeamStore
+    let roles: RoleAssignmentStore
+    let licenses: LicenseStore
+    let subscriptions: SubscriptionStore
+    let history = StateHistoryStore()
+    let emailLocks = EmailLockStore()
+    let outbox = OutboxStore()
+    let geoCursors = GeoCursorStore()
+    let usageReceipts = UsageReceiptStore()
+    let usageSpans = UsageSpanStore()
+    let apiCalls = APICallStore()
+    let invoices = InvoiceStore()
+    let supportCredentials = SupportCredentialStore()
+
+    init(ids: IdentifierSource) {
+        users = UserStore(ids: ids)
+        organizations = OrganizationStore(ids: ids)
+        accessTokens = AccessTokenStore(ids: ids)
+        invites = InviteStore(ids: ids)
+        teams = TeamStore(ids: ids)
+        roles = RoleAssignmentStore(ids: ids)
+        licenses = LicenseStore(ids: ids)
+        subscriptions = SubscriptionStore(ids: ids)
+    }
+}
+
 /// The auth node (T1): identity, sessions, tokens, organizations, teams and roles, plans and licenses,
 /// the billing ledger, email locks, support actions and the simulated calendar. The only state that
-/// geos share.
+/// geos share. This type only wires stores, rules and routes together.
 public final class AuthNode: Sendable {
     public let configuration: AuthConfiguration
-    let db: Database
-    let ids: IdentifierSource
-    /// The calendar's current moment, mirrored from the `clock` table.
-    let clock: Mutex<SimTime>
-    /// Fired when the outbox grows, to wake geos long-polling for events.
-    let outboxSignal = Signal()
-    /// Serializes calendar moves.
-    let advancing = Mutex(())
-    let stopping = Mutex(false)
-
-    /// Ends long polls so that a shutdown does not wait for them.
-    public func stop() {
-        stopping.withLock { $0 = true }
-        outboxSignal.fire()
-    }
-
-    public static let sessionLifetime = SimDuration.days(1)
+    let db: AuthDatabase
+    let clock: CalendarClock
+    let calendar: AuthCalendar
+    let tokenUses: AccessTokenUses
+    /// Every route of the auth node.
+    public let router: Router
 
     public init(configuration: AuthConfiguration) throws {
         self.configuration = configuration
-        db = try Database(path: configuration.directory + "/auth.sqlite", migrations: AuthSchema.migrations)
-        ids = IdentifierSource(seed: configuration.seed, node: "auth")
-        let start = configuration.start
-        let stored = try db.write { db -> SimTime in
-            if let row = try db.query("SELECT now FROM clock WHERE id = 1").first, let now = row.int("now") {
-                return SimTime(seconds: now)
-            }
-            try db.execute("INSERT INTO clock(id, now) VALUES (1, ?)", .int(start.seconds))
-            return start
+        let database = try Database(path: configuration.directory + "/auth.sqlite", migrations: AuthSchema.migrations)
+        let ids = IdentifierSource(seed: configuration.seed, node: "auth")
+        let stores = AuthStores(ids: ids)
+        let stored = try database.read { tx in try stores.clock.clock(tx) }
+        clock = CalendarClock(stored?.now ?? configuration.start)
+        let db = AuthDatabase(database: database, effects: AuthEffects(clock: clock))
+        self.db = db
+        if stored == nil {
+            try db.write { work in try stores.clock.start(work, at: configuration.start) }
         }
-        clock = Mutex(stored)
         if let file = configuration.supportTokenFile, let bytes = readWholeFile(file) {
             let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \n\r\t")
             if !token.isEmpty {
-                try db.write { db in
-                    try db.execute(
-                        "INSERT OR IGNORE INTO support_credentials(token_hash, created_at) VALUES (?, ?)",
-                        .text(Secrets.sha256Hex(token)), .int(stored.seconds))
+                let now = clock.now
+                try db.write { work in
+                    try stores.supportCredentials.register(work, tokenHash: Secrets.sha256Hex(token), at: now)
                 }
             }
         }
+        tokenUses = AccessTokenUses(db: db, tokens: stores.accessTokens)
+
+        let geos = configuration.geos
+        let inferredRegion = geos.first ?? "us"
+        let billing = BillingLedger(
+            organizations: stores.organizations, usageSpans: stores.usageSpans, apiCalls: stores.apiCalls,
+            invoices: stores.invoices, subscriptions: stores.subscriptions, ids: ids, rateCard: configuration.rateCard)
+        let transitions = OrganizationTransitions(
+            organizations: stores.organizations, users: stores.users, memberships: stores.memberships,
+            sessions: stores.sessions, accessTokens: stores.accessTokens, teams: stores.teams, roles: stores.roles,
+            licenses: stores.licenses, subscriptions: stores.subscriptions, emailLocks: stores.emailLocks,
+            history: stores.history, outbox: stores.outbox, geoCursors: stores.geoCursors, billing: billing,
+            geos: geos)
+        let provisioning = OrganizationProvisioning(
+            organizations: stores.organizations, memberships: stores.memberships, roles: stores.roles,
+            licenses: stores.licenses, subscriptions: stores.subscriptions, history: stores.history,
+            rateCard: configuration.rateCard)
+        calendar = AuthCalendar(
+            db: db, clock: clock, clockStore: stores.clock, organizations: stores.organizations,
+            usageSpans: stores.usageSpans, transitions: transitions, billing: billing, tokenUses: tokenUses)
+        let principals = PrincipalResolver(
+            db: db, clock: clock, sessions: stores.sessions, accessTokens: stores.accessTokens, roles: stores.roles,
+            tokenUses: tokenUses)
+        let support = SupportGate(db: db, credentials: stores.supportCredentials)
+        let members = MemberLookup(db: db, memberships: stores.memberships)
+        let teams = TeamLookup(db: db, teams: stores.teams)
+        let organizations = OrganizationLookup(db: db, organizations: stores.organizations)
+        let licenses = LicenseListing(db: db, organizations: stores.organizations, licenses: stores.licenses)
+        let billingViews = BillingViews(db: db, clock: clock, invoices: stores.invoices, billing: billing)
+
+        let identity = IdentityRoutes(
+            db: db, clock: clock, principals: principals, users: stores.users, memberships: stores.memberships,
+            organizations: stores.organizations, sessions: stores.sessions, accessTokens: stores.accessTokens,
+            teams: stores.teams, roles: stores.roles, emailLocks: stores.emailLocks, members: members,
+            provisioning: provisioning, transitions: transitions, geos: geos)
+        let accessTokens = AccessTokenRoutes(
+            db: db, clock: clock, principals: principals, accessTokens: stores.accessTokens, tokenUses: tokenUses)
+        let invites = InviteRoutes(
+            db: db, clock: clock, principals: principals, invites: stores.invites, users: stores.users,
+            memberships: stores.memberships, organizations: stores.organizations, inferredRegion: inferredRegion)
+        let organization = OrganizationRoutes(
+            db: db, clock: clock, principals: principals, organizations: stores.organizations, lookup: organizations,
+            licenses: licenses, roles: stores.roles, members: members, transitions: transitions)
+        let teamRoutes = TeamRoutes(
+            db: db, clock: clock, principals: principals, teams: stores.teams, roles: stores.roles, members: members,
+            lookup: teams, inferredRegion: inferredRegion)
+        let roleRoutes = RoleAssignmentRoutes(
+            db: db, clock: clock, principals: principals, roles: stores.roles, members: members, teams: teams)
+        let billingRoutes = BillingRoutes(
+            db: db, clock: clock, principals: principals, organizations: stores.organizations, views: billingViews)
+        let supportRoutes = SupportRoutes(
+            db: db, clock: clock, support: support, organizations: stores.organizations, users: stores.users,
+            history: stores.history, subscriptions: stores.subscriptions, emailLocks: stores.emailLocks,
+            transitions: transitions, lookup: organizations, licenses: licenses, billing: billingViews)
+        let calendarRoutes = CalendarRoutes(clock: clock, support: support, calendar: calendar)
+        let internalRoutes = InternalRoutes(
+            db: db, clock: clock, effects: db.effects, principals: principals, licenses: stores.licenses,
+            outbox: stores.outbox, geoCursors: stores.geoCursors, transitions: transitions,
+            usageReceipts: stores.usageReceipts, usageSpans: stores.usageSpans, apiCalls: stores.apiCalls,
+            organizations: stores.organizations, geos: geos)
+        let clock = clock
+        router = Router(
+            routes: identity.routes + accessTokens.routes + invites.routes + organization.routes + teamRoutes.routes
+                + roleRoutes.routes + billingRoutes.routes + supportRoutes.routes + calendarRoutes.routes
+                + internalRoutes.routes + [
+                    Router.route("GET", "/health") { _ in
+                        HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(clock.now.iso8601)])
+                    },
+                    Router.route("GET", "/openapi.json") { _ in HTTPResponse.json(OpenAPIDocument.auth) },
+                ], log: { Log.error($0) })
     }
 
     /// The calendar's current moment.
-    public var now: SimTime { clock.withLock { $0 } }
+    public var now: SimTime { clock.now }
 
     /// Finishes a calendar move that a crash interrupted (B1: exactly once).
     public func resumeInterruptedAdvance() throws {
-        let target = try db.read { db in try db.query("SELECT target FROM clock WHERE id = 1").first?.int("target") }
-        if let target = target.flatMap({ $0 }) {
-            Log.info("resuming the calendar move to \(SimTime(seconds: target).iso8601) interrupted by a restart")
-            _ = try advance(to: SimTime(seconds: target), actor: "system")
-        }
+        try calendar.resumeInterruptedMove()
     }
 
-    /// Every route of the auth node.
-    public var router: Router {
-        Router(
-            routes: identityRoutes + organizationRoutes + billingRoutes + lifecycleRoutes + calendarRoutes
-                + internalRoutes + [
-                    Router.route("GET", "/health") { _ in
-                        HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(self.now.iso8601)])
-                    },
-                    Router.route("GET", "/openapi.json") { _ in
-                        HTTPResponse.json(OpenAPIDocument.auth)
-                    },
-                ], log: { Log.error($0) })
-    }
-}
-
-/// Reads a page of a list from `page[size]` and `page[number]` (Konnect's paging), 400 when invalid.
-struct PageRequest {
-    var size: Int
-    var number: Int
-
-    init(_ request: APIRequest, defaultSize: Int = 100, maxSize: Int = 1000) throws(APIError) {
-        size = defaultSize
-        number = 1
-        if let text = request.query("page[size]") {
-            guard let value = Int(text), value >= 1, value <= maxSize else {
-                throw APIError.invalid(
-                    field: "page[size]", rule: "invalid",
-                    reason: "must be an integer from 1 to \(maxSize), got \"\(text.prefix(32))\"")
-            }
-            size = value
-        }
-        if let text = request.query("page[number]") {
-            guard let value = Int(text), value >= 1, value <= 1_000_000 else {
-                throw APIError.invalid(
-                    field: "page[number]", rule: "invalid",
-                    reason: "must be a positive integer, got \"\(text.prefix(32))\"")
-            }
-            number = value
-        }
+    /// Ends long polls so that a shutdown does not wait for them.
+    public func stop() {
+        db.effects.stop()
     }
 
-    var offset: Int { (number - 1) * size }
-
-    func slice<T>(_ items: [T]) -> [T] {
-        guard offset < items.count else { return [] }
-        return Array(items[offset..<min(items.count, offset + size)])
+    /// Writes what requests recorded off their path (token uses); called once requests have drained.
+    public func flush() throws {
+        try tokenUses.flush()
     }
-
-    func meta(total: Int) -> JSON {
-        ["page": ["number": .int(number), "size": .int(size), "total": .int(total)]]
-    }
-
-    func response(_ items: [JSON]) -> HTTPResponse {
-        HTTPResponse.json(["meta": meta(total: items.count), "data": .array(slice(items))])
-    }
-}
-
-extension SimTime {
-    var json: JSON { .string(iso8601) }
-    static func from(_ value: Int64?) -> SimTime? { value.map { SimTime(seconds: $0) } }
-}
-
-extension SQLValue {
-    static func time(_ moment: SimTime) -> SQLValue { .int(moment.seconds) }
-    static func time(_ moment: SimTime?) -> SQLValue { moment.map { .int($0.seconds) } ?? .null }
-}
-
-extension Row {
-    func time(_ name: String) -> SimTime? { int(name).map { SimTime(seconds: $0) } }
-    func json(_ name: String) -> JSON { (try? JSONParser.parse(blob(name) ?? [])) ?? .null }
 }

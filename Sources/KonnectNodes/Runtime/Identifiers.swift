@@ -24,17 +24,9 @@ public struct IdentifierSource: Sendable {
     /// A new id, inside the write transaction that stores the object.
     public func next(_ db: Transaction) throws -> String {
         guard let seed else { return IdentifierSource.uuid(Secrets.randomBytes(16)) }
-        let stored =
-            try cached.value.withLock { $0 } ?? (try db.scalar("SELECT value FROM meta WHERE key = 'id_counter'"))
-            .flatMap { value -> Int64? in
-                if case .text(let text) = value { return Int64(text) }
-                return nil
-            } ?? 0
-        let counter = stored
+        let counter = try cached.value.withLock { $0 } ?? IdentifierCounterStore().counter(db)
         cached.value.withLock { $0 = counter + 1 }
-        try db.execute(
-            "INSERT INTO meta(key, value) VALUES ('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            .text(String(counter + 1)))
+        try IdentifierCounterStore().store(db, counter + 1)
         var generator = SeededRandom(seed: seed ^ SeededRandom.hash(node) ^ UInt64(counter) &* 0x9E37_79B9_7F4A_7C15)
         var bytes: [UInt8] = []
         for _ in 0..<2 {

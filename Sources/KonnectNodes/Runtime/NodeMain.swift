@@ -12,6 +12,12 @@ public enum NodeMain {
         let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
         try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(
             server: server, stop: { node.stop() })
+        // Requests have drained: what they recorded off their path reaches the database before exit.
+        do {
+            try node.flush()
+        } catch {
+            Log.error("auth: the last token uses could not be written at shutdown: \(error)")
+        }
     }
 
     public static func runGeo(_ configuration: GeoConfiguration) throws {

@@ -1,0 +1,60 @@
+import KonnectCore
+
+/// The auth node's recurring answers for callers who may not do something.
+enum AuthProblem {
+    static let tokenMissing = APIError(
+        status: 401, title: "Unauthenticated",
+        detail:
+            "A valid token is required: send 'Authorization: Bearer <token>' from POST /v3/authenticate or a personal access token"
+    )
+
+    static let tokenInvalid = APIError(
+        status: 401, title: "Unauthenticated",
+        detail: "The token is invalid, expired or revoked; log in again with POST /v3/authenticate")
+
+    /// The 401 for tokens of an organization that nobody can log into any more (D3).
+    static func organizationDeactivated(_ id: String, state: OrganizationState) -> APIError {
+        APIError(
+            status: 401, title: "Organization Deactivated",
+            detail:
+                "Organization \(id) is \(state == .inactive ? "deactivated" : state.rawValue): nobody can log into it any more. Contact Kong Support to reactivate it.",
+            extra: JSONObject([("reason", "organization_deactivated"), ("organization_state", .string(state.rawValue))])
+        )
+    }
+
+    /// The 409 for a signup with the email of a deactivated organization's owner (D3).
+    static func emailLocked(_ email: String) -> APIError {
+        APIError(
+            status: 409, title: "Email Locked",
+            detail:
+                "The email \(email) belongs to a deactivated organization and is locked; Kong Support can unlock it",
+            extra: JSONObject([("reason", "email_locked")]))
+    }
+
+    static let adminRequired = APIError(
+        status: 403, title: "Permission denied", detail: "You must hold the Organization Admin role to do this")
+
+    /// A problem the database had, as the caller sees it.
+    static func storage(_ error: any Error) -> APIError {
+        if let error = error as? APIError { return error }
+        return APIError(status: 500, detail: "The auth node could not read its database: \(error)")
+    }
+}
+
+extension AuthProblem {
+    /// The 422 for a password that breaks the policy (A2), one invalid parameter per broken rule.
+    static func passwordPolicy(_ violations: [PasswordPolicy.Violation]) -> APIError {
+        APIError(
+            status: 422,
+            detail:
+                "The password does not meet the password policy: \(violations.map(\.reason).joined(separator: "; "))",
+            invalidParameters: violations.map { InvalidParameter(field: "password", rule: $0.rule, reason: $0.reason) })
+    }
+
+    /// A path id that is not a UUID (checked before any lookup).
+    static func requireUUID(_ value: String, field: String) throws(APIError) {
+        guard IdentifierSource.isUUID(value) else {
+            throw APIError.invalid(field: field, rule: "is_uuid", reason: "must be a UUID, got \"\(value.prefix(64))\"")
+        }
+    }
+}

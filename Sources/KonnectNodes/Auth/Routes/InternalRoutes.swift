@@ -1,0 +1,146 @@
+import KonnectCore
+import KonnectHTTP
+
+/// The node-to-node API geos call over the auth node's Unix socket (never served on TCP): token
+/// introspection (T5), the event outbox that carries decommissions (D4), and usage reports (B3).
+/// Every message is a typed contract shared with the geo side.
+struct InternalRoutes: Sendable {
+    let db: AuthDatabase
+    let clock: CalendarClock
+    let effects: AuthEffects
+    let principals: PrincipalResolver
+    let licenses: LicenseStore
+    let outbox: OutboxStore
+    let geoCursors: GeoCursorStore
+    let transitions: OrganizationTransitions
+    let usageReceipts: UsageReceiptStore
+    let usageSpans: UsageSpanStore
+    let apiCalls: APICallStore
+    let organizations: OrganizationStore
+    let geos: [String]
+
+    var routes: [Router.Route] {
+        [
+            Router.route("POST", "/internal/v1/introspect", unixOnly: true, introspect),
+            Router.route("GET", "/internal/v1/events", unixOnly: true, events),
+            Router.route("POST", "/internal/v1/usage", unixOnly: true, ingestUsage),
+            Router.route("GET", "/internal/v1/clock", unixOnly: true) { _ in
+                HTTPResponse.json(["now": .string(clock.now.iso8601)])
+            },
+        ]
+    }
+
+    /// Resolves a token for a geo: who, which organization, which roles, the calendar's moment and the
+    /// organization's licenses (which the geo passes on to data planes, P4). One read, nothing written.
+    func introspect(_ request: APIRequest) throws -> HTTPResponse {
+        let asked: IntrospectionRequest
+        do {
+            asked = try IntrospectionRequest(json: try request.json())
+        } catch let error as ContractError {
+            throw error.apiError
+        }
+        let answer = try db.read { tx -> Result<Introspection, APIError> in
+            let principal: Principal
+            switch try principals.resolve(tx, token: asked.token) {
+            case .success(let resolved): principal = resolved
+            case .failure(let error): return .failure(error)
+            }
+            let held = try licenses.licenses(tx, organizationID: principal.organizationID)
+            return .success(
+                Introspection(
+                    user: .init(id: principal.userID, email: principal.email, fullName: principal.fullName),
+                    organization: .init(
+                        id: principal.organizationID, name: principal.organizationName, state: .active,
+                        plan: principal.plan, ownerID: principal.ownerID, homeGeo: principal.homeGeo),
+                    roles: principal.roles, tokenKind: principal.tokenKind, now: clock.now,
+                    gatewayLicense: held.payload(of: .gatewayEnterprise, customer: principal.organizationName),
+                    meshLicense: held.payload(of: .mesh, customer: principal.organizationName)))
+        }
+        return HTTPResponse.json(try answer.get().json)
+    }
+
+    /// `GET /internal/v1/events?geo=eu&after=N&wait_ms=M`: outbox events after N, waiting up to M ms for
+    /// one. `after` doubles as the geo's acknowledgement of everything up to N (its durable cursor), which
+    /// may confirm purges (A5).
+    func events(_ request: APIRequest) throws -> HTTPResponse {
+        guard let geo = request.query("geo"), geos.contains(geo) else {
+            throw APIError.invalid(field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))")
+        }
+        guard let after = Int64(request.query("after") ?? "0"), after >= 0 else {
+            throw APIError.invalid(field: "after", rule: "invalid", reason: "must be a non-negative integer")
+        }
+        let wait = min(max(Int(request.query("wait_ms") ?? "0") ?? 0, 0), 30_000)
+        let moment = clock.now
+        let deleted = try db.write { work in
+            try geoCursors.acknowledge(work, geo: geo, through: after, at: moment)
+            return try transitions.confirmPurges(work, at: moment)
+        }
+        for id in deleted { Log.info("organization \(id) deleted: every geo purged its objects") }
+        let deadline = Monotonic.now + wait
+        while true {
+            let generation = effects.outboxGrew.current
+            let found = try db.read { tx in try outbox.events(tx, after: after, limit: 100) }
+            let remaining = deadline - Monotonic.now
+            if !found.isEmpty || remaining <= 0 || effects.isStopping {
+                return HTTPResponse.json(EventFeed(events: found, now: clock.now).json)
+            }
+            effects.outboxGrew.wait(after: generation, timeoutMilliseconds: min(remaining, 1000))
+        }
+    }
+
+    /// `POST /internal/v1/usage`: usage records from a geo, each numbered by the geo's outbox. Records at
+    /// or below the geo's last applied number are acknowledged and ignored, so a retry after a crash
+    /// (of either side) never counts twice (B3).
+    func ingestUsage(_ request: APIRequest) throws -> HTTPResponse {
+        let batch: UsageBatch
+        do {
+            batch = try UsageBatch(json: try request.json())
+        } catch let error as ContractError {
+            throw error.apiError
+        }
+        guard geos.contains(batch.geo) else {
+            throw APIError.invalid(field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))")
+        }
+        let moment = clock.now
+        let receipt = try db.write { work -> UsageBatchReceipt in
+            var last = try usageReceipts.lastApplied(work.tx, geo: batch.geo)
+            var receipt = UsageBatchReceipt(applied: 0, duplicates: 0)
+            for numbered in batch.records {
+                guard numbered.seq > last else {
+                    receipt.duplicates += 1
+                    continue
+                }
+                try apply(numbered.record, geo: batch.geo, work, at: moment)
+                last = numbered.seq
+                receipt.applied += 1
+            }
+            try usageReceipts.setLastApplied(work, geo: batch.geo, seq: last)
+            return receipt
+        }
+        return HTTPResponse.json(receipt.json)
+    }
+
+    private func apply(_ record: UsageRecord, geo: String, _ work: UnitOfWork, at moment: SimTime) throws {
+        switch record {
+        case .serviceStarted(let org, let controlPlane, let service, let name, let at):
+            try usageSpans.start(
+                work, .service, organizationID: org, geo: geo, scope: controlPlane, objectID: service, name: name,
+                at: at)
+        case .serviceEnded(let org, let controlPlane, let service, let at):
+            try usageSpans.end(
+                work, .service, organizationID: org, geo: geo, scope: controlPlane, objectID: service, at: at)
+        case .portalPublished(let org, let portal, let name, let at):
+            try usageSpans.start(
+                work, .portal, organizationID: org, geo: geo, scope: "", objectID: portal, name: name, at: at)
+        case .portalUnpublished(let org, let portal, let at):
+            try usageSpans.end(work, .portal, organizationID: org, geo: geo, scope: "", objectID: portal, at: at)
+        case .apiCalls(let org, _, _, let count, _):
+            guard count > 0 else { return }
+            // Calls are stamped with the calendar moment the auth node records them and attributed to the
+            // billing cycle open then; while the organization is not billed (deactivated), to none (B3, D3).
+            let cycle = try organizations.billedCycle(work.tx, id: org)
+            try apiCalls.record(work, organizationID: org, geo: geo, count: count, cycle: cycle, at: moment)
+            try organizations.recordAPICall(work, id: org, at: moment)
+        }
+    }
+}
