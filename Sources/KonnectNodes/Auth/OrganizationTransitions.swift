@@ -63,7 +63,12 @@ struct OrganizationTransitions: Sendable {
     {
         guard let record = try organizations.organization(work.tx, id: organizationID) else { return nil }
         var lifecycle = record.lifecycle
-        guard let transition = try? lifecycle.retentionElapsed(at: moment) else { return nil }
+        let transition: LifecycleTransition
+        do {
+            transition = try lifecycle.retentionElapsed(at: moment)
+        } catch {
+            return nil  // reactivated since the event was scheduled: nothing falls due
+        }
         try persist(work, transition, of: record)
         return transition
     }
@@ -77,7 +82,12 @@ struct OrganizationTransitions: Sendable {
         for pending in try outbox.pendingPurges(work.tx) where pending.seq <= confirmedThrough {
             guard let record = try organizations.organization(work.tx, id: pending.organizationID) else { continue }
             var lifecycle = record.lifecycle
-            guard let transition = try? lifecycle.purgeConfirmed(at: moment) else { continue }
+            let transition: LifecycleTransition
+            do {
+                transition = try lifecycle.purgeConfirmed(at: moment)
+            } catch {
+                continue  // confirmed already
+            }
             try persist(work, transition, of: record)
             deleted.append(record.id)
         }
