@@ -41,7 +41,8 @@ let package = Package(
         .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore"]),
         .testTarget(name: "KonnectStorageTests", dependencies: ["KonnectStorage", "KonnectSecurity"]),
         .testTarget(
-            name: "KonnectNodesTests", dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP"]),
+            name: "KonnectNodesTests",
+            dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP", "KonnectSecurity"]),
         .testTarget(
             name: "KonnectProcessTests",
             dependencies: ["konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario"]

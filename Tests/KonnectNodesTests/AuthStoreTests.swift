@@ -1,6 +1,8 @@
 import Foundation
 import KonnectCore
+import KonnectSecurity
 import KonnectStorage
+import Synchronization
 import Testing
 
 @testable import KonnectNodes
@@ -62,6 +64,12 @@ private final class AuthFixture {
 }
 
 private struct Refused: Error {}
+
+private final class Flag: Sendable {
+    private let state = Mutex(false)
+    func set(_ value: Bool) { state.withLock { $0 = value } }
+    var value: Bool { state.withLock { $0 } }
+}
 
 /// The auth node's stores and its commit and effect paths (issue 11), against a real SQLite file.
 @Suite struct AuthStoreTests {
@@ -219,20 +227,84 @@ private struct Refused: Error {}
                 try fixture.stores.accessTokens.create(
                     work, userID: user, organizationID: org, name: "ci", tokenHash: "h", expiresAt: nil, at: t0)
             })
-        let uses = AccessTokenUses(db: fixture.db, tokens: fixture.stores.accessTokens)
+        // No background write during the test: only `flush` writes.
+        let uses = AccessTokenUses(
+            name: "test", database: fixture.database, interval: .seconds(3600), log: { _ in },
+            persist: { [tokens = fixture.stores.accessTokens] tx, uses in try tokens.recordUse(tx, uses) })
         func lastUsed() throws -> SimTime? {
             try fixture.db.read { tx in try fixture.stores.accessTokens.token(tx, id: token.id, userID: user) }?
                 .lastUsedAt
         }
-        uses.record(token.id, at: t0 + .hours(2))
-        uses.record(token.id, at: t0 + .hours(5))
-        uses.record(token.id, at: t0 + .hours(1))
+        uses.record(t0 + .hours(2), for: token.id)
+        uses.record(t0 + .hours(5), for: token.id)
+        #expect(uses.pendingCount == 1)
         #expect(try lastUsed() == nil, "nothing is written on the request path")
         try uses.flush()
         #expect(try lastUsed() == t0 + .hours(5))
-        uses.record(token.id, at: t0 + .hours(3))
+        uses.record(t0 + .hours(3), for: token.id)
         try uses.flush()
         #expect(try lastUsed() == t0 + .hours(5), "an older use never replaces a newer one")
+    }
+
+    @Test("B1, A3: a calendar move first writes the token uses recorded off the request path")
+    func calendarMoveWritesTokenUsesFirst() throws {
+        let fixture = try AuthFixture()
+        let (user, org) = try fixture.organization("ana@example.com")
+        let token = try #require(
+            try fixture.db.write { work in
+                try fixture.stores.accessTokens.create(
+                    work, userID: user, organizationID: org, name: "ci", tokenHash: "h", expiresAt: nil, at: t0)
+            })
+        // Only the move writes: the background interval is an hour.
+        let uses = AccessTokenUses(
+            name: "test", database: fixture.database, interval: .seconds(3600), log: { _ in },
+            persist: { [tokens = fixture.stores.accessTokens] tx, uses in try tokens.recordUse(tx, uses) })
+        let calendar = AuthCalendar(
+            db: fixture.db, clock: fixture.clock, clockStore: fixture.stores.clock,
+            organizations: fixture.stores.organizations, usageSpans: fixture.stores.usageSpans,
+            transitions: fixture.transitions, billing: fixture.billing, tokenUses: uses)
+        uses.record(t0, for: token.id)
+        _ = try calendar.advance(to: t0 + .days(1), actor: "test")
+        #expect(uses.pendingCount == 0)
+        let stored = try fixture.db.read { tx in try fixture.stores.accessTokens.token(tx, id: token.id, userID: user) }
+        #expect(stored?.lastUsedAt == t0)
+        #expect(fixture.clock.now == t0 + .days(1))
+    }
+
+    @Test("T5, A3: resolving a token is a read: it answers while a write transaction is open, from the last commit")
+    func resolvingATokenDoesNotWaitForWrites() throws {
+        let fixture = try AuthFixture()
+        let (user, org) = try fixture.organization("ana@example.com")
+        try fixture.db.write { work in
+            try fixture.stores.sessions.create(
+                work, tokenHash: Secrets.sha256Hex("kses_reader"), userID: user, organizationID: org, at: t0,
+                expiresAt: t0 + .days(1))
+        }
+        let uses = AccessTokenUses.accessTokenUses(database: fixture.database, tokens: fixture.stores.accessTokens)
+        let resolver = PrincipalResolver(
+            db: fixture.db, clock: fixture.clock, sessions: fixture.stores.sessions,
+            accessTokens: fixture.stores.accessTokens, roles: fixture.stores.roles, tokenUses: uses)
+        let inside = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let releasedByReader = Flag()
+        let (db, organizations) = (fixture.db, fixture.stores.organizations)
+        DispatchQueue.global().async { @Sendable in
+            _ = try? db.write { work in
+                try organizations.rename(work, id: org, to: "Renamed", at: t0)
+                inside.signal()
+                // Bounded only so that a regression fails instead of hanging.
+                releasedByReader.set(release.wait(timeout: .now() + 10) == .success)
+            }
+            finished.signal()
+        }
+        inside.wait()
+        let principal = try resolver.principal(token: "kses_reader")
+        release.signal()
+        finished.wait()
+        #expect(releasedByReader.value, "the read waited for the open write")
+        #expect(principal.organizationName == "Acme", "a read sees the last commit, not an open write")
+        #expect(principal.userID == user)
     }
 
     @Test("T5, A3: the holder of a session is read in one statement with its membership")

@@ -1,37 +1,15 @@
 import KonnectCore
-import Synchronization
+import KonnectStorage
 
-/// When personal access tokens were last used (A3). Resolving a token is a read, so the moment is kept
-/// in memory and written behind, coalesced per token, in one write: before the calendar moves, before
-/// a token list is read, and at shutdown.
-final class AccessTokenUses: Sendable {
-    private let pending = Mutex<[String: SimTime]>([:])
-    private let db: AuthDatabase
-    private let tokens: AccessTokenStore
+/// When personal access tokens were last used (A3). Resolving a token is a read, so the moment is
+/// recorded in memory by token id and written behind, coalesced, in one write: every second, before
+/// the calendar moves (so a move reads it), before a token is listed, and at shutdown.
+typealias AccessTokenUses = WriteBehind<String, SimTime>
 
-    init(db: AuthDatabase, tokens: AccessTokenStore) {
-        self.db = db
-        self.tokens = tokens
-    }
-
-    func record(_ tokenID: String, at moment: SimTime) {
-        pending.withLock { uses in
-            if uses[tokenID].map({ $0 < moment }) ?? true { uses[tokenID] = moment }
-        }
-    }
-
-    /// Writes every recorded use; what could not be written is kept for the next flush.
-    func flush() throws {
-        let uses = pending.withLock { uses in
-            defer { uses = [:] }
-            return uses
-        }
-        guard !uses.isEmpty else { return }
-        do {
-            try db.write { work in try tokens.recordUse(work, uses) }
-        } catch {
-            for (id, moment) in uses { record(id, at: moment) }
-            throw error
-        }
+extension WriteBehind<String, SimTime> {
+    static func accessTokenUses(database: Database, tokens: AccessTokenStore) -> AccessTokenUses {
+        AccessTokenUses(
+            name: "access token last use", database: database, interval: .seconds(1),
+            log: { Log.warning($0) }, persist: { transaction, uses in try tokens.recordUse(transaction, uses) })
     }
 }

@@ -95,7 +95,7 @@ public final class AuthNode: Sendable {
                 }
             }
         }
-        tokenUses = AccessTokenUses(db: db, tokens: stores.accessTokens)
+        tokenUses = .accessTokenUses(database: database, tokens: stores.accessTokens)
 
         let geos = configuration.geos
         let inferredRegion = geos.first ?? "us"
@@ -180,8 +180,9 @@ public final class AuthNode: Sendable {
         db.effects.stop()
     }
 
-    /// Writes what requests recorded off their path (token uses); called once requests have drained.
-    public func flush() throws {
-        try tokenUses.flush()
+    /// Stops writing behind and writes what requests recorded off their path (token uses); called once
+    /// requests have drained.
+    public func finish() throws {
+        try tokenUses.stop()
     }
 }

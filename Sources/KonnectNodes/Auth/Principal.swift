@@ -70,7 +70,7 @@ struct PrincipalResolver: Sendable {
         guard !holder.revoked, !expired, holder.userActive, holder.isMember else {
             return .failure(AuthProblem.tokenInvalid)
         }
-        if let tokenID = holder.tokenID { tokenUses.record(tokenID, at: now) }
+        if let tokenID = holder.tokenID { tokenUses.record(now, for: tokenID) }
         return .success(
             Principal(
                 userID: holder.userID, email: holder.email, fullName: holder.fullName,

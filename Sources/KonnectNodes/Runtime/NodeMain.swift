@@ -14,7 +14,7 @@ public enum NodeMain {
             server: server, stop: { node.stop() })
         // Requests have drained: what they recorded off their path reaches the database before exit.
         do {
-            try node.flush()
+            try node.finish()
         } catch {
             Log.error("auth: the last token uses could not be written at shutdown: \(error)")
         }

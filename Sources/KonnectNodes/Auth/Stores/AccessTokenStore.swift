@@ -67,11 +67,11 @@ struct AccessTokenStore {
         ).first.map(TokenHolder.init)
     }
 
-    /// Records when tokens were last used (written behind the requests that used them); a later
-    /// moment already stored wins.
-    func recordUse(_ work: UnitOfWork, _ uses: [String: SimTime]) throws {
+    /// Records when tokens were last used, in the write-behind's own transaction (`AccessTokenUses`);
+    /// a later moment already stored wins.
+    func recordUse(_ tx: Transaction, _ uses: [String: SimTime]) throws {
         for (id, moment) in uses {
-            try work.tx.execute(
+            try tx.execute(
                 "UPDATE access_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
                 .time(moment), .text(id), .time(moment))
         }
