@@ -5,15 +5,6 @@ import Testing
 /// must be in a store file (a file named `...Store.swift` or `...Schema.swift`, a file under a
 /// `Stores/` folder, or the `KonnectStorage` module that wraps SQLite).
 @Suite struct SQLPlacementTests {
-    /// Folders not converted to stores yet. The geo helper's branch moves their SQL into stores and
-    /// removes these entries; the lead drops this list once both branches are on main.
-    static let notYetConverted = [
-        "Sources/KonnectNodes/Geo/",
-        "Sources/KonnectNodes/Zone/",
-        "Sources/KonnectNodes/Sync/",
-        "Sources/KonnectNodes/DataPlane/",
-    ]
-
     /// Files that measure the storage layer itself on a scratch table of their own, not a node's data.
     static let storageBenchmarks = ["Sources/KonnectScenario/WritesBenchmark.swift"]
 
@@ -38,11 +29,7 @@ import Testing
         var offenders: [String] = []
         for file in files {
             let relative = "Sources/" + file
-            if Self.isStoreFile(relative) || Self.storageBenchmarks.contains(relative)
-                || Self.notYetConverted.contains(where: { relative.hasPrefix($0) })
-            {
-                continue
-            }
+            if Self.isStoreFile(relative) || Self.storageBenchmarks.contains(relative) { continue }
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             for hit in SQLLiteralScanner.sqlLiterals(in: text) {
                 offenders.append("\(relative):\(hit.line): \(hit.text.prefix(80))")

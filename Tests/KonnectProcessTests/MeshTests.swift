@@ -244,7 +244,7 @@ extension ProcessTests {
             #expect(status["workloads"]?.intValue == 2)
             let hash = status["policies"]?["hash"]?.stringValue
             var zone: JSON? = nil
-            try cluster.waitUntil("the geo shows zone-1 online with its 2 workloads and hash", timeout: 5) {
+            try cluster.waitUntil("the geo shows zone-1 online with its 2 workloads and hash", timeout: 15) {
                 let zones = try cluster.expect(
                     200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones", token: token)
                 zone = zones["items"]?.arrayValue?.first { $0["name"]?.stringValue == "zone-1" }
