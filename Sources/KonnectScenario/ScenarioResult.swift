@@ -34,6 +34,10 @@ public struct TimelineEvent: Sendable {
         case calendar
         case fault
         case failure
+        /// An organization's state changed (the console).
+        case lifecycle
+        /// A data plane or zone applied a new configuration version (the console).
+        case config
     }
 
     public var at: Int

@@ -40,7 +40,7 @@ public final class ScenarioRunner {
     var last: JSON = .null
     let started = Monotonic.now
     var timeline: [TimelineEvent] = []
-    var observed: [String: String] = [:]
+    var observer = TimelineObserver()
     var proxyClients: [String: HTTPClient] = [:]
 
     public init(scenario: Scenario, options: ScenarioOptions) {
@@ -105,40 +105,10 @@ public final class ScenarioRunner {
 
     // MARK: - Observation for the timeline
 
-    /// Samples every node's process state and every data plane's and zone's sync state.
+    /// Samples every node's process state, every data plane's and zone's sync state and every link.
     func observe() {
         guard let cluster else { return }
-        let plan = cluster.faultPlan
-        for record in cluster.records {
-            let (_, process) = cluster.processState(record)
-            let state = process == .running ? "up" : process.rawValue
-            note(.node, record.name, state, "")
-            if process == .running, record.kind == .dataPlane || record.kind == .zone,
-                let status = try? cluster.nodeStatus(record.name), let sync = status["state"]?.stringValue
-            {
-                let version = status["config"]?["version"]?.intValue ?? status["policies"]?["version"]?.intValue
-                note(.sync, record.name, sync, version.map { "version \($0)" } ?? "")
-            }
-        }
-        for link in cluster.links {
-            let fault = plan.links[link]
-            var state = "healthy"
-            if fault?.partitioned == true {
-                state = "partitioned"
-            } else if let fault, fault.dropPartsPerMillion > 0 {
-                state = "dropping"
-            } else if let fault, fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 {
-                state = "slowed"
-            }
-            note(.link, link, state, "")
-        }
-    }
-
-    private func note(_ kind: TimelineEvent.Kind, _ subject: String, _ state: String, _ detail: String) {
-        let key = "\(kind.rawValue):\(subject)"
-        guard observed[key] != state else { return }
-        observed[key] = state
-        timeline.append(TimelineEvent(at: elapsed, kind: kind, subject: subject, state: state, detail: detail))
+        timeline += observer.observe(cluster.snapshot(), at: elapsed)
     }
 
     func requireCluster() throws -> Cluster {

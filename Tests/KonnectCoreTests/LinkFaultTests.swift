@@ -31,6 +31,17 @@ import Testing
         #expect(LinkFault(json: try JSONParser.parse(fault.json.bytes)) == fault)
     }
 
+    @Test(arguments: [
+        (LinkFault(), LinkCondition.healthy, "healthy"),
+        (LinkFault(partitioned: true, latencyMilliseconds: 50), .partitioned, "partitioned, latency 50ms+0ms"),
+        (LinkFault(latencyMilliseconds: 50, dropPartsPerMillion: 250_000), .dropping, "latency 50ms+0ms, drop 25.0%"),
+        (LinkFault(jitterMilliseconds: 20), .slowed, "latency 0ms+20ms"),
+    ])
+    func conditionNamesTheStrongestFault(fault: LinkFault, condition: LinkCondition, summary: String) {
+        #expect(fault.condition == condition)
+        #expect(fault.summary == summary)
+    }
+
     @Test func missingMembersMeanNoFault() {
         #expect(LinkFault(json: JSON.object(JSONObject())) == LinkFault())
         #expect(LinkFault(json: ["latency_ms": 20]) == LinkFault(latencyMilliseconds: 20))

@@ -20,9 +20,7 @@ enum FaultCommands {
             try cluster.resume(arguments[0])
             print("resumed \(arguments[0]) (SIGCONT)")
         case "partition":
-            try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "partition"]) {
-                $0.partitioned = true
-            }
+            try cluster.partition(from: arguments[0], to: arguments[1])
             print("partitioned \(arguments[0]) -> \(arguments[1]): its connections are refused until 'heal'")
         case "heal":
             if command.flag("all") {
@@ -30,9 +28,7 @@ enum FaultCommands {
                 print("healed every link")
             } else {
                 guard arguments.count == 2 else { throw UsageError("heal needs <from> <to>, or --all") }
-                try cluster.updateLink(from: arguments[0], to: arguments[1], description: ["fault": "heal"]) {
-                    $0 = LinkFault()
-                }
+                try cluster.heal(from: arguments[0], to: arguments[1])
                 print("healed \(arguments[0]) -> \(arguments[1])")
             }
         case "latency":
@@ -43,23 +39,13 @@ enum FaultCommands {
             guard let jitter = parseMilliseconds(jitterText) else {
                 throw UsageError("invalid value '\(jitterText)' for --jitter; expected a duration such as 20ms")
             }
-            try cluster.updateLink(
-                from: arguments[0], to: arguments[1],
-                description: ["fault": "latency", "latency_ms": .int(delay), "jitter_ms": .int(jitter)]
-            ) {
-                $0.latencyMilliseconds = delay
-                $0.jitterMilliseconds = jitter
-            }
+            try cluster.slow(from: arguments[0], to: arguments[1], delayMilliseconds: delay, jitterMilliseconds: jitter)
             print("added \(delay) ms (+ up to \(jitter) ms) to \(arguments[0]) -> \(arguments[1])")
         case "drop":
             guard let fraction = parseFraction(arguments[2]) else {
                 throw UsageError("invalid fraction '\(arguments[2])'; expected a number from 0 to 1 such as 0.25")
             }
-            try cluster.updateLink(
-                from: arguments[0], to: arguments[1], description: ["fault": "drop", "drop_ppm": .int(fraction)]
-            ) {
-                $0.dropPartsPerMillion = fraction
-            }
+            try cluster.drop(from: arguments[0], to: arguments[1], partsPerMillion: fraction)
             print("dropping \(Double(fraction) / 10_000)% of requests on \(arguments[0]) -> \(arguments[1])")
         case "faults":
             let plan = cluster.faultPlan
@@ -69,15 +55,7 @@ enum FaultCommands {
                 return
             }
             if plan.links.isEmpty { print("no link faults in force") }
-            for (link, fault) in plan.links.sorted(by: { $0.key < $1.key }) {
-                var parts: [String] = []
-                if fault.partitioned { parts.append("partitioned") }
-                if fault.latencyMilliseconds > 0 || fault.jitterMilliseconds > 0 {
-                    parts.append("latency \(fault.latencyMilliseconds)ms+\(fault.jitterMilliseconds)ms")
-                }
-                if fault.dropPartsPerMillion > 0 { parts.append("drop \(Double(fault.dropPartsPerMillion) / 10_000)%") }
-                print("\(link): \(parts.joined(separator: ", "))")
-            }
+            for (link, fault) in plan.links.sorted(by: { $0.key < $1.key }) { print("\(link): \(fault.summary)") }
             for entry in cluster.faultLog {
                 print(
                     "\(entry["wall_time"]?.stringValue ?? "") calendar \(entry["calendar_time"]?.stringValue ?? "-"): \(entry["fault"]?.stringValue ?? "") \(entry["node"]?.stringValue ?? entry["link"]?.stringValue ?? "")"

@@ -4,13 +4,7 @@ import KonnectHTTP
 /// `clock`, `billing` and `support`: the operator's and Kong Support's actions, through the auth
 /// node's socket with the support credential.
 enum OperatorCommands {
-    static func checked(_ response: ClientResponse) throws -> JSON {
-        guard response.isSuccess else {
-            let detail = response.json?["detail"]?.stringValue ?? response.text
-            throw ProcessError("the auth node answered \(response.status): \(detail)")
-        }
-        return response.json ?? .null
-    }
+    static func checked(_ response: ClientResponse) throws -> JSON { try Cluster.checked(response) }
 
     static func clock(_ command: ParsedCommand) throws {
         let cluster = Cluster(directory: command.directory)
@@ -19,20 +13,9 @@ enum OperatorCommands {
             let body = try checked(try cluster.support("GET", "/v3/simulator/clock"))
             print(body["now"]?.stringValue ?? "")
         case "advance":
-            guard SimDuration(text: command.arguments[0]) != nil else {
-                throw UsageError("invalid duration '\(command.arguments[0])'; expected e.g. 31d, 12h, 90m or 1d12h")
-            }
-            let body = try checked(
-                try cluster.support("POST", "/v3/simulator/clock/advance", ["by": .string(command.arguments[0])]))
-            printAdvance(body, json: command.flag("json"))
+            printAdvance(try cluster.advanceCalendar(by: command.arguments[0]), json: command.flag("json"))
         default:
-            guard SimTime(iso8601: command.arguments[0]) != nil else {
-                throw UsageError(
-                    "invalid date '\(command.arguments[0])'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
-            }
-            let body = try checked(
-                try cluster.support("PUT", "/v3/simulator/clock", ["now": .string(command.arguments[0])]))
-            printAdvance(body, json: command.flag("json"))
+            printAdvance(try cluster.setCalendar(to: command.arguments[0]), json: command.flag("json"))
         }
     }
 

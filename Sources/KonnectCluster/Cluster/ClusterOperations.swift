@@ -32,6 +32,31 @@ extension Cluster {
         return response.json?["now"]?.stringValue.flatMap(SimTime.init(iso8601:))
     }
 
+    /// Checks the auth node's answer to an operator call; its problem detail otherwise.
+    public static func checked(_ response: ClientResponse) throws -> JSON {
+        guard response.isSuccess else {
+            let detail = response.json?["detail"]?.stringValue ?? response.text
+            throw ProcessError("the auth node answered \(response.status): \(detail)")
+        }
+        return response.json ?? .null
+    }
+
+    /// `clock advance`: moves the calendar forward, running what falls due; the move's report.
+    public func advanceCalendar(by duration: String) throws -> JSON {
+        guard SimDuration(text: duration) != nil else {
+            throw UsageError("invalid duration '\(duration)'; expected e.g. 31d, 12h, 90m or 1d12h")
+        }
+        return try Cluster.checked(try support("POST", "/v3/simulator/clock/advance", ["by": .string(duration)]))
+    }
+
+    /// `clock set`: moves the calendar forward to a date; the move's report.
+    public func setCalendar(to date: String) throws -> JSON {
+        guard SimTime(iso8601: date) != nil else {
+            throw UsageError("invalid date '\(date)'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
+        }
+        return try Cluster.checked(try support("PUT", "/v3/simulator/clock", ["now": .string(date)]))
+    }
+
     // MARK: - Faults
 
     /// Every fault is recorded with its calendar time and wall time in `faults.log`.
@@ -89,18 +114,18 @@ extension Cluster {
     }
 
     /// The links that exist: each node that connects to another, by the connecting side.
-    public var links: [String] {
-        records.compactMap { record -> String? in
+    public var linkEnds: [ClusterSnapshot.Link] {
+        records.compactMap { record -> ClusterSnapshot.Link? in
             switch record.kind {
-            case .geo: return LinkFault.linkName(from: record.name, to: "auth")
-            case .dataPlane, .zone:
-                guard let geoIndex = record.arguments.firstIndex(of: "--geo"), geoIndex + 1 < record.arguments.count
-                else { return nil }
-                return LinkFault.linkName(from: record.name, to: record.arguments[geoIndex + 1])
+            case .geo: return ClusterSnapshot.Link(from: record.name, to: "auth")
+            case .dataPlane, .zone: return record.connectedGeo.map { ClusterSnapshot.Link(from: record.name, to: $0) }
             default: return nil
             }
         }
     }
+
+    /// The links' names (`eu->auth`, `dp1->eu`).
+    public var links: [String] { linkEnds.map(\.name) }
 
     public var faultPlan: FaultPlan {
         guard let bytes = readWholeFile(faultsPath), let json = try? JSONParser.parse(bytes) else {
@@ -122,6 +147,36 @@ extension Cluster {
         var entry = description
         entry["link"] = .string(link)
         recordFault(entry)
+    }
+
+    /// `partition FROM TO`: the connecting node's connections are refused until healed.
+    public func partition(from: String, to: String) throws {
+        try updateLink(from: from, to: to, description: ["fault": "partition"]) { $0.partitioned = true }
+    }
+
+    /// `heal FROM TO`: every fault on the link removed.
+    public func heal(from: String, to: String) throws {
+        try updateLink(from: from, to: to, description: ["fault": "heal"]) { $0 = LinkFault() }
+    }
+
+    /// `latency FROM TO DELAY --jitter J`: every request and streamed message on the link delayed.
+    public func slow(from: String, to: String, delayMilliseconds: Int, jitterMilliseconds: Int) throws {
+        try updateLink(
+            from: from, to: to,
+            description: [
+                "fault": "latency", "latency_ms": .int(delayMilliseconds), "jitter_ms": .int(jitterMilliseconds),
+            ]
+        ) {
+            $0.latencyMilliseconds = delayMilliseconds
+            $0.jitterMilliseconds = jitterMilliseconds
+        }
+    }
+
+    /// `drop FROM TO FRACTION`: a fraction (in parts per million) of the link's requests fail.
+    public func drop(from: String, to: String, partsPerMillion: Int) throws {
+        try updateLink(from: from, to: to, description: ["fault": "drop", "drop_ppm": .int(partsPerMillion)]) {
+            $0.dropPartsPerMillion = partsPerMillion
+        }
     }
 
     public func healAll() throws {

@@ -25,6 +25,26 @@ public struct LinkFault: Sendable, Hashable {
 
     public static func linkName(from: String, to: String) -> String { "\(from)->\(to)" }
 
+    /// How the link behaves, one word per fault kind, the strongest first: a partition hides latency
+    /// and drops, drops hide latency. Timelines and the console colour links by it.
+    public var condition: LinkCondition {
+        if partitioned { return .partitioned }
+        if dropPartsPerMillion > 0 { return .dropping }
+        if latencyMilliseconds > 0 || jitterMilliseconds > 0 { return .slowed }
+        return .healthy
+    }
+
+    /// Every fault in force, as `faults` prints it: `partitioned, latency 50ms+20ms, drop 25.0%`.
+    public var summary: String {
+        var parts: [String] = []
+        if partitioned { parts.append("partitioned") }
+        if latencyMilliseconds > 0 || jitterMilliseconds > 0 {
+            parts.append("latency \(latencyMilliseconds)ms+\(jitterMilliseconds)ms")
+        }
+        if dropPartsPerMillion > 0 { parts.append("drop \(Double(dropPartsPerMillion) / 10_000)%") }
+        return parts.isEmpty ? "healthy" : parts.joined(separator: ", ")
+    }
+
     public var json: JSON {
         [
             "partitioned": .bool(partitioned), "latency_ms": .int(latencyMilliseconds),
@@ -39,6 +59,11 @@ public struct LinkFault: Sendable, Hashable {
             jitterMilliseconds: Int(json["jitter_ms"]?.intValue ?? 0),
             dropPartsPerMillion: Int(json["drop_ppm"]?.intValue ?? 0))
     }
+}
+
+/// A link's behaviour in one word.
+public enum LinkCondition: String, Sendable, CaseIterable {
+    case healthy, partitioned, dropping, slowed
 }
 
 /// Every fault in force in a cluster, plus the seed that makes jitter and drop decisions repeatable.
