@@ -32,9 +32,13 @@ let package = Package(
         // The scenario language and its runner.
         .target(
             name: "KonnectScenario", dependencies: ["KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectStorage"]),
+        // The live console: a loopback web page over a running cluster.
+        .target(
+            name: "KonnectConsole",
+            dependencies: ["KonnectCore", "KonnectHTTP", "KonnectSecurity", "KonnectCluster", "KonnectScenario"]),
         .executableTarget(
             name: "konnect-sim",
-            dependencies: ["KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario"]
+            dependencies: ["KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario", "KonnectConsole"]
         ),
 
         .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore"]),
@@ -43,9 +47,12 @@ let package = Package(
         .testTarget(
             name: "KonnectNodesTests",
             dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP", "KonnectSecurity"]),
+        .testTarget(name: "KonnectConsoleTests", dependencies: ["KonnectConsole", "KonnectCluster", "KonnectCore"]),
         .testTarget(
             name: "KonnectProcessTests",
-            dependencies: ["konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario"]
+            dependencies: [
+                "konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario", "KonnectConsole",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

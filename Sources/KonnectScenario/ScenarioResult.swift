@@ -46,6 +46,14 @@ public struct TimelineEvent: Sendable {
     public var state: String
     public var detail: String
 
+    public init(at: Int, kind: Kind, subject: String, state: String, detail: String) {
+        self.at = at
+        self.kind = kind
+        self.subject = subject
+        self.state = state
+        self.detail = detail
+    }
+
     public var json: JSON {
         [
             "at_ms": .int(at), "kind": .string(kind.rawValue), "subject": .string(subject), "state": .string(state),

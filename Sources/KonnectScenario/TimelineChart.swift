@@ -126,12 +126,15 @@ public enum TimelineChart {
         return svg + "</svg>\n"
     }
 
-    /// The markers of `events`, numbered as on the chart, each with its `time` and kind.
-    public static func markerList(_ events: [TimelineEvent], time: (TimelineEvent) -> String) -> String {
+    /// The markers of `events`, numbered as on the chart, each with its `time` and kind; the newest
+    /// first when asked (the numbers still match the chart's).
+    public static func markerList(
+        _ events: [TimelineEvent], newestFirst: Bool = false, time: (TimelineEvent) -> String
+    ) -> String {
         let markers = events.filter { isMarker($0.kind) }
         guard !markers.isEmpty else { return "" }
-        var list = "<ol class=\"markers\">"
-        for event in markers {
+        var list = newestFirst ? "<ol class=\"markers\" reversed>" : "<ol class=\"markers\">"
+        for event in newestFirst ? markers.reversed() : markers {
             let kind = markerNames.first { $0.0 == event.kind }?.1 ?? event.kind.rawValue
             list +=
                 "<li class=\"marker-\(event.kind.rawValue)\">\(escape(time(event))), \(escape(kind)): \(escape(event.detail))</li>"

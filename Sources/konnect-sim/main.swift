@@ -1,4 +1,5 @@
 import KonnectCluster
+import KonnectConsole
 import KonnectScenario
 
 #if canImport(Glibc)
@@ -8,4 +9,5 @@ import KonnectScenario
 // konnect-sim's single executable: the CLI, and every node role (`konnect-sim node ...`).
 ScenarioCommand.handler = ScenarioSuite.command
 BenchCommand.handler = Benchmarks.command
+ConsoleCommand.handler = ConsoleMain.command
 exit(KonnectSimCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -57,6 +57,7 @@ public enum KonnectSimCLI {
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
         case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"]:
             try BenchCommand.handler(command)
+        case ["console"]: try ConsoleCommand.handler(command)
         case ["openapi"]:
             switch command.arguments[0] {
             case "auth": print(OpenAPIDocument.auth.prettyText)
@@ -78,6 +79,12 @@ public enum ScenarioCommand {
     }
 }
 
+public enum ConsoleCommand {
+    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
+        throw UsageError("the console is not available in this build")
+    }
+}
+
 public enum BenchCommand {
     nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
         throw UsageError("benchmarks are not available in this build")
@@ -91,7 +98,7 @@ extension ParsedCommand {
         return value
     }
 
-    func integer(_ name: String, range: ClosedRange<Int>) throws -> Int? {
+    public func integer(_ name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let text = option(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw UsageError(
@@ -109,7 +116,7 @@ extension ParsedCommand {
         return value
     }
 
-    var directory: String { option("dir") ?? ".konnect-sim" }
+    public var directory: String { option("dir") ?? ".konnect-sim" }
 }
 
 /// Renders rows as an aligned text table.

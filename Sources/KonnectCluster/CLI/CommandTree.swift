@@ -75,6 +75,13 @@ public enum CommandTree {
                 ]),
             CommandSpec("faults", abstract: "Show the faults in force and the fault log.", options: [dir, json]),
             CommandSpec(
+                "console", abstract: "Serve a live web console of the cluster on loopback; prints its URL.",
+                discussion:
+                    "The first line printed is the URL with the console's token (required on every request, as Jupyter does). One page shows the topology, geo isolation per organization, the calendar, faults with a click and a timeline, updated as the cluster changes. Runs in the foreground until Ctrl-C (SIGINT) or SIGTERM.",
+                options: [
+                    dir, .option("port", "port", "The loopback port (default: one the kernel picks)."),
+                ]),
+            CommandSpec(
                 "clock", abstract: "Show or move the simulated calendar.",
                 subcommands: [
                     CommandSpec("show", abstract: "Print the calendar's current moment.", options: [dir]),
