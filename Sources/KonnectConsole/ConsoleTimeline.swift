@@ -31,7 +31,12 @@ public struct ConsoleTimeline: Sendable {
         if let previous {
             new += ConsoleTimeline.changes(from: previous, to: state, at: now)
         }
-        previous = state
+        // What the auth node said last stays the reference while it does not answer (down, paused), so
+        // a change made meanwhile shows once it answers again.
+        var reference = state
+        reference.calendar = state.calendar ?? previous?.calendar
+        reference.organizations = state.organizations ?? previous?.organizations
+        previous = reference
         events = ConsoleTimeline.stableSorted(events + new)
         if events.count > ConsoleTimeline.limit { events.removeFirst(events.count - ConsoleTimeline.limit) }
     }

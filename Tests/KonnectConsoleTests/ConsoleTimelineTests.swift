@@ -68,6 +68,26 @@ import Testing
         #expect(timeline.events.allSatisfy { $0.at <= t0 + 1000 })
     }
 
+    @Test func changesMadeWhileTheAuthNodeDidNotAnswerShowOnceItDoes() {
+        var fixture = Fixture()
+        var timeline = ConsoleTimeline()
+        timeline.observe(fixture.state, at: t0)
+        let (organizations, calendar) = (fixture.organizations, fixture.calendar)
+        fixture.organizations = nil
+        fixture.calendar = nil
+        timeline.observe(fixture.state, at: t0 + 1000)
+        fixture.organizations = organizations
+        fixture.organizations?[0].state = "inactive"
+        fixture.calendar = calendar.map { $0 + .days(1) }
+        timeline.observe(fixture.state, at: t0 + 2000)
+        let markers = timeline.events.filter { $0.kind == .lifecycle || $0.kind == .calendar }
+        #expect(
+            markers.map(\.detail) == [
+                "calendar 2026-01-01T00:00:00Z -> 2026-01-02T00:00:00Z", "Acme: active -> inactive",
+            ])
+        #expect(markers.allSatisfy { $0.at == t0 + 2000 })
+    }
+
     @Test func theWindowStartsEachLaneWithItsStateThenAndDropsOlderMarkers() {
         var fixture = Fixture()
         var timeline = ConsoleTimeline()
