@@ -16,7 +16,7 @@ final class ConsoleProcess {
     init(directory: String, arguments: [String] = []) throws {
         TestCluster.locateExecutable()
         outputPath = directory + "/console.out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: String(cString: getenv("KONNECT_SIM_EXECUTABLE")))
         process.arguments = ["console", "--dir", directory] + arguments
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
