@@ -164,7 +164,7 @@ public enum ConsolePage {
         }
         var lines: [String] = []
         let planes = objects.controlPlanes.map { plane in
-            "\(plane.name)\(plane.configVersion.map { " v\($0)" } ?? "")"
+            "\(plane.name) v\(plane.configVersion)"
         }
         lines.append(
             "\(objects.controlPlanes.count) control plane\(objects.controlPlanes.count == 1 ? "" : "s")\(planes.isEmpty ? "" : ": " + planes.joined(separator: ", "))"

@@ -19,12 +19,35 @@ struct ConsoleReader: Sendable {
             faultLog: cluster.faultLog.compactMap(FaultLogEntry.init(json:)))
         if authUp {
             state.calendar = cluster.calendarNow
-            if let (organizations, total) = readOrganizations() {
+            if let (read, total) = readOrganizations() {
+                var organizations = read
+                for geo in snapshot.nodes where geo.kind == .geo && geo.process == .running && geo.healthy == true {
+                    for objects in readObjects(geo: geo.name, organizations.map(\.id)) {
+                        guard let index = organizations.firstIndex(where: { $0.id == objects.organizationID }) else {
+                            continue
+                        }
+                        organizations[index].objects[geo.name] = objects
+                    }
+                }
                 state.organizations = organizations
                 state.organizationCount = total
             }
         }
         return state
+    }
+
+    /// What a geo holds for each organization (its operator endpoint on the Unix socket); nothing when
+    /// it does not answer, so its column says so.
+    func readObjects(geo: String, _ organizations: [String]) -> [OrganizationObjects] {
+        guard !organizations.isEmpty, let client = try? cluster.client(named: geo, timeoutMilliseconds: 2000) else {
+            return []
+        }
+        let query = organizations.map { "organization=\($0)" }.joined(separator: "&")
+        guard let response = try? client.send("GET", "/internal/v1/operator/organization-objects?\(query)"),
+            response.isSuccess, let json = response.json,
+            let report = try? OrganizationObjectsReport(json: json)
+        else { return [] }
+        return report.organizations
     }
 
     /// A support call with a short timeout; nil when it fails.

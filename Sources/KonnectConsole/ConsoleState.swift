@@ -52,14 +52,15 @@ public struct OrganizationSummary: Sendable, Equatable {
     public var currency: String
     public var history: [StateChange]
     public var invoices: [InvoiceSummary]
-    /// What each geo holds for it, by geo code; a geo that did not answer is missing.
-    public var objects: [String: GeoObjects]
+    /// What each geo holds for it (what a token of it gets from that geo), by geo code; a geo that did
+    /// not answer is missing.
+    public var objects: [String: OrganizationObjects]
 
     public init(
         id: String, name: String, homeGeo: String?, plan: String, paymentMethod: Bool = false, state: String,
         trialEnd: SimTime? = nil, trialActive: Bool = false, creditsLeft: String? = nil,
         creditsGranted: String? = nil, currency: String = "USD", history: [StateChange] = [],
-        invoices: [InvoiceSummary] = [], objects: [String: GeoObjects] = [:]
+        invoices: [InvoiceSummary] = [], objects: [String: OrganizationObjects] = [:]
     ) {
         self.id = id
         self.name = name
@@ -96,50 +97,6 @@ public struct InvoiceSummary: Sendable, Equatable {
         self.periodEnd = periodEnd
         self.total = total
         self.currency = currency
-    }
-}
-
-/// What one geo holds for one organization: what a token of that organization gets from that geo's
-/// API (its lists are scoped by organization in the geo's own database, T3).
-public struct GeoObjects: Sendable, Equatable {
-    public var controlPlanes: [ControlPlaneSummary]
-    /// Gateway entities (services, routes, ...) over all its control planes.
-    public var entities: Int
-    public var portals: Int
-    public var meshControlPlanes: Int
-    /// Data-plane nodes that reported to its control planes.
-    public var dataPlanes: Int
-    public var zones: Int
-
-    public init(
-        controlPlanes: [ControlPlaneSummary] = [], entities: Int = 0, portals: Int = 0, meshControlPlanes: Int = 0,
-        dataPlanes: Int = 0, zones: Int = 0
-    ) {
-        self.controlPlanes = controlPlanes
-        self.entities = entities
-        self.portals = portals
-        self.meshControlPlanes = meshControlPlanes
-        self.dataPlanes = dataPlanes
-        self.zones = zones
-    }
-
-    public var isEmpty: Bool {
-        controlPlanes.isEmpty && entities == 0 && portals == 0 && meshControlPlanes == 0 && dataPlanes == 0
-            && zones == 0
-    }
-}
-
-public struct ControlPlaneSummary: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var configVersion: Int64?
-    public var configHash: String?
-
-    public init(id: String, name: String, configVersion: Int64? = nil, configHash: String? = nil) {
-        self.id = id
-        self.name = name
-        self.configVersion = configVersion
-        self.configHash = configHash
     }
 }
 

@@ -83,7 +83,8 @@ public struct ConsoleTimeline: Sendable {
                 }
                 for (geo, objects) in organization.objects.sorted(by: { $0.key < $1.key }) {
                     for controlPlane in objects.controlPlanes {
-                        guard let version = controlPlane.configVersion,
+                        let version = controlPlane.configVersion
+                        guard
                             let was = before.objects[geo]?.controlPlanes.first(where: { $0.id == controlPlane.id })?
                                 .configVersion, was != version
                         else { continue }

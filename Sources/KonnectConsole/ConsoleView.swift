@@ -263,7 +263,7 @@ public struct OrganizationsView: Sendable, Equatable {
         public var geo: String
         public var isHome: Bool
         /// What a token of the organization gets from this geo; nil when the geo did not answer.
-        public var objects: GeoObjects?
+        public var objects: OrganizationObjects?
     }
 
     public struct Row: Sendable, Equatable {

@@ -16,10 +16,12 @@ struct Fixture {
             trialEnd: SimTime(year: 2026, month: 1, day: 31), trialActive: true, creditsLeft: "487.50",
             creditsGranted: "500.00",
             objects: [
-                "eu": GeoObjects(
-                    controlPlanes: [ControlPlaneSummary(id: "cp-1", name: "shop", configVersion: 3)], entities: 2,
+                "eu": OrganizationObjects(
+                    organizationID: "11111111-1111-4111-8111-111111111111",
+                    controlPlanes: [.init(id: "cp-1", name: "shop", configVersion: 3, configHash: "1a2b3c4d")],
+                    entities: 2,
                     dataPlanes: 1),
-                "us": GeoObjects(),
+                "us": OrganizationObjects(organizationID: "11111111-1111-4111-8111-111111111111"),
             ]),
         OrganizationSummary(
             id: "22222222-2222-4222-8222-222222222222", name: "Globex <Corp>", homeGeo: "us", plan: "enterprise",

@@ -183,6 +183,36 @@ import Testing
         #expect(try DataPlaneUsageReceipt(json: wire(receipt.json)) == receipt)
     }
 
+    @Test func organizationObjectsRoundTrip() throws {
+        let report = OrganizationObjectsReport(
+            geo: "eu",
+            organizations: [
+                OrganizationObjects(
+                    organizationID: "org-1",
+                    controlPlanes: [
+                        .init(id: "cp-1", name: "shop", configVersion: 3, configHash: DeclarativeConfig.emptyHash)
+                    ], entities: 2, portals: 1, meshControlPlanes: 1, dataPlanes: 2, zones: 1),
+                OrganizationObjects(organizationID: "org-2"),
+            ])
+        #expect(try OrganizationObjectsReport(json: wire(report.json)) == report)
+        #expect(try OrganizationObjects(json: wire(report.organizations[0].json)) == report.organizations[0])
+        #expect(report.organizations[1].isEmpty && !report.organizations[0].isEmpty)
+    }
+
+    @Test func badOrganizationObjectsAreRejected() throws {
+        var json = OrganizationObjects(organizationID: "org-1").json
+        json["portals"] = -1
+        let error = #expect(throws: ContractError.self) {
+            try OrganizationObjectsReport(json: ["geo": "eu", "organizations": [json]])
+        }
+        #expect(error?.problems.first?.field == "organizations[0].portals")
+        json = OrganizationObjects(organizationID: "org-1").json
+        json["control_planes"] = [["id": "cp-1", "name": "shop", "config_version": 1]]
+        let missing = #expect(throws: ContractError.self) { try OrganizationObjects(json: json) }
+        #expect(missing?.problems.first?.field == "control_planes[0].config_hash")
+        #expect(throws: ContractError.self) { try OrganizationObjectsReport(json: ["geo": "eu"]) }
+    }
+
     @Test func badDataPlaneReportsAreRejected() throws {
         #expect(throws: ContractError.self) { try DataPlanePing(json: ["node_id": "n", "config_hash": "h"]) }
         #expect(throws: ContractError.self) {

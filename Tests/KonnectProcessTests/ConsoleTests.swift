@@ -87,12 +87,59 @@ extension ProcessTests {
             #expect(console.output.contains("console stopped"))
         }
 
+        @Test("issue 16, T3: each geo's operator endpoint reports what a token of the organization gets from that geo")
+        func geosReportWhatATokenSees() throws {
+            let cluster = try TestCluster(geos: ["us", "eu"])
+            let (token, acme) = try cluster.newOrganization("ana@example.com", organization: "Acme", geo: "eu")
+            let (_, globex) = try cluster.newOrganization("bo@example.com", organization: "Globex", geo: "us")
+            let shop = try cluster.createControlPlane("shop", geo: "eu", token: token)
+            try cluster.gwService(shop, ["name": "orders", "url": "http://127.0.0.1:9/api"], token: token)
+            try cluster.gwRoute(shop, service: "orders", ["name": "orders", "paths": ["/orders"]], token: token)
+            try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": "developers"], token: token)
+
+            func report(_ geo: String) throws -> OrganizationObjectsReport {
+                let response = try cluster.unix(geo).send(
+                    "GET", "/internal/v1/operator/organization-objects?organization=\(acme)&organization=\(globex)")
+                #expect(response.status == 200, "\(response.text)")
+                return try OrganizationObjectsReport(json: try #require(response.json))
+            }
+            let eu = try report("eu")
+            #expect(eu.geo == "eu")
+            #expect(eu.organizations.map(\.organizationID) == [acme, globex])
+            let mine = eu.organizations[0]
+            #expect(mine.controlPlanes.map(\.name) == ["shop"])
+            #expect(mine.entities == 2)
+            #expect(mine.portals == 1)
+            #expect(eu.organizations[1].isEmpty)
+            #expect(try report("us").organizations.allSatisfy(\.isEmpty))
+
+            // The same numbers as the token's own lists, and 404 by id in the other geo (T3).
+            let listed = try cluster.expect(200, "eu", "GET", "/v2/control-planes", token: token)
+            #expect(listed["data"]?.arrayValue?.count == mine.controlPlanes.count)
+            #expect(try cluster.expect(200, "us", "GET", "/v2/control-planes", token: token)["data"] == .array([]))
+            try cluster.expect(404, "us", "GET", "/v2/control-planes/\(shop)", token: token)
+            let version = try cluster.expect(200, "eu", "GET", "/v2/control-planes/\(shop)", token: token)
+            #expect(version["id"]?.stringValue == mine.controlPlanes[0].id)
+
+            // Operator only: not on TCP; bad questions are 400 naming the parameter.
+            #expect(
+                try cluster.tcp("eu").send("GET", "/internal/v1/operator/organization-objects?organization=\(acme)")
+                    .status == 404)
+            let none = try cluster.unix("eu").send("GET", "/internal/v1/operator/organization-objects")
+            #expect(none.status == 400)
+            #expect(none.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "organization")
+            #expect(
+                try cluster.unix("eu").send("GET", "/internal/v1/operator/organization-objects?organization=x'--")
+                    .status == 400)
+        }
+
         @Test(
             "issue 16: in headless Chromium the page shows every geo up, a geo killed with the CLI down within 2 s, and a click partitions a link as 'konnect-sim partition' would",
             .enabled(if: HeadlessChromium.executable != nil, Comment(rawValue: HeadlessChromium.missing)))
         func consoleInARealBrowser() throws {
             let cluster = try TestCluster(geos: ["us", "eu", "au"])
-            try cluster.signup("ana@example.com", organization: "Acme", geo: "eu")
+            let (token, _) = try cluster.newOrganization("ana@example.com", organization: "Acme", geo: "eu")
+            try cluster.createControlPlane("shop", geo: "eu", token: token)
             let console = try ConsoleProcess(directory: cluster.directory)
             defer { console.stop() }
             let url = try console.url()
@@ -115,6 +162,11 @@ extension ProcessTests {
             try browser.waitUntil(
                 "Acme in the organizations",
                 "document.querySelector('#organizations tr[data-org] td')?.textContent.includes('Acme')",
+                timeout: 10, describe: "document.getElementById('organizations').textContent")
+
+            try browser.waitUntil(
+                "Acme's control plane in eu only",
+                "document.querySelector('#organizations td.geo.home[data-geo=\"eu\"]')?.textContent.includes('1 control plane: shop v1') && document.querySelector('#organizations td.geo[data-geo=\"us\"]')?.textContent.includes('ids from other geos answer 404')",
                 timeout: 10, describe: "document.getElementById('organizations').textContent")
 
             let kill = try cluster.runCLI(["kill", "--dir", cluster.directory, "eu"])

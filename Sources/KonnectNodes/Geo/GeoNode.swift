@@ -106,6 +106,9 @@ public final class GeoNode: Sendable {
             geo: geo, database: database, calendar: calendar, controlPlanes: controlPlanes, credentials: credentials,
             meshControlPlanes: meshControlPlanes, zoneTokens: zoneTokens, meta: meta, usage: usage,
             decommissions: decommissions)
+        let objectRoutes = OrganizationObjectsRoutes(
+            geo: geo, controlPlanes: controlPlanes, entities: entities, portals: stores.portals,
+            meshControlPlanes: meshControlPlanes, nodes: nodes, zones: zones)
         let dataPlaneSyncRoutes = DataPlaneSyncRoutes(
             database: database,
             credentials: CredentialCache(generation: wakeups.credentials, maximumLength: 16384) { secret in
@@ -120,6 +123,7 @@ public final class GeoNode: Sendable {
             controlPlaneRoutes.routes + entityRoutes.routes + portalRoutes.routes + dataPlaneRoutes.routes
             + meshRoutes.routes + meshResourceRoutes.routes + meshRoutes.zoneRoutes + zoneSyncRoutes.routes
             + operatorRoutes.zoneRoutes + dataPlaneSyncRoutes.routes + operatorRoutes.dataPlaneRoutes
+            + objectRoutes.routes
 
         let seed = configuration.seed ?? 0
         follower = AuthEventFollower(

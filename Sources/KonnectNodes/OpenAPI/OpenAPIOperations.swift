@@ -296,6 +296,10 @@ extension OpenAPIDocument {
                 op(
                     "GET", "/internal/v1/status", "Pending usage, event cursor, decommissioned organizations.",
                     "Internal", response: object, unixOnly: true),
+                op(
+                    "GET", "/internal/v1/operator/organization-objects",
+                    "What the geo holds for each organization named by ?organization= (the console).", "Internal",
+                    response: object, unixOnly: true),
             ]
         for scope in EntityScope.all {
             let item = scope.basePath + "/{\(scope.itemParameter)}"

@@ -64,6 +64,15 @@ struct GatewayEntityStore: Sendable {
         }
     }
 
+    /// How many entities the control plane has, of every kind.
+    func count(controlPlane: String) throws -> Int {
+        try database.reading(nil) { db in
+            Int(
+                try db.query("SELECT COUNT(*) AS n FROM entities WHERE cp_id = ?", .text(controlPlane)).first?.int("n")
+                    ?? 0)
+        }
+    }
+
     /// The control plane's full configuration (C1, C2).
     func declarativeConfig(controlPlane: String, in context: (any GeoReading)? = nil) throws -> DeclarativeConfig {
         var collections: [GatewayEntityKind: [JSON]] = [:]
