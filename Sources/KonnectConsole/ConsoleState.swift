@@ -102,8 +102,8 @@ public struct InvoiceSummary: Sendable, Equatable {
 
 /// One line of `faults.log`.
 public struct FaultLogEntry: Sendable, Equatable {
-    /// Wall-clock time, to the second.
-    public var wallTime: SimTime?
+    /// Wall-clock time in milliseconds since 1970 (to the second for entries older than `wall_ms`).
+    public var wallMilliseconds: Int?
     public var calendarTime: SimTime?
     /// kill, restart, pause, resume, partition, heal, latency, drop.
     public var fault: String
@@ -112,8 +112,8 @@ public struct FaultLogEntry: Sendable, Equatable {
     /// Latency and drop amounts.
     public var detail: String
 
-    public init(wallTime: SimTime?, calendarTime: SimTime?, fault: String, subject: String, detail: String = "") {
-        self.wallTime = wallTime
+    public init(wallMilliseconds: Int?, calendarTime: SimTime?, fault: String, subject: String, detail: String = "") {
+        self.wallMilliseconds = wallMilliseconds
         self.calendarTime = calendarTime
         self.fault = fault
         self.subject = subject
@@ -129,7 +129,8 @@ public struct FaultLogEntry: Sendable, Equatable {
         }
         if let drop = json["drop_ppm"]?.intValue { detail.append("\(Double(drop) / 10_000)%") }
         self.init(
-            wallTime: json["wall_time"]?.stringValue.flatMap(SimTime.init(iso8601:)),
+            wallMilliseconds: json["wall_ms"]?.intValue.map { Int($0) }
+                ?? json["wall_time"]?.stringValue.flatMap(SimTime.init(iso8601:)).map { Int($0.seconds) * 1000 },
             calendarTime: json["calendar_time"]?.stringValue.flatMap(SimTime.init(iso8601:)), fault: fault,
             subject: json["node"]?.stringValue ?? json["link"]?.stringValue ?? "",
             detail: detail.joined(separator: " "))

@@ -23,7 +23,7 @@ public struct ConsoleTimeline: Sendable {
         var new = observer.observe(state.cluster, at: now)
         if state.faultLog.count < faultsSeen { faultsSeen = 0 }
         for entry in state.faultLog.dropFirst(faultsSeen) {
-            let at = entry.wallTime.map { Int($0.seconds) * 1000 } ?? now
+            let at = entry.wallMilliseconds ?? now
             new.append(
                 TimelineEvent(at: at, kind: .fault, subject: entry.subject, state: entry.fault, detail: entry.text))
         }

@@ -122,7 +122,7 @@ public enum TimelineChart {
                 "<text x=\"\(position + 2)\" y=\"\(17 + row * 13)\" fill=\"\(stroke)\" font-weight=\"bold\">\(number + 1)</text>"
         }
         svg +=
-            "<text x=\"\(left)\" y=\"\(bottom + 14)\" fill=\"#666\">\(escape(startLabel))</text><text x=\"\(left + width - 30)\" y=\"\(bottom + 14)\" fill=\"#666\">\(escape(endLabel ?? "\(Double(total) / 1000) s"))</text>"
+            "<text x=\"\(left)\" y=\"\(bottom + 14)\" fill=\"#666\">\(escape(startLabel))</text><text x=\"\(left + width)\" y=\"\(bottom + 14)\" fill=\"#666\" text-anchor=\"end\">\(escape(endLabel ?? "\(Double(total) / 1000) s"))</text>"
         return svg + "</svg>\n"
     }
 

@@ -12,9 +12,9 @@ import Testing
     @Test func theFirstStateOpensEveryLaneAndThePastFaultLog() {
         var fixture = Fixture()
         fixture.faultLog = [
-            FaultLogEntry(wallTime: SimTime(seconds: 1_799_999_990), calendarTime: nil, fault: "kill", subject: "us"),
+            FaultLogEntry(wallMilliseconds: 1_799_999_990_000, calendarTime: nil, fault: "kill", subject: "us"),
             FaultLogEntry(
-                wallTime: SimTime(seconds: 1_799_999_995), calendarTime: nil, fault: "latency", subject: "eu->auth",
+                wallMilliseconds: 1_799_999_995_000, calendarTime: nil, fault: "latency", subject: "eu->auth",
                 detail: "300ms+0ms"),
         ]
         var timeline = ConsoleTimeline()
@@ -29,6 +29,23 @@ import Testing
         timeline.observe(fixture.state, at: t0 + 300)
         #expect(timeline.events.filter { $0.kind == .fault }.count == 2)
         #expect(timeline.events.filter { $0.kind == .node }.count == 6)
+    }
+
+    @Test func faultLogLinesAreReadWithMillisecondsOrSeconds() throws {
+        let recent = try #require(
+            FaultLogEntry(json: [
+                "fault": "latency", "link": "eu->auth", "latency_ms": 300, "jitter_ms": 20,
+                "wall_time": "2027-01-15T08:00:00Z", "wall_ms": 1_800_000_000_123,
+                "calendar_time": "2026-02-01T00:00:00Z",
+            ]))
+        #expect(recent.wallMilliseconds == 1_800_000_000_123)
+        #expect(recent.text == "latency eu->auth 300ms+20ms")
+        #expect(recent.calendarTime == SimTime(year: 2026, month: 2, day: 1))
+        let older = try #require(
+            FaultLogEntry(json: ["fault": "kill", "node": "eu", "wall_time": "2027-01-15T08:00:00Z"]))
+        #expect(older.wallMilliseconds == Int(SimTime(year: 2027, month: 1, day: 15, hour: 8).seconds) * 1000)
+        #expect(older.text == "kill eu")
+        #expect(FaultLogEntry(json: ["node": "eu"]) == nil)
     }
 
     @Test func changesBecomeLaneEventsAndMarkers() {
@@ -51,7 +68,7 @@ import Testing
                 id: "33333333-3333-4333-8333-333333333333", name: "Initech", homeGeo: "us", plan: "plus",
                 state: "active"))
         fixture.calendar = SimTime(year: 2026, month: 1, day: 31)
-        fixture.faultLog = [FaultLogEntry(wallTime: nil, calendarTime: nil, fault: "kill", subject: "eu")]
+        fixture.faultLog = [FaultLogEntry(wallMilliseconds: nil, calendarTime: nil, fault: "kill", subject: "eu")]
         timeline.observe(fixture.state, at: t0 + 1000)
 
         let new = timeline.events.dropFirst(before).map {
@@ -95,7 +112,7 @@ import Testing
         fixture.eu = .down
         fixture.faultLog = [
             FaultLogEntry(
-                wallTime: SimTime(seconds: Int64(t0 / 1000) + 5), calendarTime: nil, fault: "kill", subject: "eu")
+                wallMilliseconds: t0 + 5_000, calendarTime: nil, fault: "kill", subject: "eu")
         ]
         timeline.observe(fixture.state, at: t0 + 5_000)
         fixture.eu = .running

@@ -63,6 +63,9 @@ extension Cluster {
     public func recordFault(_ description: JSON) {
         var entry = description
         entry["wall_time"] = .string(NodeRuntime.wallClockNow())
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        entry["wall_ms"] = .int(Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
         entry["calendar_time"] = calendarNow.map { .string($0.iso8601) } ?? .null
         let line = entry.bytes + [0x0A]
         let fd = open(faultLogPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
