@@ -30,16 +30,20 @@ public enum NodeProcess {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Starts `konnect-sim <arguments>` detached, stdout and stderr appended to `logPath`.
-    public static func spawn(arguments: [String], logPath: String, executable: String = executablePath)
-        throws(ProcessError) -> Int32
-    {
+    /// Starts `konnect-sim <arguments>` (or another `executable`) detached, in its own session (so its
+    /// process group can be signalled as a whole), stdout and stderr appended to `logPath`; `descriptors`
+    /// maps the caller's descriptors to the child's (a pipe as the child's fd 3).
+    public static func spawn(
+        arguments: [String], logPath: String, executable: String = executablePath,
+        descriptors: [(parent: Int32, child: Int32)] = []
+    ) throws(ProcessError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        for (parent, child) in descriptors { posix_spawn_file_actions_adddup2(&actions, parent, child) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

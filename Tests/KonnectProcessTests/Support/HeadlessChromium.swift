@@ -1,4 +1,5 @@
 import Foundation
+import KonnectCluster
 import KonnectCore
 import KonnectHTTP
 import Synchronization
@@ -11,7 +12,7 @@ import Synchronization
 /// (`--remote-debugging-pipe`: commands go to its fd 3, answers and events come from its fd 4, each a
 /// JSON message ending with a NUL byte), so no websocket client and no package is needed. It runs in
 /// its own process group, which `close()` (also on deinit) kills as a whole: the browser and every
-/// renderer it started.
+/// renderer it started (it runs in its own session, as nodes do).
 final class HeadlessChromium: @unchecked Sendable {
     /// The browser to run: `KONNECT_SIM_CHROMIUM`, or Debian's `chromium` (`.ci/run` installs it).
     static var executable: String? {
@@ -48,8 +49,9 @@ final class HeadlessChromium: @unchecked Sendable {
         guard let executable = HeadlessChromium.executable else {
             throw ProcessTestFailure(message: HeadlessChromium.missing)
         }
+        let log = directory + "/chromium.log"
         profile = directory + "/chromium-profile"
-        logPath = directory + "/chromium.log"
+        logPath = log
         mkdir(profile, 0o700)
         var toBrowser: [Int32] = [0, 0]
         var fromBrowser: [Int32] = [0, 0]
@@ -57,40 +59,26 @@ final class HeadlessChromium: @unchecked Sendable {
             throw ProcessTestFailure(message: "pipe failed: \(String(cString: strerror(errno)))")
         }
         for fd in toBrowser + fromBrowser { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_adddup2(&actions, toBrowser[0], 3)
-        posix_spawn_file_actions_adddup2(&actions, fromBrowser[1], 4)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
         let arguments = [
-            executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--remote-debugging-pipe", "--user-data-dir=\(profile)", "--no-first-run", "--no-default-browser-check",
-            "--disable-extensions", "--disable-background-networking", "--disable-sync", "--disable-component-update",
-            "--mute-audio", "--window-size=1280,1000", "about:blank",
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--remote-debugging-pipe",
+            "--user-data-dir=\(profile)", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+            "--disable-background-networking", "--disable-sync", "--disable-component-update", "--mute-audio",
+            "--window-size=1280,1000", "about:blank",
         ]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        let started = Result { () throws(ProcessError) -> pid_t in
+            try NodeProcess.spawn(
+                arguments: arguments, logPath: log, executable: executable,
+                descriptors: [(toBrowser[0], 3), (fromBrowser[1], 4)])
+        }
         Glibc.close(toBrowser[0])
         Glibc.close(fromBrowser[1])
-        guard status == 0 else {
+        switch started {
+        case .success(let child): pid = child
+        case .failure(let error):
             Glibc.close(toBrowser[1])
             Glibc.close(fromBrowser[0])
-            throw ProcessTestFailure(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw ProcessTestFailure(message: error.message)
         }
-        pid = child
         commands = toBrowser[1]
         replies = fromBrowser[0]
         let replies = self.replies
