@@ -83,6 +83,21 @@ extension ProcessTests {
             #expect(bad.status == 400)
             #expect(bad.json?["invalid_parameters"]?[0]?["field"]?.stringValue == "latency_ms")
 
+            // A calendar move from the page: the auth node's report of what fell due, and the invoice.
+            try cluster.signup("ana@example.com", organization: "Acme", geo: "eu")
+            let move = try client.json("POST", "/actions", ["action": "advance", "by": "31d"], headers: own)
+            #expect(move.status == 200, "\(move.text)")
+            #expect(move.json?["report"]?["by_kind"]?["cycle_end"]?.intValue == 1)
+            try cluster.waitUntil("the console lists what fell due in the move") {
+                let calendar =
+                    try client.send("GET", "/state", headers: session).json?["sections"]?["calendar"]?
+                    .stringValue ?? ""
+                return calendar.contains("(from this console)") && calendar.contains("1 cycle end")
+                    && calendar.contains("invoice: Acme: 0.00 USD for 2026-01-01 to 2026-01-31")
+            }
+            let late = try client.json("POST", "/actions", ["action": "set-clock", "date": "2026-01-02"], headers: own)
+            #expect(late.status == 409, "the calendar only moves forward: \(late.text)")
+
             #expect(console.stop() == 0)
             #expect(console.output.contains("console stopped"))
         }
