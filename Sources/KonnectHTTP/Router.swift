@@ -29,21 +29,34 @@ public struct APIRequest: Sendable {
         return token.isEmpty ? nil : token
     }
 
-    /// The body as JSON: 400 naming the problem when it is missing or not JSON.
+    /// The body as JSON: 415 when it is sent as another media type, 400 naming the problem when it is
+    /// missing or not JSON.
     public func json() throws(APIError) -> JSON {
         guard !http.body.isEmpty else {
             throw APIError.invalid(field: "body", rule: "required", reason: "a JSON body is required")
         }
-        if let type = http.headers["content-type"]?.lowercased(), !type.contains("json"),
-            !type.hasPrefix("application/x-www-form-urlencoded")
-        {
-            throw APIError.invalid(field: "body", rule: "type", reason: "must be sent as application/json, got \(type)")
+        if let type = http.headers["content-type"], !APIRequest.acceptsAsJSON(type) {
+            throw APIError(
+                status: 415,
+                detail:
+                    "The body must be sent as application/json (Content-Type: application/json), not \(type.prefix(100))"
+            )
         }
         do {
             return try JSONParser.parse(http.body)
         } catch {
             throw APIError.invalid(field: "body", rule: "type", reason: "is not valid JSON: \(error.description)")
         }
+    }
+
+    /// Whether a body of this `Content-Type` is read as JSON: `application/json` and `application/*+json`
+    /// (parameters such as `charset` aside), and `application/x-www-form-urlencoded`, which is what
+    /// `curl -d` sends when nobody names a type (the body is still parsed as JSON).
+    public static func acceptsAsJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            .trimmingSpaces.lowercased()
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+            || mediaType == "application/x-www-form-urlencoded"
     }
 
     /// The body as JSON, or an empty object when there is none.
@@ -103,8 +116,11 @@ public final class Router: Sendable {
         for raw in rawSegments {
             guard let decoded = PercentEncoding.decode(raw) else {
                 return render(
-                    APIError.badRequest("The path is not valid percent-encoded UTF-8"), style: .problem,
-                    traceID: traceID)
+                    APIError.badRequest(
+                        "The path is not valid percent-encoded UTF-8",
+                        [InvalidParameter(field: "path", rule: "invalid", reason: "is not valid percent-encoded UTF-8")]
+                    ),
+                    style: .problem, traceID: traceID)
             }
             segments.append(decoded)
         }

@@ -217,10 +217,10 @@ extension ScenarioRunner {
         }
         var headers = HTTPHeaders()
         if let token { headers.set("Authorization", "Bearer \(token)") }
-        let response = try HTTPClient(
-            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: 30_000
-        )
-        .json(method, path, body, headers: headers)
+        let endpoint = Endpoint.tcp(host: "127.0.0.1", port: descriptor.port)
+        let response = try HTTPClient(endpoint: endpoint, timeoutMilliseconds: 30_000)
+            .json(method, path, body, headers: headers)
+        options.responseObserver?(endpoint, method, path, response)
         remember(response)
         return response
     }

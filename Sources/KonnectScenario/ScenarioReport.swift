@@ -17,8 +17,9 @@ public enum ScenarioReport {
         let json: JSON = [
             "passed": .int(passed), "failed": .int(results.count - passed), "scenarios": .array(results.map(\.json)),
         ]
-        try AtomicFile.write(json.prettyText + "\n", to: directory + "/report.json")
-        try AtomicFile.write(html(results), to: directory + "/report.html")
+        // Reports are meant to be shared: readable by others, unlike a cluster's run directory.
+        try AtomicFile.write(json.prettyText + "\n", to: directory + "/report.json", mode: 0o644)
+        try AtomicFile.write(html(results), to: directory + "/report.html", mode: 0o644)
     }
 
     static func escape(_ text: String) -> String { TimelineChart.escape(text) }

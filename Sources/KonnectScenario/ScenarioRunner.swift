@@ -21,12 +21,19 @@ public struct ScenarioOptions: Sendable {
     public var baseDirectory: String
     /// Keep the cluster's run directory after the run (for debugging).
     public var keepDirectory: Bool
+    /// Sees every response of the public APIs the steps call (endpoint, method, target, response): the
+    /// tests check each one against the document the node serves.
+    public var responseObserver: (@Sendable (Endpoint, String, String, ClientResponse) -> Void)?
 
-    public init(seed: UInt64 = 1, keepGoing: Bool = false, baseDirectory: String = ".", keepDirectory: Bool = false) {
+    public init(
+        seed: UInt64 = 1, keepGoing: Bool = false, baseDirectory: String = ".", keepDirectory: Bool = false,
+        responseObserver: (@Sendable (Endpoint, String, String, ClientResponse) -> Void)? = nil
+    ) {
         self.seed = seed
         self.keepGoing = keepGoing
         self.baseDirectory = baseDirectory
         self.keepDirectory = keepDirectory
+        self.responseObserver = responseObserver
     }
 }
 

@@ -17,7 +17,7 @@ public enum AtomicFile {
     /// Makes temporary names unique per write, also between threads of one process.
     private static let writes = Atomic<Int>(0)
 
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(WriteError) {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(WriteError) {
         let temporary = path + ".tmp-\(getpid())-\(writes.add(1, ordering: .relaxed).newValue)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(path: path, message: String(cString: strerror(errno))) }
@@ -53,7 +53,7 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(WriteError) {
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o600) throws(WriteError) {
         try write(Array(text.utf8), to: path, mode: mode)
     }
 }

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One node's SQLite database, shaped like GRDB's `DatabasePool`: WAL, one writer connection and a
 /// small pool of reader connections, versioned migrations. Nothing else in the project touches the
 /// SQLite C API.
@@ -37,6 +41,9 @@ public final class Database: Sendable {
         }
         self.path = path
         let writer = try Connection(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        // The database is its node's alone: 0600, also for a file an older version created 0644. SQLite
+        // gives the -wal and -shm files the database file's mode; existing ones are set here too.
+        for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
         let mode = try writer.query("PRAGMA journal_mode=WAL", []).first?.string("journal_mode")
         guard mode == "wal" else {
             throw DatabaseError(

@@ -124,7 +124,47 @@ private func rejectedFields(_ kind: GatewayEntityKind, _ input: JSON) -> [String
         (["paths": ["/a"], "service": "orders"], "service"),
         (["paths": ["/a"], "service": ["id": "a", "name": "b"]], "service"),
         (["paths": ["/a"], "strip_path": "no"], "strip_path"),
+        // Issue 15: hosts with Kong's wildcard rules, headers without CR/LF.
+        (["hosts": ["a\r\nb"]], "hosts"),
+        (["hosts": ["a b"]], "hosts"),
+        (["hosts": ["*.*.example.com"]], "hosts"),
+        (["hosts": ["shop.*.com"]], "hosts"),
+        (["hosts": ["*example.com"]], "hosts"),
+        (["hosts": ["example..com"]], "hosts"),
+        (["hosts": ["-example.com"]], "hosts"),
+        (["hosts": ["example.com:0"]], "hosts"),
+        (["hosts": ["example.com:70000"]], "hosts"),
+        (["snis": ["sni.example.com:443"]], "snis"),
+        (["paths": ["/a\r\nX-Forged: 1"]], "paths"),
+        (["paths": ["/a"], "headers": ["X-A": ["ok\r\nX-Forged: 1"]]], "headers.X-A"),
+        (["paths": ["/a"], "headers": ["X-A": ["tab\u{0}"]]], "headers.X-A"),
+        (["paths": ["/a"], "headers": ["X A": ["x"]]], "headers"),
+        (["paths": ["/a"], "headers": ["X-\r\nB": ["x"]]], "headers"),
+        (["paths": ["/a"], "headers": ["X-A": []]], "headers"),
     ]
+
+    @Test("issue 15: Kong's host rules: one wildcard, leftmost or rightmost, an optional port on hosts")
+    func hostsFollowKongsWildcardRules() throws {
+        let route = try GatewayEntityValidator.validate(
+            .route,
+            [
+                "hosts": [
+                    "shop.example.com", "*.example.com", "example.*", "example.com:8080", "10.0.0.1",
+                    "[::1]:8443", "under_score.internal",
+                ],
+                "snis": ["*.example.com"],
+            ])
+        #expect(route.body["hosts"]?.arrayValue?.count == 7)
+        #expect(
+            KongHost.problem("shop.*.com", wildcard: true, port: true)
+                == "wildcard must be leftmost or rightmost character")
+        #expect(KongHost.problem("*.a.*", wildcard: true, port: true) == "only one wildcard must be specified")
+        #expect(KongHost.problem("*.example.com", wildcard: false, port: false) != nil)
+        let service = try GatewayEntityValidator.validate(.service, ["host": "orders.internal"])
+        #expect(service.body["host"] == "orders.internal")
+        #expect(rejectedFields(.service, ["host": "a\r\nb"]) == ["host"])
+        #expect(rejectedFields(.service, ["host": "*.example.com"]) == ["host"])
+    }
 
     @Test(arguments: badRoutes)
     func aBadRouteIsRejectedNamingTheField(input: JSON, field: String) {
@@ -172,11 +212,25 @@ private func rejectedFields(_ kind: GatewayEntityKind, _ input: JSON) -> [String
     static let badPlugins: [(JSON, String)] = [
         (["config": [:]], "name"),
         (["name": "bad name"], "name"),
+        // Issue 15: only Kong Gateway's bundled plugins.
+        (["name": "stcp"], "name"),
+        (["name": "my-custom-plugin"], "name"),
+        (["name": "Rate-Limiting"], "name"),
         (["name": "cors", "config": "x"], "config"),
         (["name": "cors", "enabled": 1], "enabled"),
         (["name": "cors", "protocols": ["ftp"]], "protocols"),
         (["name": "cors", "consumer": ["id": ""]], "consumer"),
     ]
+
+    @Test("issue 15: every plugin Kong Gateway bundles is accepted, by its exact name")
+    func everyBundledPluginIsAccepted() throws {
+        #expect(KongPlugins.bundled.count == Set(KongPlugins.bundled).count)
+        for name in KongPlugins.bundled {
+            #expect(try GatewayEntityValidator.validate(.plugin, ["name": .string(name)]).body["name"] == .string(name))
+        }
+        let error = #expect(throws: APIError.self) { try GatewayEntityValidator.validate(.plugin, ["name": "stcp"]) }
+        #expect(error?.invalidParameters.first?.reason.hasPrefix("plugin 'stcp' not enabled") == true)
+    }
 
     @Test(arguments: badPlugins)
     func aBadPluginIsRejectedNamingTheField(input: JSON, field: String) {

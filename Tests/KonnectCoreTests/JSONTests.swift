@@ -426,6 +426,31 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
         #expect(first.canonicalBytes == second.canonicalBytes)
     }
 
+    @Test("issue 15: an object has at most 1,024 members; more is refused before the rest is read")
+    func objectMembersAreCapped() throws {
+        func object(_ count: Int) -> String {
+            "{" + (0..<count).map { "\"k\($0)\":1" }.joined(separator: ",") + "}"
+        }
+        #expect(try JSONParser.parse(object(JSONParser.maximumMembers)).objectValue?.count == JSONParser.maximumMembers)
+        let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(object(80_000)) }
+        #expect(error?.reason == "an object has more than 1024 members")
+        // Where the 1,025th member starts, not at the end of the input.
+        #expect((error?.offset ?? .max) < object(JSONParser.maximumMembers + 1).utf8.count)
+        // Nested objects count their own members; arrays are not capped.
+        let nested = "[" + Array(repeating: object(1000), count: 3).joined(separator: ",") + "]"
+        #expect(try JSONParser.parse(nested).arrayValue?.count == 3)
+        #expect(
+            try JSONParser.parse("[" + Array(repeating: "1", count: 5000).joined(separator: ",") + "]").arrayValue?
+                .count == 5000)
+    }
+
+    @Test("strings without escapes and with escapes read the same characters")
+    func stringsWithAndWithoutEscapes() throws {
+        #expect(try JSONParser.parse(#"["plain é ✓", "esc\u00e9 \u2713\n"]"#) == ["plain é ✓", "escé ✓\n"])
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x22]) }  // truncated UTF-8
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0x0A, 0x22]) }  // raw newline
+    }
+
     @Test func prettyTextIndentsByTwoSpaces() {
         let value: JSON = ["a": [1, 2], "b": [:], "c": []]
         #expect(value.prettyText == "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": []\n}")

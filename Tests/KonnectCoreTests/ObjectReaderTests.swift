@@ -94,6 +94,52 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.problems == [InvalidParameter(field: "field", rule: rule, reason: reason)])
     }
 
+    @Test("issue 15: every problem the reader records has one of the shapes of Kong's InvalidParameters")
+    func problemsHaveKongShapes() throws {
+        var reader = try ObjectReader([
+            "s": 1, "short": "", "long": "abcdef", "plan": "gold", "n": "x", "low": 0, "high": 11, "b": 1,
+            "items": ["1", "2", "3"], "o": 1, "nul": .null, "extra": 1,
+        ])
+        _ = reader.string("s")
+        _ = reader.string("short", minLength: 1)
+        _ = reader.string("long", maxLength: 5)
+        _ = reader.string("plan", allowed: ["plus", "enterprise"])
+        _ = reader.int("n")
+        _ = reader.int("low", min: 1)
+        _ = reader.int("high", max: 10)
+        _ = reader.bool("b")
+        _ = reader.stringArray("items", maxItems: 2)
+        _ = reader.object("o")
+        _ = reader.string("nul", nullable: false)
+        _ = reader.string("missing", required: true)
+        do {
+            try reader.finish()
+            Issue.record("finish() accepted a body with problems")
+        } catch {
+            #expect(error.invalidParameters.count == 13)
+            for parameter in error.invalidParameters {
+                #expect(parameter.isKongShaped, "\(parameter) has no shape of Kong's InvalidParameters")
+            }
+        }
+        #expect(!InvalidParameter(field: "x", rule: "max_items", reason: "too many").isKongShaped)
+        #expect(!InvalidParameter(field: "x", rule: "enum", reason: "not one of them").isKongShaped)
+        #expect(!InvalidParameter(field: "x", rule: "max_repeated", reason: "repeats").isKongShaped)
+    }
+
+    @Test("issue 15: an answer lists at most 50 invalid parameters and says how many more there were")
+    func problemsAreCapped() throws {
+        var members = JSONObject()
+        for index in 0..<120 { members["k\(index)"] = 1 }
+        let reader = try ObjectReader(.object(members))
+        do {
+            try reader.finish()
+            Issue.record("finish() accepted unknown members")
+        } catch {
+            #expect(error.invalidParameters.count == ObjectReader.maximumProblems)
+            #expect(error.detail.hasSuffix("(and 70 more)"), "\(error.detail)")
+        }
+    }
+
     @Test func stringLengthRulesCountCharacters() throws {
         var reader = try ObjectReader(["empty": "", "short": "ab", "long": "abcdef", "accents": "ééé"])
         #expect(reader.string("empty", minLength: 1) == nil)
@@ -102,9 +148,11 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.string("accents", maxLength: 3) == "ééé")
         #expect(
             reader.problems == [
-                InvalidParameter(field: "empty", rule: "min_length", reason: "must not be empty"),
-                InvalidParameter(field: "short", rule: "min_length", reason: "must have at least 3 characters"),
-                InvalidParameter(field: "long", rule: "max_length", reason: "must have at most 5 characters"),
+                InvalidParameter(field: "empty", rule: "min_length", reason: "must not be empty", minimum: 1),
+                InvalidParameter(
+                    field: "short", rule: "min_length", reason: "must have at least 3 characters", minimum: 3),
+                InvalidParameter(
+                    field: "long", rule: "max_length", reason: "must have at most 5 characters", maximum: 5),
             ])
     }
 
@@ -124,7 +172,9 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.string("email", validate: { $0.contains("@") ? nil : "must be an email" }) == nil)
         #expect(
             reader.problems == [
-                InvalidParameter(field: "plan", rule: "enum", reason: "must be one of plus, enterprise, got \"gold\""),
+                InvalidParameter(
+                    field: "plan", rule: "enum", reason: "must be one of plus, enterprise, got \"gold\"",
+                    choices: ["plus", "enterprise"]),
                 InvalidParameter(field: "email", rule: "invalid", reason: "must be an email"),
             ])
     }
@@ -136,8 +186,8 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(reader.int("edge", min: 1, max: 10) == 10)
         #expect(
             reader.problems == [
-                InvalidParameter(field: "low", rule: "min", reason: "must be at least 1"),
-                InvalidParameter(field: "high", rule: "max", reason: "must be at most 10"),
+                InvalidParameter(field: "low", rule: "min", reason: "must be at least 1", minimum: 1),
+                InvalidParameter(field: "high", rule: "max", reason: "must be at most 10", maximum: 10),
             ])
     }
 
@@ -152,9 +202,10 @@ private func finishError(_ reader: ObjectReader, strict: Bool = true) -> APIErro
         #expect(
             reader.problems == [
                 InvalidParameter(field: "a[1]", rule: "is_string", reason: "must be a string, got integer"),
-                InvalidParameter(field: "b[1]", rule: "max_length", reason: "must have at most 3 characters"),
+                InvalidParameter(
+                    field: "b[1]", rule: "max_length", reason: "must have at most 3 characters", maximum: 3),
                 InvalidParameter(field: "c[1]", rule: "invalid", reason: "is bad"),
-                InvalidParameter(field: "d", rule: "max_items", reason: "must have at most 2 items"),
+                InvalidParameter(field: "d", rule: "max_items", reason: "must have at most 2 items", maximum: 2),
             ])
     }
 

@@ -309,11 +309,25 @@ private func send(
         #expect(error?.invalidParameters.first?.rule == "required")
     }
 
-    @Test func nonJSONContentTypeIs400() {
-        let error = #expect(throws: APIError.self) {
-            try apiRequest(headers: ["Content-Type": "text/plain"], body: "{}").json()
+    @Test("issue 15: a body sent as another media type is 415, not 400")
+    func nonJSONContentTypeIs415() {
+        for type in ["text/plain", "application/xml", "text/json", "application/jsonx", "multipart/form-data"] {
+            let error = #expect(throws: APIError.self) {
+                try apiRequest(headers: ["Content-Type": type], body: "{}").json()
+            }
+            #expect(error?.status == 415, "\(type)")
+            #expect(error?.detail.contains(type) == true)
         }
-        #expect(error?.invalidParameters.first?.reason == "must be sent as application/json, got text/plain")
+    }
+
+    @Test("JSON media types, with parameters, and curl -d's form type are read as JSON")
+    func jsonMediaTypesAreAccepted() throws {
+        for type in [
+            "application/json", "Application/JSON; charset=utf-8", "application/problem+json",
+            "application/merge-patch+json", "application/x-www-form-urlencoded",
+        ] {
+            #expect(try apiRequest(headers: ["Content-Type": type], body: "{}").json() == [:], "\(type)")
+        }
     }
 
     @Test func invalidJSONIs400NamingTheProblem() {

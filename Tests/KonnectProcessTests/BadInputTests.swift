@@ -250,13 +250,16 @@ extension ProcessTests {
                         "\(target) \(method) \(path) \(body.prefix(80)): expected \(field) named in \(response.text)")
                     try setup.expectServing(target, after: "\(method) \(path)")
                 }
-                // A body sent as another media type is refused the same way.
-                let typed = try target.client().send(
-                    "POST", target.node == "auth" ? "/v3/teams" : "/v2/control-planes",
-                    headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(setup.token)"],
-                    body: Array(#"{"name":"typed"}"#.utf8))
-                #expect(typed.status == 400)
-                #expect(badInputFields(typed) == ["body"])
+                // A body sent as another media type is refused with 415 (issue 15), as a problem document.
+                for type in ["text/plain", "application/xml", "multipart/form-data; boundary=x", "text/json"] {
+                    let typed = try target.client().send(
+                        "POST", target.node == "auth" ? "/v3/teams" : "/v2/control-planes",
+                        headers: ["Content-Type": type, "Authorization": "Bearer \(setup.token)"],
+                        body: Array(#"{"name":"typed"}"#.utf8))
+                    #expect(typed.status == 415, "\(target) \(type): \(typed.status) \(typed.text)")
+                    #expect(typed.headers["content-type"] == "application/problem+json")
+                    #expect(typed.json?["status"]?.intValue == 415)
+                }
             }
             // Nothing was partially written.
             let planes = try setup.cluster.expect(200, "eu", "GET", "/v2/control-planes", token: setup.token)
@@ -443,10 +446,14 @@ extension ProcessTests {
 struct BadInputTarget: CustomStringConvertible {
     var node: String
     var endpoint: Endpoint
+    var conformance: ResponseConformance
 
     var description: String { "\(node) \(endpoint)" }
 
-    func client() -> HTTPClient { HTTPClient(endpoint: endpoint, timeoutMilliseconds: 10_000) }
+    /// A client whose responses are checked against the document the node serves on this socket.
+    func client() -> CheckedClient {
+        CheckedClient(client: HTTPClient(endpoint: endpoint, timeoutMilliseconds: 10_000), conformance: conformance)
+    }
 }
 
 /// A cluster with one organization (its owner's token) and the four sockets under test.
@@ -461,8 +468,13 @@ struct BadInputSetup {
         var targets: [BadInputTarget] = []
         for node in ["auth", "eu"] {
             let record = try cluster.record(node)
-            targets.append(BadInputTarget(node: node, endpoint: .unix(NodeFiles.socket(record.directory))))
-            targets.append(BadInputTarget(node: node, endpoint: .tcp(host: "127.0.0.1", port: try cluster.port(node))))
+            targets.append(
+                BadInputTarget(
+                    node: node, endpoint: .unix(NodeFiles.socket(record.directory)), conformance: cluster.conformance))
+            targets.append(
+                BadInputTarget(
+                    node: node, endpoint: .tcp(host: "127.0.0.1", port: try cluster.port(node)),
+                    conformance: cluster.conformance))
         }
         self.targets = targets
     }

@@ -919,7 +919,7 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let plane = try cluster.createControlPlane("busy", token: token)
-            let port = try cluster.port("eu")
+            let port = try cluster.tcp("eu")
             let path = "\(geoEntities(plane))/services"
             let perWriter = 12
             let outcomes = GeoConcurrent.run(8) { writer in
@@ -956,7 +956,7 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let plane = try cluster.createControlPlane("contended", token: token)
-            let port = try cluster.port("eu")
+            let port = try cluster.tcp("eu")
             let base = geoEntities(plane)
 
             let services = GeoConcurrent.run(8) { _ in
@@ -1003,7 +1003,7 @@ extension ProcessTests {
             let cluster = try TestCluster()
             let (token, _) = try cluster.newOrganization("ana@example.com")
             let plane = try cluster.createControlPlane("crowded", token: token)
-            let port = try cluster.port("eu")
+            let port = try cluster.tcp("eu")
             let path = "\(geoEntities(plane))/services"
             let outcomes = GeoConcurrent.run(50) { writer in
                 let client = geoWriterClient(port)
@@ -1111,11 +1111,14 @@ struct GeoWriteOutcome: Sendable, CustomStringConvertible {
     var description: String { "\(status) \(text.prefix(200))" }
 }
 
-func geoWriterClient(_ port: Int) -> HTTPClient {
-    HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: port), timeoutMilliseconds: 30_000)
+/// A client of its own (its own connections) to the node `template` talks to, checked the same way.
+func geoWriterClient(_ template: CheckedClient) -> CheckedClient {
+    CheckedClient(
+        client: HTTPClient(endpoint: template.endpoint, timeoutMilliseconds: 30_000), conformance: template.conformance)
 }
 
-func geoSend(_ client: HTTPClient, _ method: String, _ path: String, _ body: JSON, token: String) -> GeoWriteOutcome {
+func geoSend(_ client: CheckedClient, _ method: String, _ path: String, _ body: JSON, token: String) -> GeoWriteOutcome
+{
     do {
         let response = try client.json(method, path, body, headers: ["Authorization": "Bearer \(token)"])
         return GeoWriteOutcome(
@@ -1126,7 +1129,7 @@ func geoSend(_ client: HTTPClient, _ method: String, _ path: String, _ body: JSO
     }
 }
 
-func geoPost(_ client: HTTPClient, _ path: String, _ body: JSON, token: String) -> GeoWriteOutcome {
+func geoPost(_ client: CheckedClient, _ path: String, _ body: JSON, token: String) -> GeoWriteOutcome {
     geoSend(client, "POST", path, body, token: token)
 }
 

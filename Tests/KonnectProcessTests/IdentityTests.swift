@@ -71,7 +71,7 @@ extension ProcessTests {
         @Test("A1: concurrent signups with one email (in any case) create exactly one account")
         func concurrentSignupsOneAccount() throws {
             let cluster = try TestCluster()
-            let port = try cluster.port("auth")
+            let port = try cluster.tcp("auth")
             let outcomes = GeoConcurrent.run(8) { writer in
                 let email = writer % 2 == 0 ? "race@example.com" : "RACE@Example.COM"
                 return geoPost(
@@ -265,6 +265,7 @@ extension ProcessTests {
             let other = try cluster.expect(
                 201, "auth", "POST", "/v3/users/\(ids.user)/access-tokens", ["name": "other"], token: token)
             let otherPAT = try #require(other["konnect_token"]?.stringValue)
+            let otherID = try #require(other["id"]?.stringValue)
             #expect(otherPAT != pat)
 
             // The token works on the auth node and on every geo.
@@ -292,8 +293,10 @@ extension ProcessTests {
                 #expect(!identityBytes(bytes, contain: TestCluster.password), "\(file) holds the password in clear")
             }
 
-            // Revoked: 401 everywhere; the other token is unaffected.
-            try cluster.expect(204, "auth", "DELETE", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
+            // Revoked (identity-v3: PATCH .../revoke): 401 everywhere; the other token is unaffected.
+            let revokedNow = try cluster.expect(
+                200, "auth", "PATCH", "/v3/users/\(ids.user)/access-tokens/\(patID)/revoke", token: token)
+            #expect(revokedNow["state"]?.stringValue == "REVOKED")
             try cluster.expect(401, "auth", "GET", "/v3/users/me", token: pat)
             try cluster.expect(401, "us", "GET", "/v2/whoami", token: pat)
             try cluster.expect(401, "eu", "GET", "/v2/control-planes", token: pat)
@@ -301,6 +304,11 @@ extension ProcessTests {
             let revoked = try cluster.expect(
                 200, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(patID)", token: token)
             #expect(revoked["state"]?.stringValue == "REVOKED")
+            // Deleted: 401 and no longer listed.
+            try cluster.expect(
+                204, "auth", "DELETE", "/v3/users/\(ids.user)/access-tokens/\(otherID)", token: token)
+            try cluster.expect(401, "eu", "GET", "/v2/whoami", token: otherPAT)
+            try cluster.expect(404, "auth", "GET", "/v3/users/\(ids.user)/access-tokens/\(otherID)", token: token)
 
             // Tokens are managed by their own user only.
             let bob = try cluster.signup("bob@example.com", organization: "Bobco")

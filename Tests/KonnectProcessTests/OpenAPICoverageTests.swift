@@ -12,8 +12,9 @@ import Testing
         return path
     }
 
-    static func routes(_ router: Router) -> Set<String> {
-        Set(router.routes.map { "\($0.method) \($0.pattern)" })
+    /// The routes a listener answers: every route on the Unix socket, all but `unixOnly` ones on TCP.
+    static func routes(_ router: Router, _ listener: ListenerKind) -> Set<String> {
+        Set(router.routes.filter { listener == .unix || !$0.unixOnly }.map { "\($0.method) \($0.pattern)" })
     }
 
     @Test("Every auth-node route is in the global API document, and every documented operation is routed")
@@ -24,10 +25,12 @@ import Testing
             configuration: AuthConfiguration(
                 directory: directory, geos: ["eu"], start: .defaultStart, rateCard: .standard, seed: 1,
                 supportTokenFile: nil))
-        let routed = Self.routes(node.router)
-        let documented = OpenAPIDocument.operations(OpenAPIDocument.auth)
-        #expect(routed.subtracting(documented).sorted() == [], "routed but not documented")
-        #expect(documented.subtracting(routed).sorted() == [], "documented but not routed")
+        for listener in [ListenerKind.tcp, .unix] {
+            let routed = Self.routes(node.router, listener)
+            let documented = OpenAPIDocument.operations(OpenAPIDocument.auth(geos: ["eu"], listener: listener))
+            #expect(routed.subtracting(documented).sorted() == [], "\(listener): routed but not documented")
+            #expect(documented.subtracting(routed).sorted() == [], "\(listener): documented but not routed")
+        }
     }
 
     @Test("Every geo-node route is in the geo API document, and every documented operation is routed")
@@ -37,21 +40,41 @@ import Testing
         let node = try GeoNode(
             configuration: GeoConfiguration(
                 directory: directory, name: "eu", authSocket: directory + "/none", faultsFile: nil, seed: 1))
-        let routed = Self.routes(node.router)
-        let documented = OpenAPIDocument.operations(OpenAPIDocument.geo)
-        #expect(routed.subtracting(documented).sorted() == [], "routed but not documented")
-        #expect(documented.subtracting(routed).sorted() == [], "documented but not routed")
+        for listener in [ListenerKind.tcp, .unix] {
+            let routed = Self.routes(node.router, listener)
+            let documented = OpenAPIDocument.operations(OpenAPIDocument.geo(listener: listener))
+            #expect(routed.subtracting(documented).sorted() == [], "\(listener): routed but not documented")
+            #expect(documented.subtracting(routed).sorted() == [], "\(listener): documented but not routed")
+        }
     }
 
-    @Test("The documents are OpenAPI 3 with a response for every operation")
+    static var documents: [JSON] {
+        [ListenerKind.tcp, .unix].flatMap {
+            [OpenAPIDocument.auth(geos: ["us", "eu"], listener: $0), OpenAPIDocument.geo(listener: $0)]
+        }
+    }
+
+    @Test(
+        "The documents are OpenAPI 3 with a response, a security requirement and declared path parameters for every operation"
+    )
     func documentsAreWellFormed() {
-        for document in [OpenAPIDocument.auth, OpenAPIDocument.geo] {
+        for document in Self.documents {
             #expect(document["openapi"]?.stringValue == "3.0.3")
             for (path, item) in document["paths"]?.objectValue ?? [:] {
                 for (method, operation) in item.objectValue ?? [:] {
                     #expect(operation["responses"]?.objectValue?.isEmpty == false, "\(method) \(path) has no responses")
                     #expect(
                         operation["operationId"]?.stringValue?.isEmpty == false, "\(method) \(path) has no operationId")
+                    #expect(operation["security"]?.arrayValue != nil, "\(method) \(path) declares no security")
+                    let declared = Set(
+                        operation["parameters"]?.arrayValue?.filter { $0["in"] == "path" }.compactMap {
+                            $0["name"]?.stringValue
+                        } ?? [])
+                    let inPath = Set(
+                        path.split(separator: "/").filter { $0.hasPrefix("{") }.map {
+                            String($0.dropFirst().dropLast())
+                        })
+                    #expect(declared == inPath, "\(method) \(path) declares path parameters \(declared.sorted())")
                 }
             }
         }
@@ -67,18 +90,23 @@ import Testing
     }
 }
 
-/// The copies in docs/openapi/ are what the nodes serve (regenerate with `konnect-sim openapi auth|geo`).
+/// The copies in docs/openapi/ are what the nodes of the default cluster (us, eu, au) serve on each listener
+/// (regenerate with `konnect-sim openapi auth|geo [--listener unix]`).
 @Suite struct OpenAPICopiesTests {
-    @Test(arguments: ["auth", "geo"])
-    func committedCopyIsCurrent(_ api: String) throws {
+    @Test(arguments: ["auth", "geo"], ["tcp", "unix"])
+    func committedCopyIsCurrent(_ api: String, _ listener: String) throws {
+        let name = listener == "tcp" ? "\(api).json" : "\(api).unix.json"
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-            .appendingPathComponent("docs/openapi/\(api).json")
+            .appendingPathComponent("docs/openapi/\(name)")
         let committed = try JSONParser.parse(Array(try Data(contentsOf: file)))
-        let served = api == "auth" ? OpenAPIDocument.auth : OpenAPIDocument.geo
+        let kind: ListenerKind = listener == "tcp" ? .tcp : .unix
+        let served =
+            api == "auth"
+            ? OpenAPIDocument.auth(geos: ["us", "eu", "au"], listener: kind) : OpenAPIDocument.geo(listener: kind)
         #expect(
             committed == served,
-            "docs/openapi/\(api).json is out of date: run 'swift run konnect-sim openapi \(api) > docs/openapi/\(api).json'"
+            "docs/openapi/\(name) is out of date: run 'swift run konnect-sim openapi \(api) --listener \(listener) > docs/openapi/\(name)'"
         )
     }
 }

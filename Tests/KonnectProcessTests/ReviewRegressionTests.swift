@@ -28,9 +28,9 @@ extension ProcessTests {
                     try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": .string("p\(round)")], token: token)[
                         "id"]?.stringValue ?? ""
                 let statuses = LockedStatuses()
-                let port = try cluster.port("eu")
+                let geo = try cluster.tcp("eu")
                 try concurrently(9, lanes: 9) { index in
-                    let client = HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: port))
+                    let client = geoWriterClient(geo)
                     let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
                     let response =
                         index == 0

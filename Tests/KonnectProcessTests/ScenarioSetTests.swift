@@ -1,5 +1,6 @@
 import Foundation
 import KonnectCore
+import KonnectHTTP
 import KonnectScenario
 import Testing
 
@@ -22,9 +23,17 @@ extension ProcessTests {
         func scenario(_ name: String) throws {
             TestCluster.locateExecutable()
             let scenario = try #require(try ScenarioSuite.parse([Self.directory + "/" + name]).first)
+            // Every public API answer the steps get is checked against the document its node serves.
+            let conformance = ResponseConformance()
             let result = ScenarioRunner(
-                scenario: scenario, options: ScenarioOptions(seed: 1, baseDirectory: Self.directory)
+                scenario: scenario,
+                options: ScenarioOptions(
+                    seed: 1, baseDirectory: Self.directory,
+                    responseObserver: { endpoint, method, target, response in
+                        conformance.check(endpoint, method, target, response, sourceLocation: #_sourceLocation)
+                    })
             ).run()
+            conformance.reportPending()
             #expect(result.passed, "\(result.failureText)")
         }
     }

@@ -59,9 +59,16 @@ public enum KonnectSimCLI {
             try BenchCommand.handler(command)
         case ["console"]: try ConsoleCommand.handler(command)
         case ["openapi"]:
+            let listener: ListenerKind
+            switch command.option("listener") ?? "tcp" {
+            case "tcp": listener = .tcp
+            case "unix": listener = .unix
+            case let other: throw UsageError("invalid value '\(other)' for --listener; expected tcp or unix")
+            }
+            let geos = try ClusterConfiguration.parseGeos(command.option("geos") ?? "us,eu,au").get()
             switch command.arguments[0] {
-            case "auth": print(OpenAPIDocument.auth.prettyText)
-            case "geo": print(OpenAPIDocument.geo.prettyText)
+            case "auth": print(OpenAPIDocument.auth(geos: geos, listener: listener).prettyText)
+            case "geo": print(OpenAPIDocument.geo(listener: listener).prettyText)
             default: throw UsageError("invalid value '\(command.arguments[0])' for <api>; expected auth or geo")
             }
         case ["node", "auth"], ["node", "geo"], ["node", "dp"], ["node", "upstream"], ["node", "zone"]:

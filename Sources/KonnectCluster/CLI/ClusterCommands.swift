@@ -117,7 +117,7 @@ public struct BootReport: Sendable {
 public enum ClusterBoot {
     /// Starts the auth node, then every geo in parallel; idempotent; restarts nodes that are down.
     public static func up(_ cluster: Cluster, _ configuration: ClusterConfiguration) throws -> BootReport {
-        mkdir(cluster.directory, 0o755)
+        NodeFiles.makePrivateDirectory(cluster.directory)
         guard access(cluster.directory, W_OK) == 0 else { throw ProcessError("cannot write to \(cluster.directory)") }
         if let existing = cluster.configuration, existing.geos != configuration.geos {
             let running = cluster.status().filter { $0.process != .down }

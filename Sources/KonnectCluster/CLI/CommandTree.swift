@@ -219,7 +219,11 @@ public enum CommandTree {
             CommandSpec(
                 "openapi", abstract: "Print the OpenAPI 3 document of the global API (auth) or the geo API.",
                 discussion:
-                    "The same documents the nodes serve at GET /openapi.json; docs/openapi/ keeps copies (a test checks they are current).",
+                    "The same documents the nodes serve at GET /openapi.json: on TCP the public API, on the Unix socket also the node-to-node routes. docs/openapi/ keeps copies (a test checks they are current).",
+                options: [
+                    .option("listener", "tcp|unix", "Which listener's document.", default: "tcp"),
+                    .option("geos", "list", "The cluster's geos (what signup accepts).", default: "us,eu,au"),
+                ],
                 arguments: [ArgumentSpec("api", "auth or geo")]),
             CommandSpec(
                 "node", abstract: "Run one node in the foreground (what `up` starts).",

@@ -156,7 +156,7 @@ public final class Cluster: Sendable {
     /// Records and starts a node, then waits until it answers `/health` (or fails with its log's tail).
     @discardableResult
     public func start(_ record: NodeRecord, timeoutMilliseconds: Int = 15_000) throws(ProcessError) -> NodeDescriptor {
-        mkdir(record.directory, 0o755)
+        NodeFiles.makePrivateDirectory(record.directory)
         do {
             try AtomicFile.write(record.json.prettyText + "\n", to: record.directory + "/launch.json")
         } catch {

@@ -293,7 +293,7 @@ extension Cluster {
             )
         }
         let nodeDirectory = self.nodeDirectory(kind, name)
-        mkdir(nodeDirectory, 0o755)
+        NodeFiles.makePrivateDirectory(nodeDirectory)
         let secretPath = nodeDirectory + "/" + secretFile
         try AtomicFile.write(secret + "\n", to: secretPath, mode: 0o600)
         var launch =

@@ -1,17 +1,63 @@
-/// One field that failed validation, in Konnect's `invalid_parameters` shape.
+/// One field that failed validation, in Konnect's `invalid_parameters` shape (Kong's `InvalidParameters`:
+/// a standard rule, or a minimum, maximum, choice or dependency rule with the bound it broke).
 public struct InvalidParameter: Sendable, Hashable {
     public var field: String
-    /// A machine-readable rule such as `required`, `is_string`, `max_length`, `enum` or `unknown_property`.
+    /// One of Kong's rule names: `standardRules`, `minimumRules` (with `minimum`), `maximumRules` (with
+    /// `maximum`), `enum` (with `choices`) or `dependent_fields` (with `dependents`).
     public var rule: String
     public var reason: String
+    public var minimum: Int64?
+    public var maximum: Int64?
+    public var choices: [String]?
+    public var dependents: [String]?
 
-    public init(field: String, rule: String, reason: String) {
+    public init(
+        field: String, rule: String, reason: String, minimum: Int64? = nil, maximum: Int64? = nil,
+        choices: [String]? = nil, dependents: [String]? = nil
+    ) {
         self.field = field
         self.rule = rule
         self.reason = reason
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+        self.dependents = dependents
     }
 
-    public var json: JSON { ["field": .string(field), "rule": .string(rule), "reason": .string(reason)] }
+    /// Kong's `InvalidRules` (control-planes-v2, identity-v3): rules that carry no bound.
+    public static let standardRules: Set<String> = [
+        "required", "is_array", "is_base64", "is_boolean", "is_date_time", "is_integer", "is_null", "is_number",
+        "is_object", "is_string", "is_uuid", "is_fqdn", "is_arn", "unknown_property", "missing_reference", "is_label",
+        "matches_regex", "invalid", "is_supported_network_availability_zone_list", "is_supported_network_cidr_block",
+        "is_supported_provider_region", "type",
+    ]
+    /// Kong's `InvalidParameterMinimumLength` rules, which carry `minimum`.
+    public static let minimumRules: Set<String> = [
+        "min_length", "min_digits", "min_lowercase", "min_uppercase", "min_symbols", "min_items", "min",
+    ]
+    /// Kong's `InvalidParameterMaximumLength` rules, which carry `maximum`.
+    public static let maximumRules: Set<String> = ["max_length", "max_items", "max"]
+
+    /// Whether this parameter has one of the shapes Kong's `InvalidParameters` allows.
+    public var isKongShaped: Bool {
+        if InvalidParameter.standardRules.contains(rule) {
+            return minimum == nil && maximum == nil && choices == nil && dependents == nil
+        }
+        if InvalidParameter.minimumRules.contains(rule) { return minimum != nil && maximum == nil && choices == nil }
+        if InvalidParameter.maximumRules.contains(rule) { return maximum != nil && minimum == nil && choices == nil }
+        if rule == "enum" { return choices?.isEmpty == false && minimum == nil && maximum == nil }
+        if rule == "dependent_fields" { return dependents != nil && minimum == nil && maximum == nil }
+        return false
+    }
+
+    public var json: JSON {
+        var body = JSONObject([("field", .string(field)), ("rule", .string(rule)), ("reason", .string(reason))])
+        if let minimum { body["minimum"] = .int(minimum) }
+        if let maximum { body["maximum"] = .int(maximum) }
+        if let choices { body["choices"] = .strings(choices) }
+        if let dependents { body["dependents"] = .strings(dependents) }
+        return .object(body)
+    }
 }
 
 /// An error an API answers with: the HTTP status plus what the caller needs to fix the request.
@@ -94,10 +140,17 @@ extension APIError {
     public static func badRequest(_ detail: String, _ parameters: [InvalidParameter] = []) -> APIError {
         APIError(status: 400, detail: detail, invalidParameters: parameters)
     }
-    public static func invalid(field: String, rule: String, reason: String) -> APIError {
+    public static func invalid(
+        field: String, rule: String, reason: String, minimum: Int64? = nil, maximum: Int64? = nil,
+        choices: [String]? = nil, dependents: [String]? = nil
+    ) -> APIError {
         APIError(
             status: 400, detail: "Invalid request: \(field) \(reason)",
-            invalidParameters: [InvalidParameter(field: field, rule: rule, reason: reason)])
+            invalidParameters: [
+                InvalidParameter(
+                    field: field, rule: rule, reason: reason, minimum: minimum, maximum: maximum, choices: choices,
+                    dependents: dependents)
+            ])
     }
     public static func unauthorized(_ detail: String) -> APIError { APIError(status: 401, detail: detail) }
     public static func forbidden(_ detail: String) -> APIError { APIError(status: 403, detail: detail) }

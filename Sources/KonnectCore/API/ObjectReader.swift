@@ -23,8 +23,14 @@ public struct ObjectReader {
 
     private func name(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
 
-    public mutating func fail(_ key: String, _ rule: String, _ reason: String) {
-        problems.append(InvalidParameter(field: name(key), rule: rule, reason: reason))
+    /// Records a problem; rules with a bound (Kong's minimum, maximum and choice rules) carry it.
+    public mutating func fail(
+        _ key: String, _ rule: String, _ reason: String, minimum: Int64? = nil, maximum: Int64? = nil,
+        choices: [String]? = nil
+    ) {
+        problems.append(
+            InvalidParameter(
+                field: name(key), rule: rule, reason: reason, minimum: minimum, maximum: maximum, choices: choices))
     }
 
     /// The raw member; `nil` when absent. Marks the member as known.
@@ -58,15 +64,19 @@ public struct ObjectReader {
         }
         let length = text.count
         if length < minLength {
-            fail(key, "min_length", minLength == 1 ? "must not be empty" : "must have at least \(minLength) characters")
+            fail(
+                key, "min_length", minLength == 1 ? "must not be empty" : "must have at least \(minLength) characters",
+                minimum: Int64(minLength))
             return nil
         }
         if length > maxLength {
-            fail(key, "max_length", "must have at most \(maxLength) characters")
+            fail(key, "max_length", "must have at most \(maxLength) characters", maximum: Int64(maxLength))
             return nil
         }
         if let allowed, !allowed.contains(text) {
-            fail(key, "enum", "must be one of \(allowed.joined(separator: ", ")), got \"\(text)\"")
+            fail(
+                key, "enum", "must be one of \(allowed.joined(separator: ", ")), got \"\(text.prefix(64))\"",
+                choices: allowed)
             return nil
         }
         if let validate, let reason = validate(text) {
@@ -85,11 +95,11 @@ public struct ObjectReader {
             return nil
         }
         if number < min {
-            fail(key, "min", "must be at least \(min)")
+            fail(key, "min", "must be at least \(min)", minimum: min)
             return nil
         }
         if number > max {
-            fail(key, "max", "must be at most \(max)")
+            fail(key, "max", "must be at most \(max)", maximum: max)
             return nil
         }
         return number
@@ -114,7 +124,7 @@ public struct ObjectReader {
             return nil
         }
         if items.count > maxItems {
-            fail(key, "max_items", "must have at most \(maxItems) items")
+            fail(key, "max_items", "must have at most \(maxItems) items", maximum: Int64(maxItems))
             return nil
         }
         var result: [String] = []
@@ -124,7 +134,9 @@ public struct ObjectReader {
                 return nil
             }
             if text.count > maxLength {
-                fail("\(key)[\(position)]", "max_length", "must have at most \(maxLength) characters")
+                fail(
+                    "\(key)[\(position)]", "max_length", "must have at most \(maxLength) characters",
+                    maximum: Int64(maxLength))
                 return nil
             }
             if let validate, let reason = validate(text) {
@@ -171,11 +183,17 @@ public struct ObjectReader {
         return all
     }
 
-    /// Throws a 400 naming every invalid parameter; with `strict`, members nobody read count as unknown.
+    /// The most invalid parameters one answer lists (the detail says how many more there were).
+    public static let maximumProblems = 50
+
+    /// Throws a 400 naming every invalid parameter (the first `maximumProblems`); with `strict`, members
+    /// nobody read count as unknown.
     public func finish(strict: Bool = true) throws(APIError) {
         let all = remainingProblems(strict: strict)
         guard !all.isEmpty else { return }
-        let fields = all.map(\.field).joined(separator: ", ")
-        throw APIError.badRequest("Invalid request: check \(fields)", all)
+        let listed = Array(all.prefix(ObjectReader.maximumProblems))
+        let more = all.count > listed.count ? " (and \(all.count - listed.count) more)" : ""
+        let fields = listed.map(\.field).joined(separator: ", ")
+        throw APIError.badRequest("Invalid request: check \(fields)\(more)", listed)
     }
 }

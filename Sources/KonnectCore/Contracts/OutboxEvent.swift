@@ -52,8 +52,8 @@ public struct OutboxEvent: Sendable, Hashable {
                         InvalidParameter(
                             field: "kind", rule: "enum",
                             reason:
-                                "\"\(name.prefix(64))\" is not a kind this node understands (\(Kind.names.joined(separator: ", ")))"
-                        )
+                                "\"\(name.prefix(64))\" is not a kind this node understands (\(Kind.names.joined(separator: ", ")))",
+                            choices: Kind.names)
                     ])
             }
         }

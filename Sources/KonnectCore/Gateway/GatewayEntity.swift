@@ -174,13 +174,18 @@ public enum GatewayEntityValidator {
     }
 
     static func hostProblem(_ host: String) -> String? {
-        host.contains(where: { $0 == "/" || $0 == " " || $0 == ":" || $0 == "?" || $0 == "#" })
-            ? "must be a hostname or IP address without scheme, port or path" : nil
+        host.contains(where: { $0 == "/" || $0 == " " || $0 == "?" || $0 == "#" })
+            ? "must be a hostname or IP address without scheme, port or path"
+            : KongHost.problem(host, wildcard: false, port: false)
     }
 
     static func pathProblem(_ path: String) -> String? {
-        path.hasPrefix("/") && !path.contains(" ") && !path.contains("?")
-            ? nil : "must start with '/' and contain no spaces or '?'"
+        path.hasPrefix("/") && !path.contains(" ") && !path.contains("?") && !hasControlCharacters(path)
+            ? nil : "must start with '/' and contain no spaces, '?' or control characters"
+    }
+
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     // MARK: Route
@@ -203,25 +208,22 @@ public enum GatewayEntityValidator {
             }
         }
         optionalList("paths") { path in
-            (path.hasPrefix("/") || path.hasPrefix("~/")) && !path.contains(" ")
-                ? nil : "must start with '/' (or '~/' for a regex)"
+            (path.hasPrefix("/") || path.hasPrefix("~/")) && !path.contains(" ") && !hasControlCharacters(path)
+                ? nil : "must start with '/' (or '~/' for a regex) and contain no spaces or control characters"
         }
-        optionalList("hosts") { host in
-            host.isEmpty || host.contains("/") || host.contains(" ")
-                ? "must be a hostname, optionally with one leading or trailing '*'" : nil
-        }
+        optionalList("hosts") { host in KongHost.problem(host, wildcard: true, port: true) }
         optionalList("methods") { method in
             !method.isEmpty && method.allSatisfy({ $0.isASCII && $0.isUppercase })
                 ? nil : "must be an upper-case HTTP method such as GET"
         }
-        optionalList("snis", validate: nil)
+        optionalList("snis") { sni in KongHost.problem(sni, wildcard: true, port: false) }
         if reader.has("protocols") {
             if let list = reader.stringArray(
                 "protocols", maxItems: 10,
                 validate: { protocols.contains($0) ? nil : "must be one of \(protocols.joined(separator: ", "))" })
             {
                 if list.isEmpty {
-                    reader.fail("protocols", "min_items", "must have at least one protocol")
+                    reader.fail("protocols", "min_items", "must have at least one protocol", minimum: 1)
                 } else {
                     body["protocols"] = .strings(list)
                 }
@@ -237,10 +239,21 @@ public enum GatewayEntityValidator {
                         reader.fail("headers", "invalid", "must not contain Host (use hosts)")
                         valid = false
                     }
-                    guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
-                        reader.fail("headers", "invalid", "each header must map to an array of strings")
+                    if let problem = KongHeader.nameProblem(name) {
+                        reader.fail("headers", "invalid", problem)
+                        valid = false
+                    }
+                    guard let items = value.arrayValue, !items.isEmpty, items.allSatisfy({ $0.stringValue != nil })
+                    else {
+                        reader.fail("headers", "invalid", "each header must map to a non-empty array of strings")
                         valid = false
                         break
+                    }
+                    for item in items.compactMap(\.stringValue) {
+                        if let problem = KongHeader.valueProblem(item) {
+                            reader.fail("headers.\(name.prefix(64))", "invalid", problem)
+                            valid = false
+                        }
                     }
                 }
                 if valid { body["headers"] = .object(headers) }
@@ -269,7 +282,9 @@ public enum GatewayEntityValidator {
             if [301, 302, 307, 308, 426].contains(code) {
                 body["https_redirect_status_code"] = .int(code)
             } else {
-                reader.fail("https_redirect_status_code", "enum", "must be one of 301, 302, 307, 308, 426")
+                reader.fail(
+                    "https_redirect_status_code", "enum", "must be one of 301, 302, 307, 308, 426",
+                    choices: ["301", "302", "307", "308", "426"])
             }
         } else if !partial {
             body["https_redirect_status_code"] = 426
@@ -339,7 +354,7 @@ public enum GatewayEntityValidator {
         _ reader: inout ObjectReader, _ body: inout JSONObject, _ references: inout [EntityReference], partial: Bool
     ) {
         if let name = reader.string(
-            "name", required: !partial, nullable: false, minLength: 1, maxLength: 128, validate: nameProblem)
+            "name", required: !partial, nullable: false, minLength: 1, maxLength: 128, validate: KongPlugins.problem)
         {
             body["name"] = .string(name)
         }

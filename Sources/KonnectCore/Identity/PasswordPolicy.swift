@@ -8,6 +8,17 @@ public enum PasswordPolicy {
     public struct Violation: Sendable, Hashable {
         public var rule: String
         public var reason: String
+
+        /// As an invalid parameter of `field`, with the bound Kong's minimum and maximum rules carry.
+        public func parameter(field: String) -> InvalidParameter {
+            switch rule {
+            case "min_length": InvalidParameter(field: field, rule: rule, reason: reason, minimum: Int64(minimumLength))
+            case "max_length": InvalidParameter(field: field, rule: rule, reason: reason, maximum: Int64(maximumLength))
+            case "min_uppercase", "min_lowercase", "min_digits", "min_symbols":
+                InvalidParameter(field: field, rule: rule, reason: reason, minimum: 1)
+            default: InvalidParameter(field: field, rule: rule, reason: reason)
+            }
+        }
     }
 
     /// Every rule the password breaks; empty when it is acceptable.
@@ -37,7 +48,7 @@ public enum PasswordPolicy {
             run = characters[index] == characters[index - 1] ? run + 1 : 1
             if run > 2 {
                 found.append(
-                    Violation(rule: "max_repeated", reason: "must not repeat a character more than twice in a row"))
+                    Violation(rule: "invalid", reason: "must not repeat a character more than twice in a row"))
                 break
             }
         }
@@ -60,6 +71,27 @@ public enum EmailAddress {
             !parts[1].hasSuffix("."),
             !email.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } ?? false })
         else { return "must be an email address such as ana@example.com" }
+        return nil
+    }
+}
+
+/// identity-v3's `PATName`: 1 to 256 characters, letters and digits at both ends, and letters, digits,
+/// spaces, `_`, `-`, `.` and `'` between.
+public enum PersonalAccessTokenName {
+    public static let maximumLength = 256
+    public static let pattern = "^[\\p{L}\\p{N}][\\p{L}\\p{N} _\\-\\.']*[\\p{L}\\p{N}]$"
+
+    /// Why `name` cannot name a token, or nil.
+    public static func problem(_ name: String) -> String? {
+        let characters = Array(name)
+        func alphanumeric(_ character: Character) -> Bool { character.isLetter || character.isNumber }
+        guard let first = characters.first, let last = characters.last, characters.count >= 2,
+            alphanumeric(first), alphanumeric(last),
+            characters.allSatisfy({ alphanumeric($0) || " _-.'".contains($0) })
+        else {
+            return
+                "must start and end with a letter or digit and hold only letters, digits, spaces, '_', '-', '.' and \"'\""
+        }
         return nil
     }
 }

@@ -100,17 +100,19 @@ public enum RoleCatalog {
         guard let entry = rolesByEntityType.first(where: { $0.type == assignment.entityTypeName }) else {
             return InvalidParameter(
                 field: "entity_type_name", rule: "enum",
-                reason: "must be one of \(rolesByEntityType.map(\.type).joined(separator: ", "))")
+                reason: "must be one of \(rolesByEntityType.map(\.type).joined(separator: ", "))",
+                choices: rolesByEntityType.map(\.type))
         }
         guard entry.roles.contains(where: { $0.name == assignment.roleName }) else {
             return InvalidParameter(
                 field: "role_name", rule: "enum",
-                reason: "must be one of \(entry.roles.map(\.name).joined(separator: ", ")) for \(entry.type)")
+                reason: "must be one of \(entry.roles.map(\.name).joined(separator: ", ")) for \(entry.type)",
+                choices: entry.roles.map(\.name))
         }
         guard assignment.entityRegion == "*" || regions.contains(assignment.entityRegion) else {
             return InvalidParameter(
                 field: "entity_region", rule: "enum",
-                reason: "must be one of \((regions + ["*"]).joined(separator: ", "))")
+                reason: "must be one of \((regions + ["*"]).joined(separator: ", "))", choices: regions + ["*"])
         }
         return nil
     }

@@ -6,9 +6,13 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 /// A strict RFC 8259 parser: no trailing commas, no comments, no duplicate keys, valid UTF-8 only,
-/// nesting limited so that hostile input cannot exhaust the stack.
+/// nesting limited so that hostile input cannot exhaust the stack, and members per object limited so
+/// that a body of many small members cannot make a request (and its error answer) expensive. Linear in
+/// the input: each member costs one hash insertion, each string one pass (a copy only when it has escapes).
 public struct JSONParser {
     public static let maximumDepth = 64
+    /// The most members one object may have; no API object comes close (an entity has about 25).
+    public static let maximumMembers = 1024
 
     private let bytes: [UInt8]
     private var index = 0
@@ -82,8 +86,13 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let keyOffset = index
+            guard object.count < JSONParser.maximumMembers else {
+                throw error("an object has more than \(JSONParser.maximumMembers) members")
+            }
             let key = try parseString()
-            if object.contains(key) { throw JSONParseError(offset: keyOffset, reason: "duplicate member \"\(key)\"") }
+            if object.contains(key) {
+                throw JSONParseError(offset: keyOffset, reason: "duplicate member \"\(key.prefix(64))\"")
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
@@ -130,6 +139,19 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
+        // Most strings have no escapes: validate the bytes in place, without copying them one by one.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+        {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            index = end + 1
+            return text
+        }
         var scalars: [UInt8] = []
         while true {
             guard index < bytes.count else { throw error("unterminated string") }

@@ -60,7 +60,7 @@ final class AuthCalendar: Sendable {
             }
             guard target - start <= AuthCalendar.longestMove else {
                 throw APIError.invalid(
-                    field: "now", rule: "max",
+                    field: "now", rule: "invalid",
                     reason: "the calendar moves at most \(AuthCalendar.longestMove) at a time")
             }
             // What reads recorded off the request path (token uses) is on disk before the move reads anything.

@@ -156,6 +156,10 @@ public final class AuthNode: Sendable {
             usageReceipts: stores.usageReceipts, usageSpans: stores.usageSpans, apiCalls: stores.apiCalls,
             organizations: stores.organizations, geos: geos)
         let clock = clock
+        let documents = (
+            tcp: OpenAPIDocument.auth(geos: geos, listener: .tcp),
+            unix: OpenAPIDocument.auth(geos: geos, listener: .unix)
+        )
         router = Router(
             routes: identity.routes + accessTokens.routes + invites.routes + organization.routes + teamRoutes.routes
                 + roleRoutes.routes + billingRoutes.routes + supportRoutes.routes + calendarRoutes.routes
@@ -163,7 +167,10 @@ public final class AuthNode: Sendable {
                     Router.route("GET", "/health") { _ in
                         HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(clock.now.iso8601)])
                     },
-                    Router.route("GET", "/openapi.json") { _ in HTTPResponse.json(OpenAPIDocument.auth) },
+                    // Each listener serves the document of what it answers (TCP: no /internal routes).
+                    Router.route("GET", "/openapi.json") { request in
+                        HTTPResponse.json(request.listener == .unix ? documents.unix : documents.tcp)
+                    },
                 ], log: { Log.error($0) })
     }
 

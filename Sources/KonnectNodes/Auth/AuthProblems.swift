@@ -48,7 +48,7 @@ extension AuthProblem {
             status: 422,
             detail:
                 "The password does not meet the password policy: \(violations.map(\.reason).joined(separator: "; "))",
-            invalidParameters: violations.map { InvalidParameter(field: "password", rule: $0.rule, reason: $0.reason) })
+            invalidParameters: violations.map { $0.parameter(field: "password") })
     }
 
     /// A path id that is not a UUID (checked before any lookup).

@@ -114,5 +114,18 @@ enum AuthSchema {
                 CREATE INDEX spans_by_org ON usage_spans(org_id, kind);
                 ALTER TABLE organizations ADD COLUMN reactivated_at INTEGER;
                 """),
+        // Pending invites can be revoked, and an email has at most one pending invite per organization
+        // (a second one is a 409): older duplicates from before are revoked.
+        Migration(
+            version: 6,
+            sql: """
+                ALTER TABLE invites ADD COLUMN revoked_at INTEGER;
+                UPDATE invites SET revoked_at = created_at WHERE accepted_at IS NULL AND EXISTS (
+                    SELECT 1 FROM invites newer WHERE newer.org_id = invites.org_id
+                        AND newer.email_key = invites.email_key AND newer.accepted_at IS NULL
+                        AND (newer.created_at, newer.id) > (invites.created_at, invites.id));
+                CREATE UNIQUE INDEX invites_pending ON invites(org_id, email_key)
+                    WHERE accepted_at IS NULL AND revoked_at IS NULL;
+                """),
     ]
 }

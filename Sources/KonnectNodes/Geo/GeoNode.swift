@@ -168,6 +168,8 @@ public final class GeoNode: Sendable {
         }
     }
 
+    static let documents = (tcp: OpenAPIDocument.geo(listener: .tcp), unix: OpenAPIDocument.geo(listener: .unix))
+
     /// Every route of the geo node.
     public var router: Router {
         Router(
@@ -175,7 +177,10 @@ public final class GeoNode: Sendable {
                 Router.route("GET", "/health") { [name] _ in
                     HTTPResponse.json(["status": "ok", "role": "geo", "geo": .string(name)])
                 },
-                Router.route("GET", "/openapi.json") { _ in HTTPResponse.json(OpenAPIDocument.geo) },
+                // Each listener serves the document of what it answers (TCP: no /internal routes).
+                Router.route("GET", "/openapi.json") { request in
+                    HTTPResponse.json(request.listener == .unix ? GeoNode.documents.unix : GeoNode.documents.tcp)
+                },
                 Router.route("GET", "/v2/whoami") { [name, authenticator] request in
                     let introspection = try authenticator.caller(request).introspection
                     let json = introspection.json

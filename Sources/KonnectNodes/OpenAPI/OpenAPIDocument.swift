@@ -1,31 +1,67 @@
 import KonnectCore
+import KonnectHTTP
 
-/// The OpenAPI 3 documents the nodes serve at `GET /openapi.json`: every route of the auth node (the
-/// global API) and of a geo node (the geo API), including the node-to-node routes served only on the
-/// Unix socket (marked `x-unix-socket-only`). A test checks that each router's routes and its document
-/// list the same operations.
+/// The OpenAPI 3 documents the nodes serve at `GET /openapi.json`, one per listener: on loopback TCP the
+/// public API only, on the Unix socket also the node-to-node routes (`/internal/...`). Every operation
+/// declares its own security, its path parameters with their formats, a request body with its
+/// properties and `required` list, and each status it answers with the media type and schema of that
+/// answer. `OpenAPICoverageTests` checks that each router and its documents list the same operations;
+/// the process tests check every response they receive against the served document.
 public enum OpenAPIDocument {
+    /// Who may call an operation.
+    enum Security {
+        /// Anyone (health, signup, login, the calendar's moment).
+        case none
+        /// A session token (`POST /v3/authenticate`) or a personal access token (`kpat_`).
+        case token
+        /// The support credential of the run directory (`support.token`).
+        case support
+        /// Whoever can open the node's Unix socket (mode 0600): node-to-node and operator routes.
+        case socket
+        /// A data plane's credential (`kdp_...` or a pinned certificate).
+        case dataPlane
+        /// A Mesh zone's token (`spat_...`).
+        case zone
+    }
+
     /// One operation.
     struct Operation {
         var method: String
         var path: String
         var summary: String
         var tag: String
+        var security: Security = .token
+        /// Query parameters (name, schema, description).
+        var query: [(String, JSON, String)] = []
         var request: JSON?
-        var success: Int
-        var response: JSON?
+        /// A body that may be left out (`{}` is assumed).
+        var requestOptional = false
+        /// Success statuses and their schemas (nil: no content).
+        var success: [(Int, JSON?)]
+        var successMediaType = "application/json"
+        /// Error statuses besides those every operation of its kind answers (see `errorStatuses`).
+        var errors: [Int] = []
+        var style: ErrorStyle = .problem
         var unixOnly = false
-        var errors: [Int] = [400, 401, 403, 404]
+        /// The node asks the auth node about the caller (geo routes): 503 when it cannot.
+        var introspects = false
     }
 
     static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
-    static func list(_ item: JSON) -> JSON {
-        ["type": "object", "properties": ["data": ["type": "array", "items": item], "meta": ref("PageMeta")]]
-    }
-    static let object: JSON = ["type": "object"]
 
-    public static var auth: JSON { document(title: "konnect-sim global API (auth node)", operations: authOperations) }
-    public static var geo: JSON { document(title: "konnect-sim geo API (geo node)", operations: geoOperations) }
+    /// The global API (auth node). `geos` are the geos the cluster runs (what signup accepts).
+    public static func auth(geos: [String], listener: ListenerKind) -> JSON {
+        document(
+            title: "konnect-sim global API (auth node)", operations: authOperations, listener: listener,
+            schemas: sharedSchemas.merging(authSchemas(geos: geos)))
+    }
+
+    /// The geo API (geo node).
+    public static func geo(listener: ListenerKind) -> JSON {
+        document(
+            title: "konnect-sim geo API (geo node)", operations: geoOperations, listener: listener,
+            schemas: sharedSchemas.merging(geoSchemas))
+    }
 
     /// (method, path) of every operation in a document, for the route-coverage test.
     public static func operations(_ document: JSON) -> Set<String> {
@@ -38,36 +74,107 @@ public enum OpenAPIDocument {
         return found
     }
 
-    static func document(title: String, operations: [Operation]) -> JSON {
+    /// The statuses an operation answers besides its successes: what its security, body and path
+    /// parameters imply, plus its own.
+    static func errorStatuses(_ operation: Operation) -> [Int] {
+        var statuses = Set(operation.errors)
+        if operation.request != nil { statuses.formUnion([400, 415]) }
+        if pathParameters(operation.path).contains(where: { parameterSchema($0, path: operation.path)["format"] != nil }
+        ) {
+            statuses.formUnion([400, 404])
+        }
+        switch operation.security {
+        case .token, .support, .dataPlane, .zone: statuses.insert(401)
+        case .none, .socket: break
+        }
+        if operation.security == .support { statuses.insert(403) }
+        if operation.introspects { statuses.insert(503) }
+        return statuses.sorted()
+    }
+
+    static func pathParameters(_ path: String) -> [String] {
+        path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+    }
+
+    /// Path parameters: UUIDs where the node answers 400 for anything else, names where it takes names.
+    static func parameterSchema(_ name: String, path: String) -> JSON {
+        let uuid: JSON = ["type": "string", "format": "uuid"]
+        switch name {
+        case "userId" where path.contains("/access-tokens"):
+            return [
+                "type": "string", "description": "The caller's own user id (UUID), or `me`",
+                "pattern": .string(
+                    "^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"),
+            ]
+        case "userId", "teamId", "roleId", "tokenId", "inviteId", "orgId", "controlPlaneId", "portalId",
+            "meshControlPlaneId":
+            return uuid
+        case "email": return ["type": "string", "format": "email"]
+        case "policyType":
+            return ["type": "string", "enum": ["meshtrafficpermissions", "meshtimeouts", "meshretries"]]
+        case "mesh", "name", "zone":
+            return ["type": "string", "pattern": "^[a-z0-9-]{1,100}$"]
+        case "serviceId", "routeId", "consumerId", "pluginId":
+            return ["type": "string", "description": "The entity's id (UUID) or its unique name"]
+        default: return ["type": "string"]
+        }
+    }
+
+    static func securityRequirement(_ security: Security) -> JSON {
+        switch security {
+        case .none, .socket: []
+        case .token: [["personalAccessToken": []], ["konnectAccessToken": []]]
+        case .support: [["supportCredential": []]]
+        case .dataPlane: [["dataPlaneCredential": []]]
+        case .zone: [["zoneToken": []]]
+        }
+    }
+
+    static func document(title: String, operations: [Operation], listener: ListenerKind, schemas: JSONObject)
+        -> JSON
+    {
         var paths = JSONObject()
-        for operation in operations {
+        for operation in operations where listener == .unix || !operation.unixOnly {
             var item = paths[operation.path]?.objectValue ?? JSONObject()
             var body = JSONObject([("summary", .string(operation.summary)), ("tags", .strings([operation.tag]))])
             body["operationId"] = .string(operationID(operation))
-            let parameters = operation.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { segment -> JSON in
+            body["security"] = securityRequirement(operation.security)
+            if operation.security == .socket {
+                body["description"] = "Served on the node's Unix socket only; access is the socket's file mode (0600)."
+            }
+            var parameters: [JSON] = pathParameters(operation.path).map { name in
                 [
-                    "name": .string(String(segment.dropFirst().dropLast())), "in": "path", "required": true,
-                    "schema": ["type": "string"],
+                    "name": .string(name), "in": "path", "required": true,
+                    "schema": parameterSchema(name, path: operation.path),
                 ]
+            }
+            for (name, schema, description) in operation.query {
+                parameters.append([
+                    "name": .string(name), "in": "query", "required": false, "schema": schema,
+                    "description": .string(description),
+                ])
             }
             if !parameters.isEmpty { body["parameters"] = .array(parameters) }
             if let request = operation.request {
-                body["requestBody"] = ["required": true, "content": ["application/json": ["schema": request]]]
-            }
-            var responses = JSONObject()
-            var success = JSONObject([("description", .string(operation.success == 204 ? "No Content" : "Success"))])
-            if let response = operation.response { success["content"] = ["application/json": ["schema": response]] }
-            responses[String(operation.success)] = .object(success)
-            for code in operation.errors {
-                responses[String(code)] = [
-                    "description": .string(APIError.defaultTitle(code)),
-                    "content": ["application/problem+json": ["schema": ref("Problem")]],
+                body["requestBody"] = [
+                    "required": .bool(!operation.requestOptional),
+                    "content": ["application/json": ["schema": request]],
                 ]
             }
-            if !operation.unixOnly && operation.tag != "Health" {
-                responses["503"] = [
-                    "description": "Service Unavailable (for geo routes: the auth node cannot be reached)",
-                    "content": ["application/problem+json": ["schema": ref("Problem")]],
+            var responses = JSONObject()
+            for (status, schema) in operation.success {
+                var success = JSONObject([("description", .string(status == 204 ? "No Content" : "Success"))])
+                if let schema {
+                    success["content"] = .object(
+                        JSONObject([(operation.successMediaType, JSON.object(["schema": schema]))]))
+                }
+                responses[String(status)] = .object(success)
+            }
+            for status in errorStatuses(operation) {
+                let (mediaType, schema) = errorContent(status, style: operation.style)
+                responses[String(status)] = [
+                    "description": .string(errorDescription(status)),
+                    "content": .object(JSONObject([(mediaType, JSON.object(["schema": schema]))])),
                 ]
             }
             body["responses"] = .object(responses)
@@ -79,15 +186,62 @@ public enum OpenAPIDocument {
             "openapi": "3.0.3",
             "info": [
                 "title": .string(title), "version": "1.0.0",
-                "description":
-                    "Shapes follow Kong Konnect's public OpenAPI specifications where they cover the same thing.",
+                "description": .string(
+                    "Shapes follow Kong Konnect's public OpenAPI specifications where they cover the same thing "
+                        + "(control-planes-v2 \(KongSpecs.controlPlanes), control-planes-config-v2 "
+                        + "\(KongSpecs.controlPlanesConfig), identity-v3 \(KongSpecs.identity)). "
+                        + (listener == .unix
+                            ? "This is the Unix socket's document: the public API and the node-to-node routes. "
+                            : "This is the loopback TCP document: the public API. ")
+                        + "Besides the statuses each operation lists, the HTTP layer answers before any route runs: "
+                        + "408 (request too slow), 413 (body over 1 MiB), 431 (head over 16 KiB), 400 (malformed "
+                        + "HTTP), 404 (no such path) and 405 (another method), as problem documents."),
             ],
             "components": [
-                "schemas": .object(schemas), "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+                "schemas": .object(schemas),
+                "securitySchemes": [
+                    "personalAccessToken": [
+                        "type": "http", "scheme": "bearer", "bearerFormat": "kpat_...",
+                        "description": "A personal access token (POST /v3/users/{userId}/access-tokens).",
+                    ],
+                    "konnectAccessToken": [
+                        "type": "http", "scheme": "bearer", "bearerFormat": "kses_...",
+                        "description": "A session token from POST /v3/authenticate (one calendar day).",
+                    ],
+                    "supportCredential": [
+                        "type": "http", "scheme": "bearer",
+                        "description": "Kong Support's credential: the run directory's support.token.",
+                    ],
+                    "dataPlaneCredential": [
+                        "type": "http", "scheme": "bearer",
+                        "description": "A data plane's credential (dp-client-certificates).",
+                    ],
+                    "zoneToken": [
+                        "type": "http", "scheme": "bearer", "bearerFormat": "spat_...",
+                        "description": "A Mesh zone's token (.../api/tokens/zone).",
+                    ],
+                ],
             ],
-            "security": [["bearer": []]],
             "paths": .object(paths),
         ]
+    }
+
+    static func errorDescription(_ status: Int) -> String {
+        switch status {
+        case 415: "Unsupported Media Type: the body must be sent as application/json"
+        case 429: "Too Many Requests: wait the Retry-After seconds"
+        case 503: "Service Unavailable (geo routes: the auth node cannot be reached)"
+        default: APIError.defaultTitle(status)
+        }
+    }
+
+    /// Konnect's problem documents (`BadRequestError` for 400s), or Kong's `{message, status}` under
+    /// `/core-entities`.
+    static func errorContent(_ status: Int, style: ErrorStyle) -> (String, JSON) {
+        switch style {
+        case .kong: ("application/json", ref("KongError"))
+        case .problem: ("application/problem+json", ref(status == 400 ? "BadRequestError" : "Problem"))
+        }
     }
 
     static func operationID(_ operation: Operation) -> String {
@@ -96,278 +250,20 @@ public enum OpenAPIDocument {
         }
         return ([operation.method.lowercased()] + words).joined(separator: "-")
     }
+}
 
-    static let schemas: JSONObject = [
-        "Problem": [
-            "type": "object", "required": ["status", "title", "instance", "detail"],
-            "properties": [
-                "status": ["type": "integer"], "title": ["type": "string"], "type": ["type": "string"],
-                "instance": ["type": "string"],
-                "detail": ["type": "string"],
-                "invalid_parameters": ["type": "array", "items": ref("InvalidParameter")],
-                "reason": ["type": "string"],
-            ],
-        ],
-        "InvalidParameter": [
-            "type": "object", "required": ["field", "reason"],
-            "properties": ["field": ["type": "string"], "rule": ["type": "string"], "reason": ["type": "string"]],
-        ],
-        "KongError": [
-            "type": "object",
-            "properties": ["message": ["type": "string"], "status": ["type": "integer"], "fields": ["type": "object"]],
-        ],
-        "PageMeta": [
-            "type": "object",
-            "properties": [
-                "page": [
-                    "type": "object",
-                    "properties": [
-                        "number": ["type": "integer"], "size": ["type": "integer"], "total": ["type": "integer"],
-                    ],
-                ]
-            ],
-        ],
-        "Signup": [
-            "type": "object", "additionalProperties": false,
-            "required": ["email", "password", "full_name", "organization_name", "geo"],
-            "properties": [
-                "email": ["type": "string", "format": "email", "maxLength": 250],
-                "password": ["type": "string", "minLength": 12],
-                "full_name": ["type": "string", "maxLength": 250],
-                "organization_name": ["type": "string", "maxLength": 250],
-                "plan": ["type": "string", "enum": ["plus", "enterprise"]],
-                "geo": ["type": "string", "enum": ["us", "eu", "au", "me", "in", "sg"]],
-            ],
-        ],
-        "Authenticate": [
-            "type": "object", "additionalProperties": false, "required": ["email", "password"],
-            "properties": [
-                "email": ["type": "string"], "password": ["type": "string"],
-                "organization_id": ["type": "string", "format": "uuid"],
-            ],
-        ],
-        "AccessToken": [
-            "type": "object",
-            "properties": [
-                "access_token": ["type": "string"], "token_type": ["type": "string"], "expires_in": ["type": "integer"],
-                "organization_id": ["type": "string", "format": "uuid"],
-            ],
-        ],
-        "User": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string", "format": "uuid"], "email": ["type": "string"],
-                "full_name": ["type": "string"],
-                "preferred_name": ["type": "string"], "active": ["type": "boolean"],
-                "created_at": ["type": "string", "format": "date-time"],
-                "updated_at": ["type": "string", "format": "date-time"],
-            ],
-        ],
-        "Organization": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string", "format": "uuid"], "name": ["type": "string"], "owner_id": ["type": "string"],
-                "state": ["type": "string", "enum": ["active", "inactive", "deleting", "deleted"]],
-                "retention_period_days": ["type": "integer"],
-                "plan": ["type": "string"], "home_geo": ["type": "string"],
-                "created_at": ["type": "string", "format": "date-time"],
-            ],
-        ],
-        "License": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "product": ["type": "string"], "name": ["type": "string"],
-                "state": ["type": "string", "enum": ["active", "ended"]],
-                "created_at": ["type": "string", "format": "date-time"],
-                "ended_at": ["type": "string", "format": "date-time", "nullable": true],
-            ],
-        ],
-        "PersonalAccessToken": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"],
-                "state": ["type": "string", "enum": ["ACTIVE", "REVOKED", "EXPIRED"]],
-                "konnect_token": ["type": "string"],
-                "expires_at": ["type": "string", "format": "date-time", "nullable": true],
-            ],
-        ],
-        "Team": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"],
-                "labels": ["type": "object"],
-            ],
-        ],
-        "AssignedRole": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "role_name": ["type": "string"], "entity_id": ["type": "string"],
-                "entity_type_name": ["type": "string"],
-                "entity_region": ["type": "string", "enum": ["us", "eu", "au", "me", "in", "sg", "*"]],
-            ],
-        ],
-        "Plan": [
-            "type": "object",
-            "properties": [
-                "plan": ["type": "string"], "free": ["type": "boolean"], "paid": ["type": "boolean"],
-                "trial": ["type": "object"], "credits": ["type": "object"],
-                "subscriptions": ["type": "array", "items": ["type": "object"]],
-            ],
-        ],
-        "Invoice": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "cycle": ["type": "integer"], "period_start": ["type": "string"],
-                "period_end": ["type": "string"],
-                "lines": ["type": "array", "items": ["type": "object"]], "subtotal": ["type": "string"],
-                "credits_applied": ["type": "string"],
-                "total": ["type": "string"], "billing": ["type": "string", "enum": ["rate_card", "contract"]],
-            ],
-        ],
-        "Usage": [
-            "type": "object",
-            "properties": [
-                "cycle": ["type": "integer"], "status": ["type": "string"],
-                "periods": ["type": "array", "items": ref("Invoice")],
-            ],
-        ],
-        "SupportOrganization": [
-            "type": "object",
-            "properties": [
-                "state": ["type": "string"], "state_history": ["type": "array", "items": ["type": "object"]],
-                "licenses": ["type": "array", "items": ref("License")], "email_locked": ["type": "boolean"],
-            ],
-        ],
-        "Clock": ["type": "object", "properties": ["now": ["type": "string", "format": "date-time"]]],
-        "ControlPlane": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string", "format": "uuid"], "name": ["type": "string"],
-                "description": ["type": "string"], "labels": ["type": "object"],
-                "config": [
-                    "type": "object",
-                    "properties": [
-                        "control_plane_endpoint": ["type": "string"], "telemetry_endpoint": ["type": "string"],
-                        "cluster_type": [
-                            "type": "string",
-                            "enum": [
-                                "CLUSTER_TYPE_CONTROL_PLANE", "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
-                                "CLUSTER_TYPE_CONTROL_PLANE_GROUP", "CLUSTER_TYPE_SERVERLESS",
-                            ],
-                        ],
-                        "auth_type": ["type": "string", "enum": ["pinned_client_certs", "pki_client_certs"]],
-                        "cloud_gateway": ["type": "boolean"],
-                        "proxy_urls": ["type": "array", "items": ["type": "object"]],
-                    ],
-                ],
-                "created_at": ["type": "string", "format": "date-time"],
-                "updated_at": ["type": "string", "format": "date-time"],
-            ],
-        ],
-        "CreateControlPlane": [
-            "type": "object", "additionalProperties": false, "required": ["name"],
-            "properties": [
-                "name": ["type": "string", "minLength": 2, "maxLength": 256],
-                "description": ["type": "string", "maxLength": 2048], "cluster_type": ["type": "string"],
-                "auth_type": ["type": "string"], "cloud_gateway": ["type": "boolean"],
-                "proxy_urls": ["type": "array", "maxItems": 5, "items": ["type": "object"]],
-                "labels": ["type": "object"],
-            ],
-        ],
-        "Service": [
-            "type": "object", "additionalProperties": false,
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "url": ["type": "string", "writeOnly": true],
-                "protocol": ["type": "string", "default": "http"], "host": ["type": "string"],
-                "port": ["type": "integer", "default": 80],
-                "path": ["type": "string"], "retries": ["type": "integer", "default": 5],
-                "connect_timeout": ["type": "integer", "default": 60000],
-                "write_timeout": ["type": "integer", "default": 60000],
-                "read_timeout": ["type": "integer", "default": 60000],
-                "enabled": ["type": "boolean", "default": true],
-                "tags": ["type": "array", "items": ["type": "string"]],
-            ],
-        ],
-        "Route": [
-            "type": "object", "additionalProperties": false,
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"],
-                "paths": ["type": "array", "items": ["type": "string"]],
-                "hosts": ["type": "array", "items": ["type": "string"]],
-                "methods": ["type": "array", "items": ["type": "string"]],
-                "protocols": ["type": "array", "items": ["type": "string"]],
-                "strip_path": ["type": "boolean", "default": true],
-                "preserve_host": ["type": "boolean", "default": false],
-                "service": ["type": "object", "properties": ["id": ["type": "string"]]],
-                "tags": ["type": "array", "items": ["type": "string"]],
-            ],
-        ],
-        "Consumer": [
-            "type": "object", "additionalProperties": false,
-            "properties": [
-                "id": ["type": "string"], "username": ["type": "string"], "custom_id": ["type": "string"],
-                "tags": ["type": "array", "items": ["type": "string"]],
-            ],
-        ],
-        "Plugin": [
-            "type": "object", "additionalProperties": false, "required": ["name"],
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "instance_name": ["type": "string"],
-                "config": ["type": "object"],
-                "enabled": ["type": "boolean"], "service": ["type": "object"], "route": ["type": "object"],
-                "consumer": ["type": "object"],
-            ],
-        ],
-        "EntityList": [
-            "type": "object",
-            "properties": [
-                "data": ["type": "array", "items": ["type": "object"]], "next": ["type": "string", "nullable": true],
-                "offset": ["type": "string"],
-            ],
-        ],
-        "Portal": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"],
-                "published": ["type": "boolean"],
-            ],
-        ],
-        "Node": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "version": ["type": "string"], "hostname": ["type": "string"],
-                "last_ping": ["type": "integer"],
-                "type": ["type": "string"], "config_hash": ["type": "string"],
-                "compatibility_status": ["type": "object"],
-            ],
-        ],
-        "DataPlaneCertificate": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "cert": ["type": "string"], "title": ["type": "string"],
-                "created_at": ["type": "integer"],
-            ],
-        ],
-        "MeshControlPlane": [
-            "type": "object",
-            "properties": [
-                "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"],
-                "labels": ["type": "object"], "created_at": ["type": "string"],
-            ],
-        ],
-        "MeshResource": [
-            "type": "object", "required": ["type", "name"],
-            "properties": [
-                "type": ["type": "string"], "name": ["type": "string"], "mesh": ["type": "string"],
-                "spec": ["type": "object"],
-            ],
-        ],
-        "Zone": [
-            "type": "object",
-            "properties": [
-                "name": ["type": "string"], "state": ["type": "string", "enum": ["online", "offline"]],
-                "zoneInsight": ["type": "object"],
-            ],
-        ],
-    ]
+/// The versions of Kong's specifications (`info.version`) whose shapes the APIs follow.
+public enum KongSpecs {
+    public static let controlPlanes = "2.0.2"
+    public static let controlPlanesConfig = "3.15.0"
+    public static let identity = "3.4.5"
+    public static let organizations = "3.0.2"
+}
+
+extension JSONObject {
+    func merging(_ other: JSONObject) -> JSONObject {
+        var merged = self
+        for (key, value) in other { merged[key] = value }
+        return merged
+    }
 }

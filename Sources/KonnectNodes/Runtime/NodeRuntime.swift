@@ -65,6 +65,12 @@ public enum NodeFiles {
     public static func socket(_ directory: String) -> String { directory + "/sock" }
     public static func descriptor(_ directory: String) -> String { directory + "/node.json" }
     public static func log(_ directory: String) -> String { directory + "/node.log" }
+
+    /// A run or node directory: only its owner may enter it (0700), also when an older version made it 0755.
+    public static func makePrivateDirectory(_ path: String) {
+        mkdir(path, 0o700)
+        chmod(path, 0o700)
+    }
 }
 
 /// Runs a node process: listens on its Unix socket and a loopback TCP port, publishes `node.json`,
@@ -81,8 +87,10 @@ public struct NodeRuntime {
     }
 
     /// Blocks termination signals in every thread (the main thread collects them with `sigwait`) and
-    /// ignores SIGPIPE. Call before starting any thread.
+    /// ignores SIGPIPE. Call before starting any thread. Everything the node creates from then on is its
+    /// own: files 0600, directories 0700 (databases, caches, sockets, `node.json`).
     public static func prepareSignals() {
+        umask(0o077)
         signal(SIGPIPE, SIG_IGN)
         var set = sigset_t()
         sigemptyset(&set)

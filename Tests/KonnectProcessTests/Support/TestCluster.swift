@@ -23,6 +23,8 @@ final class TestCluster {
 
     let cluster: Cluster
     let directory: String
+    /// Every response a test receives through this cluster is checked against the node's served document.
+    let conformance = ResponseConformance()
 
     /// Starts auth + the given geos.
     init(geos: [String] = ["us", "eu"], start: SimTime = .defaultStart, seed: UInt64? = 7, rateCard: JSON? = nil) throws
@@ -48,6 +50,7 @@ final class TestCluster {
     }
 
     deinit {
+        conformance.reportPending()
         _ = cluster.down(graceMilliseconds: 3000)
         if getenv("KONNECT_SIM_KEEP_TEST_DIRS") == nil {
             try? FileManager.default.removeItem(atPath: directory)
@@ -75,19 +78,23 @@ final class TestCluster {
 
     func record(_ name: String) throws -> NodeRecord { try cluster.requireRecord(name) }
 
-    /// The node's public API over loopback TCP.
-    func tcp(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> HTTPClient {
+    /// The node's public API over loopback TCP; responses are checked against the document it serves there.
+    func tcp(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> CheckedClient {
         guard let descriptor = cluster.descriptor(try record(name)) else {
             throw ProcessTestFailure(message: "\(name) has no node.json")
         }
-        return HTTPClient(
-            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: timeoutMilliseconds)
+        return checked(
+            HTTPClient(
+                endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: timeoutMilliseconds))
     }
 
-    /// The node's Unix socket.
-    func unix(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> HTTPClient {
-        try cluster.client(named: name, timeoutMilliseconds: timeoutMilliseconds)
+    /// The node's Unix socket; responses are checked against the document it serves there.
+    func unix(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> CheckedClient {
+        checked(try cluster.client(named: name, timeoutMilliseconds: timeoutMilliseconds))
     }
+
+    /// A client whose responses are checked against the document served at its endpoint.
+    func checked(_ client: HTTPClient) -> CheckedClient { CheckedClient(client: client, conformance: conformance) }
 
     func port(_ name: String) throws -> Int {
         guard let descriptor = cluster.descriptor(try record(name)) else {
@@ -107,12 +114,13 @@ final class TestCluster {
 
     /// Calls a node's public API; `token` goes in the Authorization header.
     @discardableResult
-    func call(_ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String? = nil) throws
-        -> ClientResponse
-    {
+    func call(
+        _ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> ClientResponse {
         var headers: HTTPHeaders = [:]
         if let token { headers.set("Authorization", "Bearer \(token)") }
-        return try tcp(node).json(method, path, body, headers: headers)
+        return try tcp(node).json(method, path, body, headers: headers, sourceLocation: sourceLocation)
     }
 
     /// Like `call`, but fails with the node logs unless the status is the expected one; returns the JSON body.
@@ -121,7 +129,7 @@ final class TestCluster {
         _ status: Int, _ node: String, _ method: String, _ path: String, _ body: JSON? = nil, token: String? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> JSON {
-        let response = try call(node, method, path, body, token: token)
+        let response = try call(node, method, path, body, token: token, sourceLocation: sourceLocation)
         guard response.status == status else {
             throw ProcessTestFailure(
                 message:
@@ -167,10 +175,14 @@ final class TestCluster {
         return (try login(email), ids.organization)
     }
 
-    /// Calls the auth node with the support credential.
+    /// Calls the auth node with the support credential (over its Unix socket, as the CLI does).
     @discardableResult
     func support(_ method: String, _ path: String, _ body: JSON? = nil) throws -> ClientResponse {
-        try cluster.support(method, path, body)
+        guard let token = cluster.supportToken else {
+            throw ProcessTestFailure(message: "no support credential in \(directory)")
+        }
+        return try unix("auth", timeoutMilliseconds: 60_000).json(
+            method, path, body, headers: ["Authorization": "Bearer \(token)"])
     }
 
     /// Moves the calendar forward.

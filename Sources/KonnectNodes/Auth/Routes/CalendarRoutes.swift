@@ -23,7 +23,7 @@ struct CalendarRoutes: Sendable {
                 }
                 guard duration <= AuthCalendar.longestMove else {
                     throw APIError.invalid(
-                        field: "by", rule: "max", reason: "must be at most \(AuthCalendar.longestMove)")
+                        field: "by", rule: "invalid", reason: "must be at most \(AuthCalendar.longestMove)")
                 }
                 return HTTPResponse.json(try calendar.advance(to: clock.now + duration, actor: "support"))
             },

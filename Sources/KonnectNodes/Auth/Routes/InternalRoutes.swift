@@ -64,7 +64,8 @@ struct InternalRoutes: Sendable {
     /// may confirm purges (A5).
     func events(_ request: APIRequest) throws -> HTTPResponse {
         guard let geo = request.query("geo"), geos.contains(geo) else {
-            throw APIError.invalid(field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))")
+            throw APIError.invalid(
+                field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))", choices: geos)
         }
         guard let after = Int64(request.query("after") ?? "0"), after >= 0 else {
             throw APIError.invalid(field: "after", rule: "invalid", reason: "must be a non-negative integer")
@@ -99,7 +100,8 @@ struct InternalRoutes: Sendable {
             throw error.apiError
         }
         guard geos.contains(batch.geo) else {
-            throw APIError.invalid(field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))")
+            throw APIError.invalid(
+                field: "geo", rule: "enum", reason: "must be one of \(geos.joined(separator: ", "))", choices: geos)
         }
         let moment = clock.now
         let receipt = try db.write { work -> UsageBatchReceipt in

@@ -2,7 +2,8 @@ import KonnectCore
 import KonnectHTTP
 import KonnectSecurity
 
-/// Invitations (A2, A4): an admin invites by email, the invitee joins with the invite token.
+/// Invitations (A2, A4): an admin invites by email (one pending invite per email), lists and revokes
+/// pending invites; the invitee joins with the invite token.
 struct InviteRoutes: Sendable {
     let db: AuthDatabase
     let clock: CalendarClock
@@ -16,7 +17,9 @@ struct InviteRoutes: Sendable {
 
     var routes: [Router.Route] {
         [
+            Router.route("GET", "/v3/invites", list),
             Router.route("POST", "/v3/invites", invite),
+            Router.route("DELETE", "/v3/invites/{inviteId}", revoke),
             Router.route("POST", "/v3/invites/accept", accept),
         ]
     }
@@ -34,7 +37,7 @@ struct InviteRoutes: Sendable {
         let key = EmailAddress.canonical(email)
         let token = Secrets.token(prefix: "kinv_")
         let now = clock.now
-        let id = try db.write { work -> String in
+        let created = try db.write { work -> InviteRecord in
             if try memberships.hasMember(work.tx, organizationID: principal.organizationID, emailKey: key) {
                 throw APIError.conflict("\(email) is already a member of this organization")
             }
@@ -42,11 +45,32 @@ struct InviteRoutes: Sendable {
                 work, organizationID: principal.organizationID, email: email, emailKey: key,
                 tokenHash: Secrets.sha256Hex(token), invitedBy: principal.userID, at: now)
         }
-        return HTTPResponse.json(
-            [
-                "id": .string(id), "email": .string(email), "organization_id": .string(principal.organizationID),
-                "invite_token": .string(token), "created_at": now.json,
-            ], status: 201)
+        var body = created.json
+        body["invite_token"] = .string(token)
+        return HTTPResponse.json(body, status: 201)
+    }
+
+    /// `GET /v3/invites`: the organization's pending invites (Organization Admin).
+    func list(_ request: APIRequest) throws -> HTTPResponse {
+        let principal = try principals.principal(request)
+        try principal.requireAdmin()
+        let page = try PageRequest(request)
+        let pending = try db.read { tx in try invites.pending(tx, organizationID: principal.organizationID) }
+        return page.response(pending.map(\.json))
+    }
+
+    /// `DELETE /v3/invites/{inviteId}`: revokes a pending invite; its token no longer works.
+    func revoke(_ request: APIRequest) throws -> HTTPResponse {
+        let principal = try principals.principal(request)
+        try principal.requireAdmin()
+        let id = request.parameter("inviteId")
+        try AuthProblem.requireUUID(id, field: "inviteId")
+        let now = clock.now
+        let revoked = try db.write { work in
+            try invites.revoke(work, id: id, organizationID: principal.organizationID, at: now)
+        }
+        guard revoked else { throw APIError.notFound("No pending invite \(id) in this organization") }
+        return .noContent
     }
 
     /// `POST /v3/invites/accept`: the invitee joins, creating their account (with a password) if needed.
@@ -64,7 +88,8 @@ struct InviteRoutes: Sendable {
         }
         guard let invite else {
             throw APIError(
-                status: 401, title: "Unauthenticated", detail: "The invite token is unknown or was already used")
+                status: 401, title: "Unauthenticated",
+                detail: "The invite token is unknown, was already used or was revoked")
         }
         let organizationState = state ?? .deleted
         guard organizationState == .active else {

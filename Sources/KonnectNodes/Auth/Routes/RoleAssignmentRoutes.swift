@@ -99,6 +99,7 @@ struct RoleAssignmentRoutes: Sendable {
         try principal.requireAdmin()
         let holder = try holder(request, principal, kind)
         let roleID = request.parameter("roleId")
+        try AuthProblem.requireUUID(roleID, field: "roleId")
         let found = try db.read { tx in
             try roles.assignment(tx, id: roleID, of: holder, organizationID: principal.organizationID)
         }

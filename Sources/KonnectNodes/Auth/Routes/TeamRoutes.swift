@@ -22,6 +22,7 @@ struct TeamRoutes: Sendable {
             Router.route("GET", "/v3/teams/{teamId}/users", listUsers),
             Router.route("POST", "/v3/teams/{teamId}/users", addUser),
             Router.route("DELETE", "/v3/teams/{teamId}/users/{userId}", removeUser),
+            Router.route("GET", "/v3/users/{userId}/teams", listUserTeams),
         ]
     }
 
@@ -42,12 +43,27 @@ struct TeamRoutes: Sendable {
         return page.response(found.map(\.json))
     }
 
+    /// `GET /v3/users/{userId}/teams`: the teams of the organization a member belongs to.
+    func listUserTeams(_ request: APIRequest) throws -> HTTPResponse {
+        let principal = try principals.principal(request)
+        let user = try members.member(principal, request.parameter("userId"))
+        let page = try PageRequest(request)
+        var found = try db.read { tx in
+            try teams.teams(tx, of: user.id, organizationID: principal.organizationID)
+        }
+        if let name = request.query("filter[name]") ?? request.query("filter[name][eq]") {
+            found = found.filter { $0.name == name }
+        }
+        if let part = request.query("filter[name][contains]") { found = found.filter { $0.name.contains(part) } }
+        return page.response(found.map(\.json))
+    }
+
     private func readBody(_ request: APIRequest, creating: Bool) throws -> (String?, String?, JSON?) {
         var reader = try ObjectReader(request.json())
         let name = reader.string("name", required: creating, nullable: false, minLength: 1, maxLength: 250)
         let description = reader.string("description", minLength: 1, maxLength: 250)
         var labels: JSON? = nil
-        if let object = reader.object("labels") {
+        if let object = reader.object("labels", nullable: false) {
             if let problem = Labels.problem(object, maxCount: 50) {
                 reader.fail("labels", "is_label", problem)
             } else {

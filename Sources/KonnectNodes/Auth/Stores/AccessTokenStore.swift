@@ -77,6 +77,27 @@ struct AccessTokenStore {
         }
     }
 
+    /// How many of the user's tokens for the organization still work at `moment` (not revoked, not expired).
+    func activeCount(_ db: Transaction, userID: String, organizationID: String, at moment: SimTime) throws -> Int {
+        try db.query(
+            """
+            SELECT COUNT(*) AS n FROM access_tokens WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL
+                AND (expires_at IS NULL OR expires_at > ?)
+            """, .text(userID), .text(organizationID), .time(moment)
+        ).first.flatMap { $0.int("n") }.map { Int($0) } ?? 0
+    }
+
+    /// Renames a token.
+    func rename(_ work: UnitOfWork, id: String, to name: String, at moment: SimTime) throws {
+        try work.tx.execute(
+            "UPDATE access_tokens SET name = ?, updated_at = ? WHERE id = ?", .text(name), .time(moment), .text(id))
+    }
+
+    /// Deletes a token: it answers 401 and is no longer listed.
+    func delete(_ work: UnitOfWork, id: String) throws {
+        try work.tx.execute("DELETE FROM access_tokens WHERE id = ?", .text(id))
+    }
+
     /// The token answers 401 from now on.
     func revoke(_ work: UnitOfWork, id: String, at moment: SimTime) throws {
         try work.tx.execute(

@@ -30,6 +30,16 @@ struct TeamStore {
             TeamRecord.init)
     }
 
+    /// The organization's teams the user belongs to, oldest first.
+    func teams(_ db: Transaction, of userID: String, organizationID: String) throws -> [TeamRecord] {
+        try db.query(
+            """
+            SELECT t.* FROM teams t JOIN team_members m ON m.team_id = t.id
+            WHERE m.user_id = ? AND t.org_id = ? ORDER BY t.created_at, t.id
+            """, .text(userID), .text(organizationID)
+        ).map(TeamRecord.init)
+    }
+
     func teams(_ db: Transaction, organizationID: String) throws -> [TeamRecord] {
         try db.query("SELECT * FROM teams WHERE org_id = ? ORDER BY created_at, id", .text(organizationID)).map(
             TeamRecord.init)

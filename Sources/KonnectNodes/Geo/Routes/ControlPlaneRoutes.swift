@@ -11,14 +11,12 @@ struct ControlPlaneRoutes: Sendable {
     let controlPlanes: ControlPlaneStore
     let removal: ControlPlaneRemoval
 
-    static let clusterTypes = [
-        "CLUSTER_TYPE_CONTROL_PLANE", "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER", "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
-        "CLUSTER_TYPE_SERVERLESS",
-    ]
-    static let authTypes = ["pinned_client_certs", "pki_client_certs"]
+    /// control-planes-v2's `ControlPlaneFilterParameters` (plus the `filter[name]` and
+    /// `filter[cluster_type]` shorthands for `[eq]`).
     static let filters = [
-        "filter[name][eq]", "filter[name]", "filter[name][neq]", "filter[name][contains]", "filter[cluster_type][eq]",
-        "filter[cluster_type]", "filter[id][eq]",
+        "filter[id][eq]", "filter[id][oeq]", "filter[name][eq]", "filter[name]", "filter[name][neq]",
+        "filter[name][contains]", "filter[cluster_type][eq]", "filter[cluster_type]", "filter[cluster_type][neq]",
+        "filter[cluster_type][oeq]", "filter[cloud_gateway]",
     ]
 
     var routes: [Router.Route] {
@@ -72,11 +70,18 @@ struct ControlPlaneRoutes: Sendable {
             throw APIError.invalid(
                 field: item.name, rule: "invalid",
                 reason:
-                    "is not a supported filter; use filter[name][eq|neq|contains], filter[cluster_type][eq] or filter[id][eq]"
+                    "is not a supported filter; use filter[id][eq|oeq], filter[name][eq|neq|contains], filter[cluster_type][eq|neq|oeq] or filter[cloud_gateway]"
             )
         }
+        let order = try ControlPlaneOrder(request.query("sort"))
         var found = try controlPlanes.list(organization: caller.organizationID).filter {
             caller.permissions.canReadControlPlane($0.id, geo: geo)
+        }
+        func anyOf(_ text: String) -> Set<String> { Set(text.split(separator: ",").map(String.init)) }
+        if let value = request.query("filter[id][eq]") { found = found.filter { $0.id == value.lowercased() } }
+        if let value = request.query("filter[id][oeq]") {
+            let ids = Set(anyOf(value).map { $0.lowercased() })
+            found = found.filter { ids.contains($0.id) }
         }
         if let value = request.query("filter[name][eq]") ?? request.query("filter[name]") {
             found = found.filter { $0.name == value }
@@ -86,11 +91,23 @@ struct ControlPlaneRoutes: Sendable {
         if let value = request.query("filter[cluster_type][eq]") ?? request.query("filter[cluster_type]") {
             found = found.filter { $0.clusterType == value }
         }
-        if let value = request.query("filter[id][eq]") { found = found.filter { $0.id == value } }
+        if let value = request.query("filter[cluster_type][neq]") { found = found.filter { $0.clusterType != value } }
+        if let value = request.query("filter[cluster_type][oeq]") {
+            let types = anyOf(value)
+            found = found.filter { types.contains($0.clusterType) }
+        }
+        if let value = request.query("filter[cloud_gateway]") {
+            guard let flag = Bool(value) else {
+                throw APIError.invalid(
+                    field: "filter[cloud_gateway]", rule: "is_boolean",
+                    reason: "must be true or false, got \"\(value.prefix(32))\"")
+            }
+            found = found.filter { $0.cloudGateway == flag }
+        }
         if let filter = request.query("labels") {
             found = found.filter { Labels.matches($0.labels.objectValue ?? JSONObject(), filter: filter) }
         }
-        return page.response(found.map(json))
+        return page.response(order.sorted(found).map(json))
     }
 
     private func fields(_ body: JSON, creating: Bool) throws -> ControlPlaneFields {
@@ -100,10 +117,10 @@ struct ControlPlaneRoutes: Sendable {
         fields.description = reader.string("description", nullable: false, maxLength: 2048)
         if creating {
             fields.clusterType = reader.string(
-                "cluster_type", nullable: false, allowed: ControlPlaneRoutes.clusterTypes)
+                "cluster_type", nullable: false, allowed: ControlPlaneTypes.clusterTypes)
             fields.cloudGateway = reader.bool("cloud_gateway", nullable: false)
         }
-        fields.authType = reader.string("auth_type", nullable: false, allowed: ControlPlaneRoutes.authTypes)
+        fields.authType = reader.string("auth_type", nullable: false, allowed: ControlPlaneTypes.authTypes)
         if let raw = reader.raw("proxy_urls") {
             if let items = raw.arrayValue, items.count <= 5 {
                 var valid: [JSON] = []
@@ -123,12 +140,14 @@ struct ControlPlaneRoutes: Sendable {
                 }
                 fields.proxyURLs = .array(valid)
             } else {
-                reader.fail(
-                    "proxy_urls", raw.arrayValue == nil ? "is_array" : "max_items",
-                    raw.arrayValue == nil ? "must be an array" : "must have at most 5 items")
+                if raw.arrayValue == nil {
+                    reader.fail("proxy_urls", "is_array", "must be an array")
+                } else {
+                    reader.fail("proxy_urls", "max_items", "must have at most 5 items", maximum: 5)
+                }
             }
         }
-        if let labels = reader.object("labels") {
+        if let labels = reader.object("labels", nullable: false) {
             if let problem = Labels.problem(labels, maxCount: 50) {
                 reader.fail("labels", "is_label", problem)
             } else {

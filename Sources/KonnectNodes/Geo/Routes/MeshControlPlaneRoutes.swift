@@ -112,7 +112,7 @@ struct MeshControlPlaneRoutes: Sendable {
         let name = reader.string("name", required: true, nullable: false, minLength: 1, maxLength: 100)
         let description = reader.string("description", nullable: false, maxLength: 2048)
         var labels: JSON = [:]
-        if let object = reader.object("labels") {
+        if let object = reader.object("labels", nullable: false) {
             if let problem = Labels.problem(object, maxCount: 50) {
                 reader.fail("labels", "is_label", problem)
             } else {
@@ -134,7 +134,7 @@ struct MeshControlPlaneRoutes: Sendable {
         var reader = try ObjectReader(request.json())
         let name = reader.string("name", nullable: false, minLength: 1, maxLength: 100)
         let description = reader.string("description", nullable: false, maxLength: 2048)
-        let labels = reader.object("labels")
+        let labels = reader.object("labels", nullable: false)
         if let labels, let problem = Labels.problem(labels, maxCount: 50) { reader.fail("labels", "is_label", problem) }
         try reader.finish()
         let updated = try database.write { work in

@@ -24,7 +24,7 @@ struct OrganizationObjectsRoutes: Sendable {
         let asked = request.http.query.filter { $0.name == "organization" }.map(\.value)
         guard !asked.isEmpty, asked.count <= OrganizationObjectsReport.maximumOrganizations else {
             throw APIError.invalid(
-                field: "organization", rule: "count",
+                field: "organization", rule: "invalid",
                 reason:
                     "name 1 to \(OrganizationObjectsReport.maximumOrganizations) organizations, as ?organization=ID&organization=ID2, got \(asked.count)"
             )
