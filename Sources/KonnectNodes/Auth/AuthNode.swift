@@ -129,7 +129,7 @@ public final class AuthNode: Sendable {
             db: db, clock: clock, principals: principals, users: stores.users, memberships: stores.memberships,
             organizations: stores.organizations, sessions: stores.sessions, accessTokens: stores.accessTokens,
             teams: stores.teams, roles: stores.roles, emailLocks: stores.emailLocks, members: members,
-            provisioning: provisioning, transitions: transitions, geos: geos)
+            provisioning: provisioning, transitions: transitions, geos: geos, logins: LoginGuard())
         let accessTokens = AccessTokenRoutes(
             db: db, clock: clock, principals: principals, accessTokens: stores.accessTokens, tokenUses: tokenUses)
         let invites = InviteRoutes(

@@ -88,7 +88,7 @@ extension OpenAPIDocument {
                 "POST", tokens,
                 "Create a personal access token (shown once); a user has at most 10 that are not revoked or expired.",
                 "Personal Access Tokens", request: ref("PersonalAccessTokenCreate"), success: 201,
-                response: ref("PersonalAccessTokenCreated"), errors: [403]),
+                response: ref("PersonalAccessTokenCreated"), errors: [403, 409]),
             op(
                 "GET", tokens + "/{tokenId}", "A personal access token.", "Personal Access Tokens",
                 response: ref("PersonalAccessToken"), errors: [403]),

@@ -92,7 +92,8 @@ public enum OpenAPIDocument {
         return statuses.sorted()
     }
 
-    static func pathParameters(_ path: String) -> [String] {
+    /// The names of a path's `{parameters}`, in order.
+    public static func pathParameters(_ path: String) -> [String] {
         path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
     }
 

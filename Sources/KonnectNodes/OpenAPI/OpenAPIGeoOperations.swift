@@ -215,7 +215,8 @@ extension OpenAPIDocument {
             ]
         for scope in EntityScope.all {
             let item = scope.basePath + "/{\(scope.itemParameter)}"
-            let schema = ref(scope.kind.rawValue.prefix(1).uppercased() + scope.kind.rawValue.dropFirst())
+            let schemaName = scope.kind.rawValue.prefix(1).uppercased() + scope.kind.rawValue.dropFirst()
+            let schema = ref(schemaName)
             let name = scope.kind.displayName
             let under = scope.parent.map { " of a \($0.kind.displayName)" } ?? ""
             let parentErrors = scope.parent == nil ? [403] : [403, 404]
@@ -239,8 +240,9 @@ extension OpenAPIDocument {
                     "PUT", item, "Replace a \(name) by id or name (200), or create it (201).", "Core Entities",
                     request: schema, success: [(200, schema), (201, schema)], errors: [403, 404, 409], style: .kong),
                 geoOp(
-                    "PATCH", item, "Change a \(name).", "Core Entities", request: schema, success: [(200, schema)],
-                    errors: [403, 404, 409], style: .kong),
+                    "PATCH", item, "Change a \(name) (the fields given).", "Core Entities",
+                    request: ref(schemaName + "Update"), success: [(200, schema)], errors: [403, 404, 409],
+                    style: .kong),
                 geoOp(
                     "DELETE", item, "Delete a \(name) (204 also when it did not exist).", "Core Entities",
                     success: [(204, nil)], errors: scope.kind == .service ? [400] + parentErrors : parentErrors,
@@ -268,7 +270,18 @@ extension OpenAPIDocument {
         closed(["data": array(item), "next": nullable(string), "offset": string], required: ["data", "next"])
     }
 
+    /// The core entities and, for PATCH, the same without required fields.
     static var geoSchemas: JSONObject {
+        var schemas = geoSchemasWithoutUpdates
+        for name in ["Service", "Route", "Consumer", "Plugin"] {
+            var partial = schemas[name] ?? anyObject
+            partial["required"] = nil
+            schemas[name + "Update"] = partial
+        }
+        return schemas
+    }
+
+    static var geoSchemasWithoutUpdates: JSONObject {
         let proxyURL = closed([
             "host": string(min: 1, max: 120), "port": integer(min: 1, max: 65535), "protocol": string(min: 1, max: 32),
         ])

@@ -19,6 +19,8 @@ struct IdentityRoutes: Sendable {
     let provisioning: OrganizationProvisioning
     let transitions: OrganizationTransitions
     let geos: [String]
+    /// Failed logins per email and per client (429 past the limits).
+    let logins: LoginGuard
 
     /// Sessions last one calendar day.
     static let sessionLifetime = SimDuration.days(1)
@@ -103,8 +105,19 @@ struct IdentityRoutes: Sendable {
     }
 
     /// `POST /v3/authenticate`: a session bound to one organization (A3). Wrong credentials never say
-    /// whether the email exists.
+    /// whether the email exists; repeated failures are throttled per email and per client (`LoginGuard`).
     func authenticate(_ request: APIRequest) throws -> HTTPResponse {
+        do {
+            return try authenticateOnce(request)
+        } catch let error as APIError where error.status == 429 {
+            var response = HTTPResponse.json(
+                error.problem(instance: request.traceID), status: 429, contentType: "application/problem+json")
+            response.headers.set("Retry-After", error.extra["retry_after"]?.intValue.map { String($0) } ?? "1")
+            return response
+        }
+    }
+
+    private func authenticateOnce(_ request: APIRequest) throws -> HTTPResponse {
         var reader = try ObjectReader(request.json())
         let email = reader.string("email", required: true, nullable: false, maxLength: EmailAddress.maximumLength)
         let password = reader.string(
@@ -113,9 +126,15 @@ struct IdentityRoutes: Sendable {
         try reader.finish()
         guard let email, let password else { throw APIError.badRequest("Invalid request") }
         let invalid = APIError(status: 401, title: "Unauthenticated", detail: "Invalid email or password")
-        let user = try db.read { tx in try users.user(tx, emailKey: EmailAddress.canonical(email)) }
+        let key = EmailAddress.canonical(email)
+        try logins.admit(email: key, request)
+        let user = try db.read { tx in try users.user(tx, emailKey: key) }
         let verified = PasswordHasher.verify(password, hash: user?.passwordHash ?? IdentityRoutes.decoyHash)
-        guard let user, verified, user.active else { throw invalid }
+        guard let user, verified, user.active else {
+            logins.failed(email: key, request)
+            throw invalid
+        }
+        logins.succeeded(email: key, request)
 
         let candidates = try db.read { tx in try memberships.organizations(tx, userID: user.id) }
         let chosen: OrganizationRecord

@@ -148,6 +148,7 @@ struct TeamRoutes: Sendable {
         let teamID = request.parameter("teamId")
         _ = try team(principal, teamID)
         let userID = request.parameter("userId")
+        try AuthProblem.requireUUID(userID, field: "userId")
         let removed = try db.write { work in try teams.removeMember(work, teamID: teamID, userID: userID) }
         guard removed else { throw APIError.notFound("The user is not in the team") }
         return .noContent
