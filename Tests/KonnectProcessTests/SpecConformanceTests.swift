@@ -15,6 +15,8 @@ struct SpecFixture {
     let token: String
     let supportToken: String
     var ids: [String: String] = [:]
+    /// A control plane group, for the group endpoints.
+    var group = ""
 
     init(geos: [String] = ["eu"]) throws {
         cluster = try TestCluster(geos: geos)
@@ -58,6 +60,11 @@ struct SpecFixture {
                 201, "eu", "POST", "/v2/control-planes/\(plane)/dp-client-certificates", [:], token: token)[
                 "item"]?["id"]?.stringValue
         ids["nodeId"] = "00000000-0000-4000-8000-000000000000"
+        group =
+            try cluster.expect(
+                201, "eu", "POST", "/v2/control-planes",
+                ["name": "steel", "cluster_type": .string(ControlPlaneTypes.group)], token: token)["id"]?.stringValue
+            ?? ""
         ids["portalId"] =
             try cluster.expect(201, "eu", "POST", "/v2/portals", ["name": "docs"], token: token)["id"]?.stringValue
         let mesh = try cluster.mzControlPlane("mesh", token: token)
@@ -77,8 +84,10 @@ struct SpecFixture {
     /// `path` with every parameter filled from the fixture, `override` replacing one.
     func fill(_ path: String, override: (String, String)? = nil) -> String {
         var filled = path
+        let isGroupPath = path.contains("/group-memberships") || path.hasSuffix("/group-status")
         for parameter in OpenAPIDocument.pathParameters(path) {
-            let value = parameter == override?.0 ? override!.1 : (ids[parameter] ?? "unknown")
+            let fixture = parameter == "controlPlaneId" && isGroupPath ? group : ids[parameter]
+            let value = parameter == override?.0 ? override!.1 : (fixture ?? "unknown")
             filled = filled.replacingOccurrences(of: "{\(parameter)}", with: value)
         }
         return filled

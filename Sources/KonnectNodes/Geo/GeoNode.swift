@@ -85,6 +85,9 @@ public final class GeoNode: Sendable {
         let entityRoutes = GatewayEntityRoutes(
             access: controlPlaneAccess, database: database, entities: entities,
             writer: GatewayEntityWriter(database: database, entities: entities, usage: usage), usage: usage)
+        let groupRoutes = ControlPlaneGroupRoutes(
+            access: controlPlaneAccess, database: database, controlPlanes: controlPlanes, groups: stores.groups,
+            entities: entities, view: controlPlaneRoutes)
         let portalRoutes = PortalRoutes(
             geo: geo, authenticator: authenticator, database: database, portals: stores.portals, usage: usage)
         let dataPlaneRoutes = DataPlaneRoutes(
@@ -120,7 +123,8 @@ public final class GeoNode: Sendable {
                 licenses: licenses, wakeups: wakeups),
             stream: stream)
         routes =
-            controlPlaneRoutes.routes + entityRoutes.routes + portalRoutes.routes + dataPlaneRoutes.routes
+            controlPlaneRoutes.routes + groupRoutes.routes + entityRoutes.routes + portalRoutes.routes
+            + dataPlaneRoutes.routes
             + meshRoutes.routes + meshResourceRoutes.routes + meshRoutes.zoneRoutes + zoneSyncRoutes.routes
             + operatorRoutes.zoneRoutes + dataPlaneSyncRoutes.routes + operatorRoutes.dataPlaneRoutes
             + objectRoutes.routes

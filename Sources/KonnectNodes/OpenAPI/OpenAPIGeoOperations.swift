@@ -41,6 +41,30 @@ extension OpenAPIDocument {
                     "DELETE", cp, "Delete a control plane and its entities (a group's members stay).", "Control Planes",
                     success: [(204, nil)], errors: [403]),
                 geoOp(
+                    "GET", cp + "/group-memberships", "The members of a control plane group, in the order they joined.",
+                    "Control Plane Groups",
+                    query: [
+                        ("page[size]", integer(min: 1, max: 1000), "Members per page (100)"),
+                        ("page[after]", string, "The last member of the previous page"),
+                    ], success: [(200, ref("ListGroupMemberships"))], errors: [400, 403]),
+                geoOp(
+                    "PUT", cp + "/group-memberships",
+                    "Set a group's members: standard control planes of this organization in this geo, each in one group at most.",
+                    "Control Plane Groups", request: ref("GroupMembership"), success: [(204, nil)], errors: [403]),
+                geoOp(
+                    "POST", cp + "/group-memberships/add", "Add members to a control plane group.",
+                    "Control Plane Groups", request: ref("GroupMembership"), success: [(204, nil)], errors: [403]),
+                geoOp(
+                    "POST", cp + "/group-memberships/remove", "Remove members from a control plane group.",
+                    "Control Plane Groups", request: ref("GroupMembership"), success: [(204, nil)], errors: [403]),
+                geoOp(
+                    "GET", cp + "/group-status",
+                    "A group's state: CONFLICT while members' entities collide (its data planes then get no update).",
+                    "Control Plane Groups", success: [(200, closed(["item": ref("GroupStatus")]))], errors: [400, 403]),
+                geoOp(
+                    "GET", cp + "/group-member-status", "Whether a control plane is a member of a group.",
+                    "Control Plane Groups", success: [(200, ref("GroupMemberStatus"))], errors: [403]),
+                geoOp(
                     "GET", cp + "/expected-config-hash", "The hash a synced data plane reports.", "DP Nodes",
                     success: [(200, ref("ExpectedConfigHash"))], errors: [403]),
                 geoOp(
@@ -245,7 +269,7 @@ extension OpenAPIDocument {
                     style: .kong),
                 geoOp(
                     "DELETE", item, "Delete a \(name) (204 also when it did not exist).", "Core Entities",
-                    success: [(204, nil)], errors: scope.kind == .service ? [400] + parentErrors : parentErrors,
+                    success: [(204, nil)], errors: [400] + parentErrors,
                     style: .kong),
             ]
         }
@@ -315,6 +339,27 @@ extension OpenAPIDocument {
                 "name": string(min: 2, max: 256), "description": string(max: 2048), "auth_type": authType,
                 "proxy_urls": array(proxyURL, max: 5), "labels": ref("Labels"),
             ]),
+            "GroupMembership": body(
+                ["members": array(closed(["id": uuid]), max: ControlPlaneGroup.maximumMembers)],
+                required: ["members"]),
+            "ListGroupMemberships": closed([
+                "meta": closed([
+                    "page": closed(
+                        ["next": nullable(string), "size": integer, "total": integer], required: ["next", "size"])
+                ]),
+                "data": array(ref("ControlPlane")),
+            ]),
+            "GroupStatus": closed(
+                [
+                    "id": uuid, "created_at": dateTime, "updated_at": dateTime,
+                    "conflicts": array(ref("GroupConflict"), max: 256),
+                    "state": enumeration(["OK", "CONFLICT", "UNKNOWN"]),
+                ], required: ["id", "created_at", "updated_at", "state"]),
+            "GroupConflict": closed([
+                "cluster_id": uuid, "description": string,
+                "resource": closed(["id": string, "type": enumeration(GatewayEntityKind.allCases.map(\.rawValue))]),
+            ]),
+            "GroupMemberStatus": closed(["is_member": boolean]),
             "ExpectedConfigHash": closed(["expected_hash": string, "created_at": integer, "updated_at": integer]),
             "ExpectedConfigVersion": closed(["expected_config_version": string, "created_at": integer]),
             "DeclarativeConfiguration": closed(["version": integer, "hash": string, "config": anyObject]),

@@ -58,6 +58,23 @@ struct GatewayEntityRoutes: Sendable {
         ]
     }
 
+    /// A control plane group is read-only: its configuration is the union of its members'.
+    static func requireOwnConfiguration(_ controlPlane: ControlPlane) throws {
+        guard controlPlane.clusterType != ControlPlaneTypes.group else {
+            throw APIError.invalid(
+                field: "controlPlaneId", rule: "invalid",
+                reason:
+                    "is a control plane group, which is read-only: configure its members (GET .../group-memberships)")
+        }
+    }
+
+    /// The caller and the control plane of a write, which must not be a group.
+    private func writable(_ request: APIRequest) throws -> (caller: Caller, controlPlane: ControlPlane) {
+        let scope = try access.scope(request, write: true)
+        try GatewayEntityRoutes.requireOwnConfiguration(scope.controlPlane)
+        return scope
+    }
+
     static func notFound(_ kind: GatewayEntityKind) -> APIError {
         APIError(status: 404, detail: "Not found: no such \(kind.displayName) in this control plane")
     }
@@ -150,7 +167,7 @@ struct GatewayEntityRoutes: Sendable {
     }
 
     func create(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let (caller, controlPlane) = try access.scope(request, write: true)
+        let (caller, controlPlane) = try writable(request)
         var input = try request.json()
         let requestedID = input["id"]?.stringValue
         if let requestedID, !IdentifierSource.isUUID(requestedID) {
@@ -172,7 +189,7 @@ struct GatewayEntityRoutes: Sendable {
 
     /// PUT: replaces the entity named by id or name, or creates it with that id or name.
     func upsert(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let (caller, controlPlane) = try access.scope(request, write: true)
+        let (caller, controlPlane) = try writable(request)
         let key = request.parameter(scope.itemParameter)
         var input = try request.json()
         let (body, created) = try database.write { work -> (JSON, Bool) in
@@ -198,7 +215,7 @@ struct GatewayEntityRoutes: Sendable {
     }
 
     func patch(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let (caller, controlPlane) = try access.scope(request, write: true)
+        let (caller, controlPlane) = try writable(request)
         let input = try request.json()
         let body = try database.write { work -> JSON in
             guard let existing = try target(request, scope, controlPlane: controlPlane.id, in: work) else {
@@ -214,7 +231,7 @@ struct GatewayEntityRoutes: Sendable {
 
     /// DELETE: 204 also when it did not exist (Kong); a service that routes still use cannot go (400).
     func delete(_ request: APIRequest, _ scope: EntityScope) throws -> HTTPResponse {
-        let (caller, controlPlane) = try access.scope(request, write: true)
+        let (caller, controlPlane) = try writable(request)
         let cp = controlPlane.id
         try database.write { work in
             guard let entity = try target(request, scope, controlPlane: cp, in: work) else { return }

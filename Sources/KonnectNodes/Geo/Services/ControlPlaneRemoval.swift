@@ -5,6 +5,7 @@ import KonnectCore
 struct ControlPlaneRemoval: Sendable {
     let controlPlanes: ControlPlaneStore
     let entities: GatewayEntityStore
+    let groups: ControlPlaneGroupStore
     let credentials: DataPlaneCredentialStore
     let nodes: DataPlaneNodeStore
     let usage: UsageOutboxStore
@@ -17,6 +18,8 @@ struct ControlPlaneRemoval: Sendable {
                 in: work)
         }
         try entities.removeAll(controlPlane: controlPlane, in: work)
+        // A member leaves its group (whose data planes get the union without it); a group's members stay.
+        if let group = try groups.forget(controlPlane, in: work) { entities.groupChanged(group, at: moment, in: work) }
         try credentials.revokeAll(controlPlane: controlPlane, in: work)
         try nodes.removeAll(controlPlane: controlPlane, in: work)
         try controlPlanes.remove(controlPlane, in: work)
@@ -26,7 +29,8 @@ struct ControlPlaneRemoval: Sendable {
 extension ControlPlaneRemoval {
     init(_ stores: GeoStores) {
         self.init(
-            controlPlanes: stores.controlPlanes, entities: stores.entities, credentials: stores.credentials,
+            controlPlanes: stores.controlPlanes, entities: stores.entities, groups: stores.groups,
+            credentials: stores.credentials,
             nodes: stores.nodes, usage: stores.usage)
     }
 }

@@ -24,6 +24,7 @@ enum GatewayEntityConflict: Error {
 struct GatewayEntityStore: Sendable {
     let database: GeoDatabase
     let controlPlanes: ControlPlaneStore
+    let groups: ControlPlaneGroupStore
 
     /// The entity of this kind whose id (a UUID) or unique name is `key`.
     func find(_ kind: GatewayEntityKind, _ key: String, controlPlane: String, in context: (any GeoReading)? = nil)
@@ -73,8 +74,15 @@ struct GatewayEntityStore: Sendable {
         }
     }
 
-    /// The control plane's full configuration (C1, C2).
+    /// The control plane's full configuration (C1, C2); a group's is the union of its members' it last
+    /// sent its data planes.
     func declarativeConfig(controlPlane: String, in context: (any GeoReading)? = nil) throws -> DeclarativeConfig {
+        if let stored = try groups.storedConfiguration(group: controlPlane, in: context) { return stored }
+        return try ownConfig(controlPlane: controlPlane, in: context)
+    }
+
+    /// The configuration of the control plane's own entities.
+    private func ownConfig(controlPlane: String, in context: (any GeoReading)?) throws -> DeclarativeConfig {
         var collections: [GatewayEntityKind: [JSON]] = [:]
         for entity in try all(controlPlane: controlPlane, in: context) {
             collections[entity.kind, default: []].append(entity.body)
@@ -132,6 +140,36 @@ struct GatewayEntityStore: Sendable {
     func recordConfiguration(_ controlPlane: String, at moment: SimTime, in work: GeoWork) throws {
         let config = try declarativeConfig(controlPlane: controlPlane, in: work)
         try controlPlanes.recordConfiguration(controlPlane, hash: config.kongHash, at: moment, in: work)
+        if let group = try groups.group(ofMember: controlPlane, in: work) { groupChanged(group, at: moment, in: work) }
+    }
+
+    /// A group's members or one of their configurations changed: its union is recomputed once, before
+    /// the commit.
+    func groupChanged(_ group: String, at moment: SimTime, in work: GeoWork) {
+        work.beforeCommit("configuration:" + group) {
+            try recordGroupConfiguration(group, at: moment, in: work)
+        }
+    }
+
+    /// The union of the members' configurations becomes the group's next version, unless members
+    /// conflict: then its data planes keep the last union without conflicts (Konnect sends no update
+    /// until the conflicts are resolved).
+    private func recordGroupConfiguration(_ group: String, at moment: SimTime, in work: GeoWork) throws {
+        let members = try groups.members(of: group, in: work).map {
+            GroupMemberConfiguration(controlPlaneID: $0, config: try ownConfig(controlPlane: $0, in: work))
+        }
+        let merged = ControlPlaneGroup.merge(members)
+        guard merged.conflicts.isEmpty else { return }
+        try groups.storeConfiguration(group: group, merged.config, in: work)
+        try controlPlanes.recordConfiguration(group, hash: merged.config.kongHash, at: moment, in: work)
+    }
+
+    /// The members' configurations as the group would combine them now, with their conflicts.
+    func groupMerge(_ group: String, in context: (any GeoReading)? = nil) throws -> ControlPlaneGroup.Merged {
+        ControlPlaneGroup.merge(
+            try groups.members(of: group, in: context).map {
+                GroupMemberConfiguration(controlPlaneID: $0, config: try ownConfig(controlPlane: $0, in: context))
+            })
     }
 
     private static func entity(_ row: Row) throws -> GatewayEntity {

@@ -66,5 +66,17 @@ enum GeoSchema {
                 ALTER TABLE entities_by_control_plane RENAME TO entities;
                 CREATE INDEX entities_by_cp ON entities(cp_id, kind, created_at);
                 """),
+        // Control plane groups: each member in at most one group; a group keeps the last configuration
+        // without conflicts it sent its data planes.
+        Migration(
+            version: 3,
+            sql: """
+                CREATE TABLE group_members (
+                    group_id TEXT NOT NULL REFERENCES control_planes(id),
+                    member_id TEXT NOT NULL UNIQUE REFERENCES control_planes(id),
+                    added_at INTEGER NOT NULL, PRIMARY KEY (group_id, member_id));
+                CREATE INDEX group_members_by_group ON group_members(group_id, added_at);
+                ALTER TABLE control_planes ADD COLUMN group_config TEXT;
+                """),
     ]
 }

@@ -5,6 +5,7 @@ struct GeoStores: Sendable {
     let meta: GeoMetaStore
     let controlPlanes: ControlPlaneStore
     let entities: GatewayEntityStore
+    let groups: ControlPlaneGroupStore
     let credentials: DataPlaneCredentialStore
     let nodes: DataPlaneNodeStore
     let portals: PortalStore
@@ -20,7 +21,8 @@ struct GeoStores: Sendable {
         self.database = database
         meta = GeoMetaStore(database: database)
         controlPlanes = ControlPlaneStore(database: database)
-        entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes)
+        groups = ControlPlaneGroupStore(database: database)
+        entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes, groups: groups)
         credentials = DataPlaneCredentialStore(database: database)
         nodes = DataPlaneNodeStore(database: database)
         portals = PortalStore(database: database)
