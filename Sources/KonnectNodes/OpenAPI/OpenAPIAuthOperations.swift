@@ -32,20 +32,26 @@ extension OpenAPIDocument {
         ]
     }
 
+    static let teamPath = "/v3/teams/{teamId}"
+    static let supportPath = "/v3/support/organizations/{orgId}"
+    static let accessTokensPath = "/v3/users/{userId}/access-tokens"
+
     static var authOperations: [Operation] {
-        var operations = commonOperations + authOperations0
-        for part in [authOperations1, authOperations2, authOperations3, authOperations4, authOperations5] {
-            operations += part
-        }
-        return operations + authOperations6 + authOperations7
+        var operations = commonOperations
+        operations += identityOperations
+        operations += accessTokenOperations
+        operations += inviteOperations
+        operations += organizationOperations
+        operations += teamOperations
+        operations += roleOperations
+        operations += simulatorOperations
+        operations += supportOperations
+        operations += internalAuthOperations
+        return operations
     }
 
-    static var authOperations0: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
+    static var identityOperations: [Operation] {
+        [
             op(
                 "POST", "/v3/signup", "Create a user and their organization (plan, home geo, three licenses).",
                 "Identity", security: .none, request: ref("Signup"), success: 201, response: ref("SignupResult"),
@@ -75,11 +81,8 @@ extension OpenAPIDocument {
         ]
     }
 
-    static var authOperations1: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
+    static var accessTokenOperations: [Operation] {
+        let tokens = accessTokensPath
         return [
             op(
                 "GET", tokens, "The caller's personal access tokens.", "Personal Access Tokens",
@@ -102,6 +105,11 @@ extension OpenAPIDocument {
                 "PATCH", tokens + "/{tokenId}/revoke",
                 "Revoke a personal access token: it stays listed as REVOKED and answers 401 from then on.",
                 "Personal Access Tokens", response: ref("PersonalAccessToken"), errors: [403]),
+        ]
+    }
+
+    static var inviteOperations: [Operation] {
+        [
             op(
                 "GET", "/v3/invites", "Pending invites of the organization (Organization Admin).", "Invites",
                 query: pageQuery, response: list(ref("Invite")), errors: [400, 403]),
@@ -110,15 +118,6 @@ extension OpenAPIDocument {
                 "Invite someone by email (the answer carries the invite token); 409 for a member or a pending invite.",
                 "Invites", request: ref("InviteUser"), success: 201, response: ref("InviteCreated"),
                 errors: [403, 409]),
-        ]
-    }
-
-    static var authOperations2: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
             op(
                 "DELETE", "/v3/invites/{inviteId}", "Revoke a pending invite: its token no longer works.", "Invites",
                 success: 204, errors: [403]),
@@ -126,6 +125,11 @@ extension OpenAPIDocument {
                 "POST", "/v3/invites/accept", "Accept an invite, creating the account if needed.", "Invites",
                 security: .none, request: ref("AcceptInvite"), success: 201, response: ref("AcceptInviteResult"),
                 errors: [401, 409, 422]),
+        ]
+    }
+
+    static var organizationOperations: [Operation] {
+        [
             op(
                 "GET", "/v3/organizations/me", "The organization the caller is logged into.", "Organizations",
                 response: ref("Organization"), errors: [404]),
@@ -145,15 +149,6 @@ extension OpenAPIDocument {
             op(
                 "GET", "/v3/organizations/me/plan", "Plan, trial, credits, payment method, subscriptions.", "Billing",
                 response: ref("Plan"), errors: [403]),
-        ]
-    }
-
-    static var authOperations3: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
             op(
                 "PUT", "/v3/organizations/me/payment-method",
                 "Put a payment method on file (the organization becomes paid).", "Billing",
@@ -169,20 +164,16 @@ extension OpenAPIDocument {
             op(
                 "GET", "/v3/organizations/me/invoices", "Issued invoices.", "Billing",
                 response: dataList(ref("Invoice")), errors: [403]),
-            op("GET", "/v3/roles", "The predefined roles.", "Roles", response: ref("RoleCatalog")),
+        ]
+    }
+
+    static var teamOperations: [Operation] {
+        let team = teamPath
+        return [
             op(
                 "GET", "/v3/teams", "The organization's teams.", "Teams",
                 query: pageQuery + filters(["filter[name]", "filter[name][eq]", "filter[name][contains]"]),
                 response: list(ref("Team")), errors: [400]),
-        ]
-    }
-
-    static var authOperations4: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
             op(
                 "POST", "/v3/teams", "Create a team (Organization Admin).", "Teams", request: ref("CreateTeam"),
                 success: 201, response: ref("Team"), errors: [403, 409]),
@@ -198,6 +189,13 @@ extension OpenAPIDocument {
             op(
                 "DELETE", team + "/users/{userId}", "Remove a member from a team (Organization Admin).", "Teams",
                 success: 204, errors: [403]),
+        ]
+    }
+
+    static var roleOperations: [Operation] {
+        let team = teamPath
+        return [
+            op("GET", "/v3/roles", "The predefined roles.", "Roles", response: ref("RoleCatalog")),
             op(
                 "GET", "/v3/users/{userId}/assigned-roles", "A user's roles.", "Roles",
                 query: filters(["filter[role_name]", "filter[entity_type_name]"]), response: list(ref("AssignedRole"))),
@@ -207,15 +205,6 @@ extension OpenAPIDocument {
             op(
                 "DELETE", "/v3/users/{userId}/assigned-roles/{roleId}", "Remove a user's role (Organization Admin).",
                 "Roles", success: 204, errors: [403, 409]),
-        ]
-    }
-
-    static var authOperations5: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
             op(
                 "GET", team + "/assigned-roles", "A team's roles.", "Roles",
                 query: filters(["filter[role_name]", "filter[entity_type_name]"]), response: list(ref("AssignedRole"))),
@@ -225,6 +214,11 @@ extension OpenAPIDocument {
             op(
                 "DELETE", team + "/assigned-roles/{roleId}", "Remove a team's role (Organization Admin).", "Roles",
                 success: 204, errors: [403]),
+        ]
+    }
+
+    static var simulatorOperations: [Operation] {
+        [
             op(
                 "GET", "/v3/simulator/clock", "The simulated calendar's current moment.", "Simulator",
                 security: .none, response: ref("Clock")),
@@ -235,19 +229,16 @@ extension OpenAPIDocument {
             op(
                 "PUT", "/v3/simulator/clock", "Move the calendar forward to a date.", "Simulator", security: .support,
                 request: ref("SetClock"), response: ref("CalendarMove"), errors: [409]),
+        ]
+    }
+
+    static var supportOperations: [Operation] {
+        let support = supportPath
+        return [
             op(
                 "GET", "/v3/support/organizations", "Every organization.", "Support", security: .support,
                 query: pageQuery + filters(["filter[owner_email]", "filter[name]", "filter[state]"]),
                 response: list(ref("SupportOrganizationSummary")), errors: [400]),
-        ]
-    }
-
-    static var authOperations6: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
             op(
                 "GET", support, "An organization's state, history, licenses and subscriptions.", "Support",
                 security: .support, response: ref("SupportOrganization")),
@@ -279,12 +270,8 @@ extension OpenAPIDocument {
         ]
     }
 
-    static var authOperations7: [Operation] {
-        let team = "/v3/teams/{teamId}"
-        let support = "/v3/support/organizations/{orgId}"
-        let tokens = "/v3/users/{userId}/access-tokens"
-        _ = (team, support, tokens)
-        return [
+    static var internalAuthOperations: [Operation] {
+        [
             op(
                 "POST", "/internal/v1/introspect",
                 "Resolve a token for a geo: user, organization, roles, calendar, licenses (Introspection).",

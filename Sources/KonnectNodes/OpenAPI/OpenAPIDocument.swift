@@ -79,7 +79,10 @@ public enum OpenAPIDocument {
     static func errorStatuses(_ operation: Operation) -> [Int] {
         var statuses = Set(operation.errors)
         if operation.request != nil { statuses.formUnion([400, 415]) }
-        if pathParameters(operation.path).contains(where: { parameterSchema($0, path: operation.path)["format"] != nil }
+        // A path id that must be a UUID: 400 when it is not one, 404 when there is no such object.
+        if pathParameters(operation.path).contains(where: {
+            parameterSchema($0, path: operation.path)["format"] == "uuid"
+        }
         ) {
             statuses.formUnion([400, 404])
         }
