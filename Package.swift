@@ -2,7 +2,8 @@
 import PackageDescription
 
 // konnect-sim uses no Swift packages: only the toolchain and three C libraries found on a fresh
-// Debian machine (SQLite, OpenSSL's libcrypto, libcrypt), each behind one system-library target.
+// Debian machine (SQLite, OpenSSL's libcrypto, libcrypt), each behind one system-library target, plus
+// glibc's epoll headers (CLinux), which the toolchain's Glibc module leaves out.
 let package = Package(
     name: "konnect-sim",
     platforms: [.macOS(.v15)],
@@ -13,14 +14,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // epoll, eventfd and accept4: part of glibc, but not exported by the toolchain's Glibc module.
+        .systemLibrary(name: "CLinux"),
 
         // Pure core: values, rules and state machines. No I/O, no C libraries.
         .target(name: "KonnectCore"),
         // Thin shells around the C libraries.
         .target(name: "KonnectStorage", dependencies: ["CSQLite"]),
         .target(name: "KonnectSecurity", dependencies: ["CCrypto", "CCrypt"]),
-        // HTTP/1.1 over Unix and TCP sockets: a pure parser plus a threaded server and client.
-        .target(name: "KonnectHTTP", dependencies: ["KonnectCore"]),
+        // HTTP/1.1 over Unix and TCP sockets: pure parsers, an epoll event loop, a server and clients.
+        .target(name: "KonnectHTTP", dependencies: ["KonnectCore", "CLinux"]),
         // The node processes: auth, geo, data plane, zone, upstream.
         .target(
             name: "KonnectNodes",

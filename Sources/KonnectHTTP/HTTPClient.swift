@@ -166,19 +166,12 @@ public final class HTTPClient: Sendable {
     }
 
     private func serialize(_ method: String, _ target: String, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
-        var head = "\(method) \(target) HTTP/1.1\r\n"
-        if !headers.contains("host") {
-            switch endpoint {
-            case .unix: head += "Host: localhost\r\n"
-            case .tcp(let host, let port): head += "Host: \(host):\(port)\r\n"
-            }
+        let host: String
+        switch endpoint {
+        case .unix: host = "localhost"
+        case .tcp(let name, let port): host = "\(name):\(port)"
         }
-        for (name, value) in headers where name.lowercased() != "content-length" {
-            head += "\(name): \(value)\r\n"
-        }
-        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        return Array(head.utf8) + body
+        return MessageEncoding.request(method, target, headers: headers, body: body, host: host)
     }
 
     private struct ExchangeFailure: Error {

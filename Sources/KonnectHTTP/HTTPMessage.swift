@@ -18,17 +18,36 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     public mutating func remove(_ name: String) {
-        fields.removeAll { $0.name.lowercased() == name.lowercased() }
+        fields.removeAll { HTTPHeaders.nameEquals($0.name, name) }
     }
 
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
+        fields.first { HTTPHeaders.nameEquals($0.name, name) }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        fields.filter { HTTPHeaders.nameEquals($0.name, name) }.map(\.value)
+    }
+
+    /// Whether two field names are equal ignoring ASCII case (without allocating lower-cased copies).
+    static func nameEquals(_ left: String, _ right: String) -> Bool {
+        var leftBytes = left.utf8.makeIterator()
+        var rightBytes = right.utf8.makeIterator()
+        while true {
+            switch (leftBytes.next(), rightBytes.next()) {
+            case (nil, nil):
+                return true
+            case (let one?, let other?):
+                if one != other && asciiLower(one) != asciiLower(other) { return false }
+            default:
+                return false
+            }
+        }
+    }
+
+    @inline(__always)
+    static func asciiLower(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
@@ -94,15 +113,22 @@ public struct HTTPRequest: Sendable {
 /// How a response body is delivered.
 public enum HTTPBody: Sendable {
     case bytes([UInt8])
-    /// Sent with chunked encoding while the closure runs; the closure returns when the stream is over.
+    /// Sent with chunked encoding while the closure runs on a thread of its own (outside the worker pool);
+    /// the closure returns when the stream is over. For producers that block between messages.
     case stream(@Sendable (ChunkWriter) -> Void)
+    /// Sent with chunked encoding without holding a thread: `start` is called once with a writer that
+    /// any thread may write to later and must `finish`; the writer says when the peer is gone.
+    case push(@Sendable (StreamWriter) -> Void)
+    /// The response comes later (a long poll); see `HTTPResponse.deferred`.
+    case deferred(Deferral)
 }
 
-/// Writes chunks of a streamed response body. `write` returns false once the peer is gone or the server is
-/// shutting down, and the stream should end.
-public protocol ChunkWriter: Sendable {
-    func write(_ bytes: [UInt8]) -> Bool
-    var isOpen: Bool { get }
+/// A response that comes later: `start` keeps the `PendingResponse` where the answer will come from;
+/// after `timeoutMilliseconds` without one, `onTimeout` answers (on a worker thread).
+public struct Deferral: Sendable {
+    public var timeoutMilliseconds: Int
+    public var onTimeout: @Sendable () -> HTTPResponse
+    public var start: @Sendable (PendingResponse) -> Void
 }
 
 /// An HTTP response as the handlers produce it.
@@ -126,6 +152,19 @@ public struct HTTPResponse: Sendable {
         return []
     }
 
+    /// A response given later from any thread, holding no thread while it waits (a long poll). `start`
+    /// runs once with the pending response and keeps it (in a list of waiters, say); whoever has the
+    /// answer calls `complete`. Without an answer after `timeoutMilliseconds`, `onTimeout` gives it.
+    public static func deferred(
+        timeoutMilliseconds: Int, onTimeout: @escaping @Sendable () -> HTTPResponse,
+        _ start: @escaping @Sendable (PendingResponse) -> Void
+    ) -> HTTPResponse {
+        HTTPResponse(
+            status: 0,
+            body: .deferred(
+                Deferral(timeoutMilliseconds: max(0, timeoutMilliseconds), onTimeout: onTimeout, start: start)))
+    }
+
     public static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: "Continue"
@@ -145,6 +184,16 @@ public struct HTTPResponse: Sendable {
     public static func hasNoBody(status: Int, method: String) -> Bool {
         method == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status)
     }
+}
+
+extension HTTPResponse {
+    /// A JSON response.
+    public static func json(_ body: JSON, status: Int = 200, contentType: String = "application/json") -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": contentType], bytes: body.bytes + [0x0A])
+    }
+
+    /// An empty 204.
+    public static var noContent: HTTPResponse { HTTPResponse(status: 204) }
 }
 
 /// Percent-decoding for paths and query strings.

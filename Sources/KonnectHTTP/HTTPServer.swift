@@ -1,3 +1,4 @@
+import CLinux
 import KonnectCore
 import Synchronization
 
@@ -8,21 +9,30 @@ import Synchronization
 /// Which socket a request arrived on. Internal node-to-node endpoints are served on the Unix socket only.
 public enum ListenerKind: Sendable { case unix, tcp }
 
-/// The HTTP/1.1 server every node runs: one accept thread, one thread per connection, keep-alive,
-/// size limits and timeouts that answer 400/408/413/431 with a JSON body, and a graceful shutdown that
-/// stops accepting, lets in-flight requests finish and then closes what is left.
+/// The HTTP/1.1 server every node runs, on the process's event loops: each loop accepts on every
+/// listener and owns the connections it accepted; request handlers run on a bounded `WorkerPool` (or,
+/// for a `LoopHandler`, on the loop itself), so an idle or slow connection costs a small object and its
+/// timer, not a thread.
 ///
-/// Threads rather than an event loop: handlers are synchronous (SQLite is), connection counts are small,
-/// and a blocked handler never stalls another connection.
+/// Limits: size limits and timeouts answer 400/408/413/431 with a JSON body; connection limits come from
+/// the descriptor limit (raised to the hard limit), the Unix socket has capacity of its own, and at a
+/// limit the oldest idle connection of that socket is closed to make room (503 only when none is idle).
+/// Shutdown stops accepting, closes idle connections, lets requests in progress finish and then closes
+/// what is left.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
         public var limits = HTTPLimits()
         /// An idle keep-alive connection is answered 408 and closed after this long.
         public var idleTimeoutMilliseconds = 60_000
-        /// A request whose head and body do not arrive within this long from its first byte gets 408.
+        /// A request whose head and body do not arrive within this long from its first byte gets 408; a new
+        /// connection must deliver its first request head within this long of being opened.
         public var requestTimeoutMilliseconds = 10_000
+        /// A peer that reads nothing of a response for this long is disconnected.
         public var writeTimeoutMilliseconds = 10_000
-        public var maxConnections = 1024
+        /// Open TCP connections at most; nil derives it from the process's descriptor limit.
+        public var maxTCPConnections: Int? = nil
+        /// Open Unix-socket connections at most, a capacity TCP traffic cannot take.
+        public var maxUnixConnections = 512
         /// Renders transport-level errors (400, 408, 413, 431, 503); the default is a problem document.
         public var renderError: @Sendable (APIError, String) -> HTTPResponse = { error, instance in
             HTTPResponse.json(
@@ -32,289 +42,315 @@ public final class HTTPServer: Sendable {
         public init() {}
     }
 
+    /// Answers one request on a worker thread (it may block).
     public typealias Handler = @Sendable (HTTPRequest, ListenerKind) -> HTTPResponse
+    /// Answers one request on the connection's event loop: must not block; completes `PendingResponse`
+    /// now or later (from any thread).
+    public typealias LoopHandler = @Sendable (HTTPRequest, ListenerKind, PendingResponse) -> Void
 
-    private struct Connection {
-        var busy: Bool
+    private let core: ServerCore
+    private let group: EventLoopGroup
+    private let contexts: [ServerLoopContext]
+    private let listeners = Mutex<[Listener]>([])
+    private let started = Atomic<Bool>(false)
+
+    public var configuration: Configuration { core.configuration }
+
+    public convenience init(
+        configuration: Configuration = Configuration(), group: EventLoopGroup = .shared,
+        workers: WorkerPool = .shared, handler: @escaping Handler
+    ) {
+        self.init(configuration: configuration, group: group, workers: workers, handling: .blocking(handler))
     }
 
-    private struct State {
-        var listeners: [(fd: Int32, kind: ListenerKind)] = []
-        var connections: [Int32: Connection] = [:]
-        var draining = false
-        var acceptRunning = false
+    public convenience init(
+        configuration: Configuration = Configuration(), group: EventLoopGroup = .shared,
+        loopHandler: @escaping LoopHandler
+    ) {
+        self.init(configuration: configuration, group: group, workers: .shared, handling: .onLoop(loopHandler))
     }
 
-    public let configuration: Configuration
-    private let handler: Handler
-    private let state = Mutex(State())
-    private let drained = Signal()
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-
-    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) {
-        self.configuration = configuration
-        self.handler = handler
-        var fds: [Int32] = [0, 0]
-        pipe(&fds)
-        Socket.setCloseOnExec(fds[0])
-        Socket.setCloseOnExec(fds[1])
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
+    private init(configuration: Configuration, group: EventLoopGroup, workers: WorkerPool, handling: Handling) {
+        let descriptors = FileLimit.raiseToHardLimit()
+        var configuration = configuration
+        if configuration.maxTCPConnections == nil {
+            // What is left after the Unix socket's share and room for files, databases and outgoing calls.
+            configuration.maxTCPConnections = max(64, descriptors - configuration.maxUnixConnections - 256)
+        }
+        let core = ServerCore(configuration: configuration, workers: workers, handling: handling)
+        self.core = core
+        self.group = group
+        contexts = group.loops.map { ServerLoopContext(core: core, loop: $0) }
     }
 
     /// Listens on a Unix socket path (replacing a stale socket file).
     public func listen(unixPath: String) throws(SocketError) {
         let fd = try Socket.listenUnix(path: unixPath)
         Socket.setNonBlocking(fd, true)
-        state.withLock { $0.listeners.append((fd, .unix)) }
+        listeners.withLock { $0.append(Listener(fd: fd, kind: .unix)) }
     }
 
     /// Listens on 127.0.0.1; returns the port (the kernel's choice when `port` is 0).
     public func listen(tcpPort port: Int) throws(SocketError) -> Int {
         let (fd, actual) = try Socket.listenTCP(port: port)
         Socket.setNonBlocking(fd, true)
-        state.withLock { $0.listeners.append((fd, .tcp)) }
+        listeners.withLock { $0.append(Listener(fd: fd, kind: .tcp)) }
         return actual
     }
 
-    /// Starts accepting on every listener.
+    /// Starts accepting on every listener, on every loop.
     public func start() {
-        state.withLock { $0.acceptRunning = true }
-        spawnThread(name: "accept") { [self] in acceptLoop() }
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let listeners = self.listeners.withLock { $0 }
+        for context in contexts {
+            context.loop.execute { context.startAccepting(listeners) }
+        }
     }
 
-    public var isDraining: Bool { state.withLock { $0.draining } }
+    public var isDraining: Bool { core.isDraining }
 
-    /// Stops accepting, waits up to `drainMilliseconds` for in-flight requests, then closes everything.
+    /// Open connections (TCP, Unix), for tests and status.
+    public var openConnections: (tcp: Int, unix: Int) { (core.openCount(.tcp), core.openCount(.unix)) }
+
+    /// Connection limits in force (TCP, Unix).
+    public var connectionLimits: (tcp: Int, unix: Int) { (core.limit(.tcp), core.limit(.unix)) }
+
+    /// Stops accepting, waits up to `drainMilliseconds` for requests in progress, then closes everything.
+    /// Call it from outside the event loops.
     public func shutdown(drainMilliseconds: Int = 5000) {
-        state.withLock { state in
-            state.draining = true
-            // Under the lock: a connection's descriptor is closed (and its number reused) only under it too.
-            for (fd, connection) in state.connections where !connection.busy { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+        guard core.beginDraining() else { return }
+        let released = Signal()
+        let remaining = Atomic<Int>(contexts.count)
+        for context in contexts {
+            context.loop.execute {
+                context.drain()
+                if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { released.fire() }
+            }
         }
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWrite, &byte, 1)
+        while remaining.load(ordering: .acquiring) > 0 {
+            released.wait(after: released.current, timeoutMilliseconds: 50)
+        }
+        // Every loop has stopped watching the listeners: they can be closed.
+        for listener in listeners.withLock({ $0 }) { close(listener.fd) }
+        listeners.withLock { $0 = [] }
         let deadline = Monotonic.now + drainMilliseconds
-        while true {
-            let seen = drained.current
-            let (open, accepting) = state.withLock { ($0.connections.count, $0.acceptRunning) }
-            if open == 0 && !accepting { break }
-            if Monotonic.now >= deadline {
-                state.withLock { state in
-                    for fd in state.connections.keys { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
-                }
-                // Give connection threads a moment to notice.
-                drained.wait(after: drained.current, timeoutMilliseconds: 200)
-                break
-            }
-            drained.wait(after: seen, timeoutMilliseconds: 50)
+        while core.totalOpen > 0 && Monotonic.now < deadline {
+            let seen = core.changed.current
+            if core.totalOpen == 0 { break }
+            core.changed.wait(after: seen, timeoutMilliseconds: 50)
+        }
+        guard core.totalOpen > 0 else { return }
+        for context in contexts { context.loop.execute { context.closeAll() } }
+        let forced = Monotonic.now + 500
+        while core.totalOpen > 0 && Monotonic.now < forced {
+            core.changed.wait(after: core.changed.current, timeoutMilliseconds: 20)
         }
     }
+}
 
-    private func acceptLoop() {
-        let listeners = state.withLock { $0.listeners }
-        var descriptors = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-        descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
-        loop: while true {
-            let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            if descriptors[descriptors.count - 1].revents != 0 || isDraining { break loop }
-            for (position, listener) in listeners.enumerated() where descriptors[position].revents != 0 {
-                while let fd = Socket.accept(listener.fd) {
-                    admit(fd, kind: listener.kind)
-                }
-            }
-        }
-        state.withLock { state in
-            for listener in state.listeners { close(listener.fd) }
-            state.listeners = []
-            state.acceptRunning = false
-        }
-        drained.fire()
+struct Listener: Sendable {
+    var fd: Int32
+    var kind: ListenerKind
+}
+
+enum Handling: Sendable {
+    case blocking(HTTPServer.Handler)
+    case onLoop(HTTPServer.LoopHandler)
+}
+
+/// What every loop's part of a server shares: configuration, handler, counters and the draining flag.
+final class ServerCore: Sendable {
+    let configuration: HTTPServer.Configuration
+    let workers: WorkerPool
+    let handling: Handling
+    private let draining = Atomic<Bool>(false)
+    private let openTCP = Atomic<Int>(0)
+    private let openUnix = Atomic<Int>(0)
+    /// Fired whenever a connection closes (shutdown waits on it).
+    let changed = Signal()
+    /// The 503 sent when a connection cannot be admitted.
+    let unavailable: [UInt8]
+
+    init(configuration: HTTPServer.Configuration, workers: WorkerPool, handling: Handling) {
+        self.configuration = configuration
+        self.workers = workers
+        self.handling = handling
+        var response = configuration.renderError(
+            APIError.unavailable("The node is at its connection limit or shutting down; retry shortly"), "/")
+        response.headers.set("Connection", "close")
+        unavailable =
+            MessageEncoding.responseHead(response, bodyLength: response.bodyBytes.count, close: true)
+            + response.bodyBytes
     }
 
-    private func admit(_ fd: Int32, kind: ListenerKind) {
-        if kind == .tcp { Socket.setNoDelay(fd) }
-        let admitted = state.withLock { state -> Bool in
-            guard !state.draining, state.connections.count < configuration.maxConnections else { return false }
-            state.connections[fd] = Connection(busy: false)
-            return true
+    var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Sets the draining flag; false when it was set already.
+    func beginDraining() -> Bool { !draining.exchange(true, ordering: .acquiringAndReleasing) }
+
+    func openCount(_ kind: ListenerKind) -> Int {
+        kind == .tcp ? openTCP.load(ordering: .acquiring) : openUnix.load(ordering: .acquiring)
+    }
+
+    func limit(_ kind: ListenerKind) -> Int {
+        kind == .tcp ? configuration.maxTCPConnections ?? 1024 : configuration.maxUnixConnections
+    }
+
+    var totalOpen: Int { openTCP.load(ordering: .acquiring) + openUnix.load(ordering: .acquiring) }
+
+    /// Takes a connection slot; false at the limit.
+    func reserve(_ kind: ListenerKind) -> Bool {
+        let limit = self.limit(kind)
+        switch kind {
+        case .tcp:
+            if openTCP.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= limit { return true }
+            openTCP.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        case .unix:
+            if openUnix.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= limit { return true }
+            openUnix.wrappingSubtract(1, ordering: .acquiringAndReleasing)
         }
-        guard admitted else {
-            let error = APIError.unavailable("The node is at its connection limit or shutting down; retry shortly")
-            var response = configuration.renderError(error, "/")
-            response.headers.set("Connection", "close")
-            try? Socket.writeAll(
-                fd,
-                serializeHead(response, bodyLength: response.bodyBytes.count, method: "GET", close: true)
-                    + response.bodyBytes, timeoutMilliseconds: 100)
+        return false
+    }
+
+    func release(_ kind: ListenerKind) {
+        switch kind {
+        case .tcp: openTCP.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        case .unix: openUnix.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        }
+        changed.fire()
+    }
+
+    /// A transport error as bytes: the problem document (or the server's style) and `Connection: close`.
+    func renderedError(_ error: APIError) -> [UInt8] {
+        let response = configuration.renderError(error, "/")
+        return MessageEncoding.responseHead(response, bodyLength: response.bodyBytes.count, close: true)
+            + response.bodyBytes
+    }
+}
+
+/// A server's part on one event loop: its listeners' watchers, the connections it accepted, and the
+/// idle ones in the order they became idle. Used on the loop's thread only.
+final class ServerLoopContext: @unchecked Sendable {
+    let core: ServerCore
+    let loop: EventLoop
+    private var acceptors: [Acceptor] = []
+    private var connections: [Int32: ServerConnection] = [:]
+    /// Idle after at least one answer, per socket kind (closed first under pressure, like nginx).
+    private let keepAliveTCP = ConnectionList()
+    private let keepAliveUnix = ConnectionList()
+    /// Open but silent since accepted, per socket kind (closed next).
+    private let freshTCP = ConnectionList()
+    private let freshUnix = ConnectionList()
+
+    init(core: ServerCore, loop: EventLoop) {
+        self.core = core
+        self.loop = loop
+    }
+
+    func keepAlive(_ kind: ListenerKind) -> ConnectionList { kind == .tcp ? keepAliveTCP : keepAliveUnix }
+    func fresh(_ kind: ListenerKind) -> ConnectionList { kind == .tcp ? freshTCP : freshUnix }
+
+    func remove(_ connection: ServerConnection) { connection.list?.remove(connection) }
+
+    func startAccepting(_ listeners: [Listener]) {
+        guard !core.isDraining else { return }
+        acceptors = listeners.map { Acceptor(listener: $0, context: self) }
+        for acceptor in acceptors { acceptor.watch() }
+    }
+
+    func admit(_ fd: Int32, kind: ListenerKind) {
+        guard !core.isDraining else {
             close(fd)
             return
         }
-        spawnThread(name: "http-conn") { [self] in
-            serve(fd, kind: kind)
-            state.withLock { state in
-                state.connections[fd] = nil
-                close(fd)
-            }
-            drained.fire()
-        }
-    }
-
-    private func setBusy(_ fd: Int32, _ busy: Bool) -> Bool {
-        state.withLock { state in
-            state.connections[fd]?.busy = busy
-            return state.draining
-        }
-    }
-
-    private func serve(_ fd: Int32, kind: ListenerKind) {
-        var parser = HTTPRequestParser(limits: configuration.limits)
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var requestStarted: Int? = nil
-        while true {
-            switch parser.next() {
-            case .request(let request):
-                requestStarted = nil
-                let draining = setBusy(fd, true)
-                let response = handler(request, kind)
-                let keepOpen = request.keepAlive && !draining && !isDraining
-                let written = write(response, for: request, to: fd, close: !keepOpen)
-                let drainingNow = setBusy(fd, false)
-                if !written || !keepOpen || drainingNow { return }
-            case .failure(let error):
-                let apiError = APIError(status: error.status, detail: error.detail)
-                respondAndClose(fd, configuration.renderError(apiError, "/"))
+        if !core.reserve(kind) {
+            // At the limit: make room by closing the longest-idle connection of the same socket.
+            guard let victim = keepAlive(kind).first ?? fresh(kind).first else {
+                reject(fd)
                 return
-            case .needMoreData:
-                if parser.takeContinueExpectation() {
-                    try? Socket.writeAll(
-                        fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8),
-                        timeoutMilliseconds: configuration.writeTimeoutMilliseconds)
-                }
-                let partial = parser.hasPartialRequest
-                if !partial && isDraining { return }
-                let timeout: Int
-                if partial {
-                    let started = requestStarted ?? Monotonic.now
-                    requestStarted = started
-                    timeout = max(0, started + configuration.requestTimeoutMilliseconds - Monotonic.now)
-                } else {
-                    timeout = configuration.idleTimeoutMilliseconds
-                }
-                switch Socket.read(fd, into: &buffer, timeoutMilliseconds: timeout) {
-                case .data(let count):
-                    if requestStarted == nil { requestStarted = Monotonic.now }
-                    parser.feed(buffer[0..<count])
-                case .timeout:
-                    if isDraining { return }
-                    let detail =
-                        partial
-                        ? "The request did not arrive within \(configuration.requestTimeoutMilliseconds) ms"
-                        : "The connection was idle for \(configuration.idleTimeoutMilliseconds) ms"
-                    respondAndClose(fd, configuration.renderError(APIError(status: 408, detail: detail), "/"))
-                    return
-                case .eof, .failed:
-                    return
-                }
+            }
+            victim.closeNow()
+            guard core.reserve(kind) else {
+                reject(fd)
+                return
             }
         }
+        if kind == .tcp { Socket.setNoDelay(fd) }
+        let connection = ServerConnection(fd: fd, kind: kind, context: self)
+        connections[fd] = connection
+        connection.start()
     }
 
-    private func respondAndClose(_ fd: Int32, _ response: HTTPResponse) {
-        let body = response.bodyBytes
-        let head = serializeHead(response, bodyLength: body.count, method: "GET", close: true)
-        try? Socket.writeAll(fd, head + body, timeoutMilliseconds: 1000)
-        Glibc.shutdown(fd, Int32(SHUT_WR))
+    private func reject(_ fd: Int32) {
+        _ = core.unavailable.withUnsafeBytes { raw in
+            send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+        close(fd)
     }
 
-    private func write(_ response: HTTPResponse, for request: HTTPRequest, to fd: Int32, close: Bool) -> Bool {
-        let timeout = configuration.writeTimeoutMilliseconds
-        do {
-            switch response.body {
-            case .bytes(let body):
-                let noBody = HTTPResponse.hasNoBody(status: response.status, method: request.method)
-                let head = serializeHead(response, bodyLength: body.count, method: request.method, close: close)
-                try Socket.writeAll(fd, noBody ? head : head + body, timeoutMilliseconds: timeout)
-            case .stream(let produce):
-                var headers = response.headers
-                headers.set("Transfer-Encoding", "chunked")
-                let head = serializeHead(
-                    HTTPResponse(status: response.status, headers: headers), bodyLength: nil, method: request.method,
-                    close: close)
-                try Socket.writeAll(fd, head, timeoutMilliseconds: timeout)
-                let writer = ConnectionChunkWriter(fd: fd, server: self, timeout: timeout)
-                produce(writer)
-                guard writer.isHealthy else { return false }
-                try Socket.writeAll(fd, Array("0\r\n\r\n".utf8), timeoutMilliseconds: timeout)
-            }
-            return true
-        } catch {
-            return false
-        }
+    func closed(_ connection: ServerConnection) {
+        if connections[connection.fd] === connection { connections[connection.fd] = nil }
+        core.release(connection.kind)
     }
 
-    func serializeHead(_ response: HTTPResponse, bodyLength: Int?, method: String, close: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(response.status) \(HTTPResponse.reasonPhrase(response.status))\r\n"
-        for (name, value) in response.headers
-        where name.lowercased() != "content-length" && name.lowercased() != "connection" {
-            head += "\(name): \(value)\r\n"
-        }
-        if let bodyLength, !(response.status == 204 || response.status == 304 || response.status < 200) {
-            head += "Content-Length: \(bodyLength)\r\n"
-        }
-        if close { head += "Connection: close\r\n" }
-        head += "\r\n"
-        return Array(head.utf8)
+    func drain() {
+        for acceptor in acceptors { acceptor.stop() }
+        acceptors = []
+        for connection in Array(connections.values) { connection.drain() }
+    }
+
+    func closeAll() {
+        for connection in Array(connections.values) { connection.closeNow() }
     }
 }
 
-/// Writes chunks on a connection thread; closed once the peer leaves or the server drains.
-final class ConnectionChunkWriter: ChunkWriter, @unchecked Sendable {
-    // Used only from the connection thread that owns `fd`.
-    private let fd: Int32
-    private let server: HTTPServer
-    private let timeout: Int
-    private(set) var isHealthy = true
+/// Accepts connections on one listener for one loop. Every loop watches every listener with
+/// EPOLLEXCLUSIVE, so the kernel wakes one loop per incoming connection.
+final class Acceptor: LoopWatcher {
+    let listener: Listener
+    unowned let context: ServerLoopContext
+    private var watching = false
+    private var stopped = false
 
-    init(fd: Int32, server: HTTPServer, timeout: Int) {
-        self.fd = fd
-        self.server = server
-        self.timeout = timeout
+    init(listener: Listener, context: ServerLoopContext) {
+        self.listener = listener
+        self.context = context
     }
 
-    var isOpen: Bool {
-        guard isHealthy, !server.isDraining else { return false }
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, 0) > 0 else { return true }
-        if descriptor.revents & (Int16(POLLHUP) | Int16(POLLERR)) != 0 { return false }
-        var probe: UInt8 = 0
-        return recv(fd, &probe, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) != 0
+    func watch() {
+        guard !watching, !stopped else { return }
+        watching = true
+        context.loop.watch(listener.fd, self, events: EpollEvents.input | EpollEvents.exclusive)
     }
 
-    func write(_ bytes: [UInt8]) -> Bool {
-        guard isOpen, !bytes.isEmpty else { return isOpen }
-        let chunk = Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A]
-        do {
-            try Socket.writeAll(fd, chunk, timeoutMilliseconds: timeout)
-            return true
-        } catch {
-            isHealthy = false
-            return false
+    func stop() {
+        stopped = true
+        guard watching else { return }
+        watching = false
+        context.loop.unwatch(listener.fd)
+    }
+
+    func ready(_ events: UInt32) {
+        // A bounded batch, so one busy listener cannot starve the others on this loop.
+        for _ in 0..<64 {
+            let fd = accept4(listener.fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if fd >= 0 {
+                context.admit(fd, kind: listener.kind)
+                if stopped { return }
+                continue
+            }
+            switch errno {
+            case EINTR, ECONNABORTED:
+                continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                // Out of descriptors: leave the connection in the backlog and try again shortly.
+                context.loop.unwatch(listener.fd)
+                watching = false
+                context.loop.after(100) { [weak self] in self?.watch() }
+                return
+            default:
+                return
+            }
         }
     }
-}
-
-extension HTTPResponse {
-    /// A JSON response.
-    public static func json(_ body: JSON, status: Int = 200, contentType: String = "application/json") -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": contentType], bytes: body.bytes + [0x0A])
-    }
-
-    /// An empty 204.
-    public static var noContent: HTTPResponse { HTTPResponse(status: 204) }
 }

@@ -47,6 +47,9 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
 /// Raw socket calls, each retried on EINTR, every descriptor close-on-exec, SIGPIPE never raised.
 enum Socket {
     static let maxUnixPathBytes = 107
+    /// Pending connections the kernel queues per listener (capped by net.core.somaxconn), so a burst of
+    /// thousands of connects is absorbed while the loops accept.
+    static let backlog: Int32 = 4096
 
     static func setCloseOnExec(_ fd: Int32) {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -92,7 +95,7 @@ enum Socket {
             throw error
         }
         chmod(path, 0o600)
-        guard listen(fd, 512) == 0 else {
+        guard listen(fd, backlog) == 0 else {
             let error = SocketError.errno("listen \(path)")
             close(fd)
             throw error
@@ -121,7 +124,7 @@ enum Socket {
             close(fd)
             throw error
         }
-        guard listen(fd, 512) == 0 else {
+        guard listen(fd, backlog) == 0 else {
             let error = SocketError.errno("listen 127.0.0.1:\(port)")
             close(fd)
             throw error
@@ -132,20 +135,6 @@ enum Socket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return (fd, Int(UInt16(bigEndian: actual.sin_port)))
-    }
-
-    /// Accepts one connection (the listener is non-blocking); nil when none is pending.
-    static func accept(_ listener: Int32) -> Int32? {
-        while true {
-            let fd = Glibc.accept(listener, nil, nil)
-            if fd >= 0 {
-                setCloseOnExec(fd)
-                setNonBlocking(fd, false)
-                return fd
-            }
-            if errno == EINTR { continue }
-            return nil
-        }
     }
 
     static func setNoDelay(_ fd: Int32) {
