@@ -66,8 +66,8 @@ public struct APIRequest: Sendable {
 }
 
 /// Maps method and path to handlers, answering 404 for unknown paths and 405 (with `Allow`) for
-/// known paths with another method. The route table is also what the OpenAPI document is checked
-/// against.
+/// known paths with another method; HEAD is answered by the path's GET handler (the server sends its
+/// status and headers, no body). The route table is also what the OpenAPI document is checked against.
 public final class Router: Sendable {
     public typealias Handler = @Sendable (APIRequest) throws -> HTTPResponse
 
@@ -126,6 +126,8 @@ public final class Router: Sendable {
         }
         var allowed: [String] = []
         var styleForPath: ErrorStyle = .problem
+        var chosen: (route: Route, parameters: [String: String])? = nil
+        var getRoute: (route: Route, parameters: [String: String])? = nil
         for route in table where route.segments.count == segments.count {
             if route.unixOnly && listener != .unix { continue }
             var parameters: [String: String] = [:]
@@ -144,10 +146,16 @@ public final class Router: Sendable {
             }
             guard matches else { continue }
             styleForPath = route.style
-            guard route.method == request.method else {
-                if !allowed.contains(route.method) { allowed.append(route.method) }
-                continue
+            if route.method == request.method {
+                chosen = (route, parameters)
+                break
             }
+            if route.method == "GET" && getRoute == nil { getRoute = (route, parameters) }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+        }
+        // HEAD wherever GET exists (RFC 9110 9.3.2): the GET handler answers; the server sends no body.
+        if chosen == nil && request.method == "HEAD" { chosen = getRoute }
+        if let (route, parameters) = chosen {
             let apiRequest = APIRequest(http: request, parameters: parameters, listener: listener, traceID: traceID)
             do {
                 return try route.handler(apiRequest)

@@ -14,9 +14,10 @@ import Testing
 
 /// A raw client connection: bytes in, bytes out, nothing interpreted for us. Used where HTTPClient would
 /// hide what is being tested (keep-alive, timeouts, close).
-private final class ServerTestSocket {
+final class ServerTestSocket {
     let fd: Int32
     private var parser = HTTPResponseParser(method: "GET")
+    private var parserMethod = "GET"
     private(set) var sawEOF = false
 
     init(unixPath path: String) throws {
@@ -82,7 +83,10 @@ private final class ServerTestSocket {
 
     /// Reads the next response, waiting at most `milliseconds` in total (a bound, not an expectation).
     func readResponse(method: String = "GET", within milliseconds: Int = 5000) throws -> ClientResponse {
-        if method != "GET" { parser = HTTPResponseParser(method: method) }
+        if method != parserMethod && parser.isIdle {
+            parser = HTTPResponseParser(method: method)
+            parserMethod = method
+        }
         let deadline = Monotonic.now + milliseconds
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -126,32 +130,44 @@ private final class ServerTestSocket {
     }
 }
 
-private struct ServerTestFailure: Error, CustomStringConvertible {
+struct ServerTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
 
 /// A server in the test process on a temporary Unix socket (and a kernel-assigned TCP port).
-private final class InProcessServer {
+final class InProcessServer {
     let server: HTTPServer
     let directory: String
     let socketPath: String
     let port: Int
     private let stopped = Mutex(false)
 
-    init(
+    convenience init(
         idleMilliseconds: Int = 5000, requestMilliseconds: Int = 5000, limits: HTTPLimits = HTTPLimits(),
         handler: @escaping HTTPServer.Handler
+    ) throws {
+        try self.init(
+            configure: {
+                $0.idleTimeoutMilliseconds = idleMilliseconds
+                $0.requestTimeoutMilliseconds = requestMilliseconds
+                $0.limits = limits
+            }, make: { HTTPServer(configuration: $0, handler: handler) })
+    }
+
+    /// A server with any configuration (`configure`), made by `make` (a blocking or a loop handler).
+    init(
+        configure: (inout HTTPServer.Configuration) -> Void, make: (HTTPServer.Configuration) -> HTTPServer
     ) throws {
         var template = Array("/tmp/khs-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ServerTestFailure("mkdtemp failed") }
         directory = String(cString: made)
         socketPath = directory + "/sock"
         var configuration = HTTPServer.Configuration()
-        configuration.idleTimeoutMilliseconds = idleMilliseconds
-        configuration.requestTimeoutMilliseconds = requestMilliseconds
-        configuration.limits = limits
-        server = HTTPServer(configuration: configuration, handler: handler)
+        configuration.idleTimeoutMilliseconds = 5000
+        configuration.requestTimeoutMilliseconds = 5000
+        configure(&configuration)
+        server = make(configuration)
         try server.listen(unixPath: socketPath)
         port = try server.listen(tcpPort: 0)
         server.start()
@@ -185,7 +201,7 @@ private final class InProcessServer {
 
 /// Polls `condition` every 10 ms until it holds or `seconds` pass: how these tests wait for the server's
 /// threads, never a bare sleep.
-private func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Monotonic.now + Int(seconds * 1000)
     while Monotonic.now < deadline {
         if condition() { return true }
@@ -194,7 +210,7 @@ private func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool 
     return condition()
 }
 
-private func echoRouter() -> Router {
+func echoRouter() -> Router {
     Router(routes: [
         Router.route("GET", "/things") { request in
             HTTPResponse.json(["method": .string(request.method), "path": .string(request.path)])
