@@ -30,7 +30,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// Whether two field names are equal ignoring ASCII case (without allocating lower-cased copies).
-    static func nameEquals(_ left: String, _ right: String) -> Bool {
+    public static func nameEquals(_ left: String, _ right: String) -> Bool {
         var leftBytes = left.utf8.makeIterator()
         var rightBytes = right.utf8.makeIterator()
         while true {

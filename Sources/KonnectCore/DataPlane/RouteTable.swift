@@ -108,7 +108,10 @@ public struct RouteTable: Sendable {
         for route in routes {
             var attributes = 0
             if let methods = route.methods {
-                guard methods.contains(request.method) else { continue }
+                // HEAD goes wherever GET does (RFC 9110 9.3.2).
+                guard methods.contains(request.method) || (request.method == "HEAD" && methods.contains("GET")) else {
+                    continue
+                }
                 attributes += 1
             }
             if let hosts = route.hosts {

@@ -4,10 +4,9 @@ import KonnectStorage
 
 /// The data plane's reverse proxy (C3) and its usage counting (B3).
 extension DataPlaneNode {
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [String] = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
-        "proxy-authorization",
-        "proxy-authenticate", "content-length", "host",
+        "proxy-authorization", "proxy-authenticate", "content-length", "host",
     ]
 
     /// Kong's JSON error for the proxy.
@@ -19,45 +18,59 @@ extension DataPlaneNode {
         return response
     }
 
-    /// Handles one proxied request: route, forward, count.
-    func proxy(_ request: HTTPRequest) -> HTTPResponse {
+    /// Forwards requests to upstreams from the event loops, with a keep-alive pool per upstream and loop.
+    static let upstreamClient = EventLoopHTTPClient(maxIdle: 64)
+
+    /// Handles one proxied request on the connection's event loop, without a worker hop: route (on the
+    /// path with dot-segments removed), count, forward; `pending` is completed when the upstream answers.
+    func proxy(_ request: HTTPRequest, _ pending: PendingResponse) {
         let started = Monotonic.nanoseconds
         switch subscriber.machine.withLock({ $0.proxyMode }) {
         case .refuse(let reason):
             let state = subscriber.machine.withLock { $0.state }
-            return DataPlaneNode.proxyError(
-                503,
-                state == .orphaned
-                    ? "This data plane no longer proxies: \(reason)" : "This data plane cannot proxy yet: \(reason)",
-                extra: JSONObject([("reason", .string(reason)), ("data_plane_state", .string(state.rawValue))]))
+            pending.complete(
+                DataPlaneNode.proxyError(
+                    503,
+                    state == .orphaned
+                        ? "This data plane no longer proxies: \(reason)"
+                        : "This data plane cannot proxy yet: \(reason)",
+                    extra: JSONObject([("reason", .string(reason)), ("data_plane_state", .string(state.rawValue))])))
+            return
         case .serve:
             break
         }
         guard let current = running.withLock({ $0 }) else {
-            return DataPlaneNode.proxyError(503, "This data plane has no configuration")
+            pending.complete(DataPlaneNode.proxyError(503, "This data plane has no configuration"))
+            return
         }
         let hostHeader = request.headers["host"]
         let host = hostHeader.map { value -> String in
             if value.hasPrefix("[") { return value.lowercased() }
             return String(value.split(separator: ":").first ?? "").lowercased()
         }
-        let info = ProxyRequestInfo(
-            method: request.method, path: request.path, host: host, headers: request.headers.fields)
+        // Dot-segments are resolved before routing and in what is forwarded (RFC 3986 5.2.4), so a path
+        // never leaves the service it was routed to.
+        let path = RequestTarget.removeDotSegments(request.path)
+        let info = ProxyRequestInfo(method: request.method, path: path, host: host, headers: request.headers.fields)
         guard let match = current.routes.match(info) else {
-            return DataPlaneNode.proxyError(404, "no Route matched with those values")
+            pending.complete(DataPlaneNode.proxyError(404, "no Route matched with those values"))
+            return
         }
-        count(serviceID: match.serviceID ?? "", routeID: match.routeID)
+        count(serviceID: match.serviceID ?? "", routeID: match.routeID, lane: pending.loop.index)
         guard let target = match.upstream else {
-            return DataPlaneNode.proxyError(503, "no Service found with those values")
+            pending.complete(DataPlaneNode.proxyError(503, "no Service found with those values"))
+            return
         }
         guard target.protocolName == "http" else {
-            return DataPlaneNode.proxyError(
-                502,
-                "An invalid response was received from the upstream server: the simulator proxies http upstreams only, not \(target.protocolName)"
-            )
+            pending.complete(
+                DataPlaneNode.proxyError(
+                    502,
+                    "An invalid response was received from the upstream server: the simulator proxies http upstreams only, not \(target.protocolName)"
+                ))
+            return
         }
         var headers = HTTPHeaders()
-        for (name, value) in request.headers where !DataPlaneNode.hopByHop.contains(name.lowercased()) {
+        for (name, value) in request.headers where !DataPlaneNode.isHopByHop(name) {
             headers.add(name, value)
         }
         headers.set(
@@ -67,56 +80,71 @@ extension DataPlaneNode {
         headers.add("X-Forwarded-For", "127.0.0.1")
         headers.add("X-Forwarded-Proto", "http")
         if let hostHeader { headers.add("X-Forwarded-Host", hostHeader) }
-        headers.add("X-Forwarded-Path", request.path)
+        headers.add("X-Forwarded-Path", path)
         let query = request.rawQuery.map { "?" + $0 } ?? ""
-        let client = upstream(target)
         let upstreamStarted = Monotonic.nanoseconds
-        do {
-            let response = try client.send(
-                request.method, match.upstreamPath + query, headers: headers, body: request.body,
-                timeoutMilliseconds: target.readTimeoutMilliseconds)
-            let upstreamLatency = (Monotonic.nanoseconds - upstreamStarted) / 1_000_000
-            var out = HTTPHeaders()
-            let chunked = response.headers["transfer-encoding"]?.lowercased().contains("chunked") == true
-            for (name, value) in response.headers where !DataPlaneNode.hopByHop.contains(name.lowercased()) {
-                out.add(name, value)
-            }
-            out.add("Via", "1.1 kong/\(DataPlaneNode.softwareVersion)")
-            out.add("X-Kong-Upstream-Latency", String(upstreamLatency))
-            out.add("X-Kong-Proxy-Latency", String((upstreamStarted - started) / 1_000_000))
-            if chunked {
-                // Keep the upstream's framing: a chunked response stays chunked.
-                let body = response.body
-                return HTTPResponse(
-                    status: response.status, headers: out, body: .stream { writer in _ = writer.write(body) })
-            }
-            return HTTPResponse(status: response.status, headers: out, bytes: response.body)
-        } catch {
-            switch error.kind {
-            case .timedOut:
-                return DataPlaneNode.proxyError(504, "The upstream server is timing out")
-            default:
-                return DataPlaneNode.proxyError(502, "An invalid response was received from the upstream server")
+        DataPlaneNode.upstreamClient.send(
+            ClientRequest(method: request.method, target: match.upstreamPath + query, headers: headers, body: request.body),
+            host: target.host, port: target.port, connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
+            timeoutMilliseconds: target.readTimeoutMilliseconds, on: pending.loop
+        ) { result in
+            switch result {
+            case .success(let response):
+                pending.complete(
+                    DataPlaneNode.relay(
+                        response, upstreamMilliseconds: (Monotonic.nanoseconds - upstreamStarted) / 1_000_000,
+                        proxyMilliseconds: (upstreamStarted - started) / 1_000_000))
+            case .failure(let error):
+                switch error.kind {
+                case .timedOut:
+                    pending.complete(DataPlaneNode.proxyError(504, "The upstream server is timing out"))
+                default:
+                    pending.complete(
+                        DataPlaneNode.proxyError(502, "An invalid response was received from the upstream server"))
+                }
             }
         }
     }
 
-    /// A keep-alive client per upstream address.
-    private func upstream(_ target: ServiceTarget) -> HTTPClient {
-        let key = "\(target.host):\(target.port):\(target.connectTimeoutMilliseconds)"
-        return upstreams.withLock { clients in
-            if let client = clients[key] { return client }
-            let client = HTTPClient(
-                endpoint: .tcp(host: target.host, port: target.port),
-                connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
-                timeoutMilliseconds: target.readTimeoutMilliseconds, maxIdle: 32)
-            clients[key] = client
-            return client
+    /// The upstream's answer as the client gets it: hop-by-hop fields removed, `Via` and Kong's latency
+    /// headers added; a chunked answer stays chunked, and an answer to HEAD keeps its Content-Length.
+    static func relay(_ response: ClientResponse, upstreamMilliseconds: UInt64, proxyMilliseconds: UInt64)
+        -> HTTPResponse
+    {
+        var out = HTTPHeaders()
+        var chunked = false
+        for (name, value) in response.headers {
+            if HTTPHeaders.nameEquals(name, "transfer-encoding") {
+                chunked = value.lowercased().contains("chunked")
+                continue
+            }
+            if DataPlaneNode.isHopByHop(name) && !(response.body.isEmpty && HTTPHeaders.nameEquals(name, "content-length"))
+            {
+                continue
+            }
+            out.add(name, value)
         }
+        out.add("Via", "1.1 kong/\(DataPlaneNode.softwareVersion)")
+        out.add("X-Kong-Upstream-Latency", String(upstreamMilliseconds))
+        out.add("X-Kong-Proxy-Latency", String(proxyMilliseconds))
+        if chunked {
+            let body = response.body
+            return HTTPResponse(
+                status: response.status, headers: out,
+                body: .push { writer in
+                    writer.write(body)
+                    writer.finish()
+                })
+        }
+        return HTTPResponse(status: response.status, headers: out, bytes: response.body)
+    }
+
+    static func isHopByHop(_ name: String) -> Bool {
+        hopByHop.contains { HTTPHeaders.nameEquals(name, $0) }
     }
 
     /// Counts one API call (kept on disk, so a crash loses nothing already counted).
-    private func count(serviceID: String, routeID: String) {
+    private func count(serviceID: String, routeID: String, lane: Int) {
         do {
             try usage.count(serviceID: serviceID, routeID: routeID)
         } catch {
