@@ -15,6 +15,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var priority = JobQueue()
     private var threads = 0
     private var idle = 0
+    /// Signals sent to idle threads that have not woken yet.
+    private var wakeups = 0
     private var busyOrdinary = 0
 
     public init(maxThreads: Int, reservedThreads: Int = 4, name: String = "http-worker") {
@@ -28,22 +30,40 @@ public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool(
         maxThreads: max(16, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), reservedThreads: 4)
 
+    /// Threads waiting for a job.
+    public var idleThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return idle
+    }
+
     public func submit(priority isPriority: Bool = false, _ job: @escaping @Sendable () -> Void) {
         condition.lock()
         if isPriority { priority.append(job) } else { ordinary.append(job) }
-        if idle > 0 && (isPriority || busyOrdinary < maxThreads) {
+        wakeOrStartThread()
+        condition.unlock()
+    }
+
+    /// Makes sure a thread will take the runnable jobs: an idle one not yet woken, else a new one within the
+    /// limits. Counting the wake-ups already sent matters: a woken thread may take another job first (a
+    /// priority one that blocks for long) and the job that woke it must not wait behind it.
+    private func wakeOrStartThread() {
+        let runnable = priority.count + (busyOrdinary < maxThreads ? ordinary.count : 0)
+        guard runnable > 0 else { return }
+        if idle > wakeups {
+            wakeups += 1
             condition.signal()
-        } else if threads < maxThreads + reservedThreads && (isPriority || busyOrdinary < maxThreads) {
+        } else if threads < maxThreads + reservedThreads && (!priority.isEmpty || busyOrdinary < maxThreads) {
             threads += 1
             spawnThread(name: name, stackSize: 2 << 20) { [self] in work() }
         }
-        condition.unlock()
     }
 
     private func work() {
         condition.lock()
         while true {
             if let job = priority.popFirst() {
+                if !priority.isEmpty || !ordinary.isEmpty { wakeOrStartThread() }
                 condition.unlock()
                 job()
                 condition.lock()
@@ -51,17 +71,17 @@ public final class WorkerPool: @unchecked Sendable {
             }
             if busyOrdinary < maxThreads, let job = ordinary.popFirst() {
                 busyOrdinary += 1
+                if !ordinary.isEmpty { wakeOrStartThread() }
                 condition.unlock()
                 job()
                 condition.lock()
                 busyOrdinary -= 1
-                // A slot for ordinary jobs is free again: a waiting job may need another idle thread.
-                if !ordinary.isEmpty && idle > 0 { condition.signal() }
                 continue
             }
             idle += 1
             condition.wait()
             idle -= 1
+            if wakeups > 0 { wakeups -= 1 }
         }
     }
 }
@@ -72,6 +92,7 @@ private struct JobQueue {
     private var head = 0
 
     var isEmpty: Bool { head == jobs.count }
+    var count: Int { jobs.count - head }
 
     mutating func append(_ job: @escaping @Sendable () -> Void) { jobs.append(job) }
 
