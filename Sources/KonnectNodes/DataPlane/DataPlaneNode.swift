@@ -67,7 +67,6 @@ public final class DataPlaneNode: Sendable {
     let geo: HTTPClient
     let faults: FaultFile?
     let stopping = Mutex(false)
-    let upstreams = Mutex<[String: HTTPClient]>([:])
     let proxyPort = Mutex(0)
     let cache: ConfigurationCacheStore
     let pendingCache = Mutex<CachedConfiguration?>(nil)
@@ -94,7 +93,8 @@ public final class DataPlaneNode: Sendable {
             endpoint: .unix(configuration.geoSocket),
             link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults,
             connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
-        usage = try UsageReportStore(path: configuration.directory + "/usage.sqlite")
+        usage = try UsageReportStore(
+            path: configuration.directory + "/usage.sqlite", counterPath: configuration.directory + "/usage-counters")
 
         // Start from the disk cache (D6: a data plane restarted during an outage still serves).
         cache = ConfigurationCacheStore(

@@ -84,7 +84,8 @@ extension DataPlaneNode {
         let query = request.rawQuery.map { "?" + $0 } ?? ""
         let upstreamStarted = Monotonic.nanoseconds
         DataPlaneNode.upstreamClient.send(
-            ClientRequest(method: request.method, target: match.upstreamPath + query, headers: headers, body: request.body),
+            ClientRequest(
+                method: request.method, target: match.upstreamPath + query, headers: headers, body: request.body),
             host: target.host, port: target.port, connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
             timeoutMilliseconds: target.readTimeoutMilliseconds, on: pending.loop
         ) { result in
@@ -118,7 +119,8 @@ extension DataPlaneNode {
                 chunked = value.lowercased().contains("chunked")
                 continue
             }
-            if DataPlaneNode.isHopByHop(name) && !(response.body.isEmpty && HTTPHeaders.nameEquals(name, "content-length"))
+            if DataPlaneNode.isHopByHop(name)
+                && !(response.body.isEmpty && HTTPHeaders.nameEquals(name, "content-length"))
             {
                 continue
             }
@@ -143,10 +145,10 @@ extension DataPlaneNode {
         hopByHop.contains { HTTPHeaders.nameEquals(name, $0) }
     }
 
-    /// Counts one API call (kept on disk, so a crash loses nothing already counted).
+    /// Counts one API call before it is forwarded (on the event loop `lane`; see `UsageReportStore.count`).
     private func count(serviceID: String, routeID: String, lane: Int) {
         do {
-            try usage.count(serviceID: serviceID, routeID: routeID)
+            try usage.count(serviceID: serviceID, routeID: routeID, lane: lane)
         } catch {
             Log.error("cannot count an API call: \(error)")
         }
