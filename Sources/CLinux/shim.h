@@ -1,8 +1,9 @@
 // Linux interfaces that the toolchain's Glibc module does not export: epoll, eventfd and accept4.
-// Only KonnectHTTP's EventLoop imports this module.
+// Only KonnectHTTP imports this module.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 
 // accept4 is declared by <sys/socket.h> only under _GNU_SOURCE, which the Glibc module is built without.
-extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+// Including <sys/socket.h> here would claim its declarations for this module and hide them from Glibc,
+// so the address is taken as `void *` (callers pass nil) and the length as socklen_t's type.
+extern int accept4(int fd, void *address, unsigned int *length, int flags);

@@ -98,9 +98,14 @@ final class UpstreamPool: @unchecked Sendable {
                         message: "connect \(host):\(port): not an IPv4 address")))
             return
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            exchange.completion(.failure(HTTPClientError(kind: .unreachable, endpoint: exchange.endpoint, message: SocketError.errno("socket").description)))
+            exchange.completion(
+                .failure(
+                    HTTPClientError(
+                        kind: .unreachable, endpoint: exchange.endpoint,
+                        message: SocketError.errno("socket").description)))
             return
         }
         Socket.setNoDelay(fd)
@@ -209,13 +214,16 @@ final class UpstreamConnection: LoopWatcher {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
             guard code == 0, let exchange else {
-                fail(.unreachable, SocketError.errno("connect \(endpoint)", code == 0 ? ECONNREFUSED : code).description)
+                fail(
+                    .unreachable, SocketError.errno("connect \(endpoint)", code == 0 ? ECONNREFUSED : code).description)
                 return
             }
             begin(exchange, reused: false)
         case .busy:
             if events & EpollEvents.output != 0 { writeOutput() }
-            if phase == .busy && events & (EpollEvents.input | EpollEvents.peerClosed | EpollEvents.hangUp | EpollEvents.error) != 0 {
+            if phase == .busy
+                && events & (EpollEvents.input | EpollEvents.peerClosed | EpollEvents.hangUp | EpollEvents.error) != 0
+            {
                 readResponse()
             }
         case .idle:
@@ -230,7 +238,9 @@ final class UpstreamConnection: LoopWatcher {
     private func writeOutput() {
         while outputOffset < output.count {
             let sent = output.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + outputOffset, raw.count - outputOffset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                send(
+                    fd, raw.baseAddress! + outputOffset, raw.count - outputOffset,
+                    Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             }
             if sent > 0 {
                 outputOffset += sent
@@ -252,10 +262,12 @@ final class UpstreamConnection: LoopWatcher {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 {
                 received = true
-                parser.feed(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+                parser.feed(
+                    UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
                 switch parser.next() {
                 case .response(let response):
-                    let reusable = parser.isIdle && response.headers["connection"]?.lowercased().contains("close") != true
+                    let reusable =
+                        parser.isIdle && response.headers["connection"]?.lowercased().contains("close") != true
                     finish(.success(response), reusable: reusable && outputOffset >= output.count)
                     return
                 case .failure(let why):

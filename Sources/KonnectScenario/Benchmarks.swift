@@ -16,6 +16,10 @@ public enum Benchmarks {
             try sync(
                 dataPlanes: try count(command, "dps", 1...500, 50),
                 changes: try count(command, "changes", 1...100_000, 200))
+        case "proxy":
+            try ProxyBenchmark.run(command)
+        case "connections":
+            try ConnectionBenchmark.run(command)
         case "calendar":
             let text = command.option("by") ?? "365d"
             guard let duration = SimDuration(text: text) else {

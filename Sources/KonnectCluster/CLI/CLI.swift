@@ -55,7 +55,8 @@ public enum KonnectSimCLI {
         case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]:
             try EdgeCommands.zone(command)
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
-        case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"]:
+        case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"], ["bench", "proxy"],
+            ["bench", "connections"]:
             try BenchCommand.handler(command)
         case ["console"]: try ConsoleCommand.handler(command)
         case ["openapi"]:

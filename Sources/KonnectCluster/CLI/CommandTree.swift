@@ -215,6 +215,23 @@ public enum CommandTree {
                             .option("writers", "n", "Concurrent writers.", default: "8"),
                             .option("entities", "n", "Services to create in one control plane.", default: "2000"),
                         ]),
+                    CommandSpec(
+                        "proxy", abstract: "A data plane against nginx in front of the same fast upstream.",
+                        discussion:
+                            "Starts nginx twice in a temporary directory (an upstream answering `return 200`, and a proxy with an upstream keep-alive pool) and a data plane in front of the same upstream, and drives both with wrk (or our own client) at 16 and 64 connections, alternating. Needs nginx and wrk: apt-get install -y nginx wrk.",
+                        options: [
+                            .option("duration", "seconds", "Length of each measurement.", default: "4"),
+                            .option("rounds", "n", "Measurements of each target at each concurrency.", default: "3"),
+                            .option(
+                                "io-threads", "n", "The data plane's I/O threads (nginx gets as many workers).",
+                                default: "1"),
+                        ]),
+                    CommandSpec(
+                        "connections", abstract: "Many idle TCP connections held against a geo while it keeps serving.",
+                        options: [
+                            .option("idle", "n", "Idle connections to hold.", default: "10000"),
+                            .option("hold", "seconds", "How long to hold them while measuring.", default: "5"),
+                        ]),
                 ]),
             CommandSpec(
                 "openapi", abstract: "Print the OpenAPI 3 document of the global API (auth) or the geo API.",

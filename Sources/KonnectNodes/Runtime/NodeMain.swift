@@ -35,7 +35,8 @@ public enum NodeMain {
         var proxyConfiguration = HTTPServer.Configuration()
         proxyConfiguration.limits = HTTPLimits(maxHeadBytes: 16 * 1024, maxBodyBytes: 8 * 1024 * 1024)
         proxyConfiguration.renderError = { error, _ in DataPlaneNode.proxyError(error.status, error.detail) }
-        let proxy = HTTPServer(configuration: proxyConfiguration) { request, _, pending in node.proxy(request, pending) }
+        let proxy = HTTPServer(configuration: proxyConfiguration) { request, _, pending in node.proxy(request, pending)
+        }
         let previous = NodeDescriptor.read(directory: configuration.directory)
         let wanted = configuration.proxyPort != 0 ? configuration.proxyPort : (previous?.port ?? 0)
         let port: Int
