@@ -89,11 +89,6 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs `task` now when called on the loop, otherwise queues it.
-    func executeOrRun(_ task: @escaping @Sendable () -> Void) {
-        if inLoop { task() } else { execute(task) }
-    }
-
     // MARK: - Descriptors (loop thread only)
 
     func watch(_ fd: Int32, _ watcher: any LoopWatcher, events: UInt32) {
@@ -205,7 +200,8 @@ public final class EventLoop: @unchecked Sendable {
 /// deadline passes. Moving a deadline later costs nothing (the heap entry is checked when it comes due),
 /// so a connection re-arming its timeout on every request never floods the heap.
 final class LoopTimer {
-    unowned let loop: EventLoop
+    /// Loops live as long as the process.
+    unowned(unsafe) let loop: EventLoop
     private(set) var deadline = Int.max
     /// The moment of this timer's live heap entry (.max: none); older entries are ignored.
     private var scheduledAt = Int.max

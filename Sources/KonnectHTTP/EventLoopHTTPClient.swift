@@ -42,14 +42,28 @@ public final class EventLoopHTTPClient: Sendable {
         _ request: ClientRequest, host: String, port: Int, connectTimeoutMilliseconds: Int, timeoutMilliseconds: Int,
         on loop: EventLoop, _ completion: @escaping @Sendable (Result<ClientResponse, HTTPClientError>) -> Void
     ) {
+        send(
+            encoded: MessageEncoding.request(
+                request.method, request.target, headers: request.headers, body: request.body, host: "\(host):\(port)"),
+            method: request.method, host: host, port: port, connectTimeoutMilliseconds: connectTimeoutMilliseconds,
+            timeoutMilliseconds: timeoutMilliseconds, on: loop, completion)
+    }
+
+    /// Sends a request the caller encoded completely (request line, fields with Host and framing, body).
+    public func send(
+        encoded bytes: [UInt8], method: String, host: String, port: Int, connectTimeoutMilliseconds: Int,
+        timeoutMilliseconds: Int, on loop: EventLoop,
+        _ completion: @escaping @Sendable (Result<ClientResponse, HTTPClientError>) -> Void
+    ) {
         let pool = pools[loop.index]
         let exchange = UpstreamExchange(
-            method: request.method,
-            bytes: MessageEncoding.request(
-                request.method, request.target, headers: request.headers, body: request.body, host: "\(host):\(port)"),
-            endpoint: .tcp(host: host, port: port), connectTimeout: connectTimeoutMilliseconds,
-            timeout: timeoutMilliseconds, completion: completion)
-        loop.executeOrRun { pool.start(exchange) }
+            method: method, bytes: bytes, endpoint: .tcp(host: host, port: port),
+            connectTimeout: connectTimeoutMilliseconds, timeout: timeoutMilliseconds, completion: completion)
+        if loop.inLoop {
+            pool.start(exchange)
+        } else {
+            loop.execute { pool.start(exchange) }
+        }
     }
 }
 
@@ -68,7 +82,18 @@ final class UpstreamPool: @unchecked Sendable {
     let loop: EventLoop
     let maxIdle: Int
     let idleMilliseconds: Int
-    private var idle: [Endpoint: [UpstreamConnection]] = [:]
+    /// Idle connections per address, most recently used last (a class, so taking one does not copy).
+    private final class IdleConnections {
+        var connections: [UpstreamConnection] = []
+    }
+    private var idle: [Endpoint: IdleConnections] = [:]
+
+    private func idleConnections(_ endpoint: Endpoint) -> IdleConnections {
+        if let existing = idle[endpoint] { return existing }
+        let created = IdleConnections()
+        idle[endpoint] = created
+        return created
+    }
 
     init(loop: EventLoop, maxIdle: Int, idleMilliseconds: Int) {
         self.loop = loop
@@ -77,7 +102,7 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     func start(_ exchange: UpstreamExchange) {
-        if let connection = idle[exchange.endpoint]?.popLast() {
+        if let connection = idle[exchange.endpoint]?.connections.popLast() {
             connection.begin(exchange, reused: true)
             return
         }
@@ -130,18 +155,17 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// Keeps a connection for reuse; false when the pool for its address is full.
     func keep(_ connection: UpstreamConnection) -> Bool {
-        var list = idle[connection.endpoint] ?? []
-        guard list.count < maxIdle else { return false }
-        list.append(connection)
-        idle[connection.endpoint] = list
+        let list = idleConnections(connection.endpoint)
+        guard list.connections.count < maxIdle else { return false }
+        list.connections.append(connection)
         return true
     }
 
     func forget(_ connection: UpstreamConnection) {
-        guard var list = idle[connection.endpoint], let position = list.firstIndex(where: { $0 === connection })
+        guard let list = idle[connection.endpoint],
+            let position = list.connections.firstIndex(where: { $0 === connection })
         else { return }
-        list.remove(at: position)
-        idle[connection.endpoint] = list
+        list.connections.remove(at: position)
     }
 }
 
@@ -267,7 +291,7 @@ final class UpstreamConnection: LoopWatcher {
                 switch parser.next() {
                 case .response(let response):
                     let reusable =
-                        parser.isIdle && response.headers["connection"]?.lowercased().contains("close") != true
+                        parser.isIdle && !HTTPHeaders.value(response.headers["connection"] ?? "", contains: "close")
                     finish(.success(response), reusable: reusable && outputOffset >= output.count)
                     return
                 case .failure(let why):

@@ -5,6 +5,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var fields: [(name: String, value: String)] = []
 
     public init() {}
+
+    /// Empty, with room for `capacity` fields (no reallocation while they are added).
+    public init(capacity: Int) { fields.reserveCapacity(capacity) }
     public init(dictionaryLiteral elements: (String, String)...) {
         for (name, value) in elements { add(name, value) }
     }
@@ -31,6 +34,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Whether two field names are equal ignoring ASCII case (without allocating lower-cased copies).
     public static func nameEquals(_ left: String, _ right: String) -> Bool {
+        guard left.utf8.count == right.utf8.count else { return false }
         var leftBytes = left.utf8.makeIterator()
         var rightBytes = right.utf8.makeIterator()
         while true {
@@ -45,12 +49,43 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Whether a field value contains `lowercased` ignoring ASCII case (without allocating).
+    public static func value(_ value: String, contains lowercased: String) -> Bool {
+        let haystack = value.utf8
+        let needle = lowercased.utf8
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        var start = haystack.startIndex
+        while start != haystack.endIndex {
+            if asciiLower(haystack[start]) == first {
+                var position = start
+                var expected = needle.startIndex
+                while expected != needle.endIndex && position != haystack.endIndex
+                    && asciiLower(haystack[position]) == needle[expected]
+                {
+                    position = haystack.index(after: position)
+                    expected = needle.index(after: expected)
+                }
+                if expected == needle.endIndex { return true }
+            }
+            start = haystack.index(after: start)
+        }
+        return false
+    }
+
     @inline(__always)
     static func asciiLower(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    /// How many fields have this name.
+    public func count(_ name: String) -> Int {
+        var count = 0
+        for field in fields where HTTPHeaders.nameEquals(field.name, name) { count += 1 }
+        return count
+    }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 }
@@ -104,9 +139,9 @@ public struct HTTPRequest: Sendable {
 
     /// Whether the connection stays open after this request (HTTP/1.1 default, `Connection` header).
     public var keepAlive: Bool {
-        let connection = headers["connection"]?.lowercased() ?? ""
-        if minorVersion == 0 { return connection.contains("keep-alive") }
-        return !connection.contains("close")
+        let connection = headers["connection"] ?? ""
+        if minorVersion == 0 { return HTTPHeaders.value(connection, contains: "keep-alive") }
+        return !HTTPHeaders.value(connection, contains: "close")
     }
 }
 

@@ -165,7 +165,12 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func compact() {
         if start > 0 && (start == buffer.count || start > 64 * 1024) {
-            buffer.removeFirst(start)
+            // Everything consumed (the usual case): keep the storage for the next request.
+            if start == buffer.count {
+                buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+            } else {
+                buffer.removeFirst(start)
+            }
             start = 0
             scanned = 0
         }
@@ -203,6 +208,7 @@ public struct HTTPRequestParser: Sendable {
 
     private func parseHead(_ head: ArraySlice<UInt8>) -> Swift.Result<(HTTPRequest, Framing), HTTPParseError> {
         var lines: [ArraySlice<UInt8>] = []
+        lines.reserveCapacity(16)
         var lineStart = head.startIndex
         var index = head.startIndex
         while index < head.endIndex {
@@ -221,20 +227,27 @@ public struct HTTPRequestParser: Sendable {
         lines.append(head[lineStart..<head.endIndex])
 
         let requestLine = lines[0]
-        let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return .failure(.malformed("request line must be 'METHOD target HTTP/1.1'")) }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(HTTPRequestParser.isTokenByte) else {
+        // Exactly two spaces: method, target, version (found without building an array).
+        guard let firstSpace = requestLine.firstIndex(of: UInt8(ascii: " ")),
+            let secondSpace = requestLine[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
+            !requestLine[(secondSpace + 1)...].contains(UInt8(ascii: " "))
+        else { return .failure(.malformed("request line must be 'METHOD target HTTP/1.1'")) }
+        let parts = (
+            requestLine[requestLine.startIndex..<firstSpace], requestLine[(firstSpace + 1)..<secondSpace],
+            requestLine[(secondSpace + 1)...]
+        )
+        guard !parts.0.isEmpty, parts.0.allSatisfy(HTTPRequestParser.isTokenByte) else {
             return .failure(.malformed("invalid method"))
         }
-        guard !parts[1].isEmpty, parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard !parts.1.isEmpty, parts.1.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return .failure(.malformed("invalid request target"))
         }
-        let target = String(decoding: parts[1], as: UTF8.self)
+        let target = String(decoding: parts.1, as: UTF8.self)
         guard target.hasPrefix("/") || target == "*" || target.hasPrefix("http://") || target.hasPrefix("https://")
         else {
             return .failure(.malformed("request target must start with '/'"))
         }
-        let version = String(decoding: parts[2], as: UTF8.self)
+        let version = String(decoding: parts.2, as: UTF8.self)
         let minor: Int
         switch version {
         case "HTTP/1.1": minor = 1
@@ -242,7 +255,7 @@ public struct HTTPRequestParser: Sendable {
         default: return .failure(.malformed("unsupported HTTP version '\(version.prefix(16))'"))
         }
 
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(capacity: lines.count - 1)
         if lines.count - 1 > limits.maxHeaderCount { return .failure(.headTooLarge(limit: limits.maxHeadBytes)) }
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
@@ -263,12 +276,12 @@ public struct HTTPRequestParser: Sendable {
             }
             headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
-        if minor == 1 && headers.values("host").count != 1 {
+        if minor == 1 && headers.count("host") != 1 {
             return .failure(.malformed("HTTP/1.1 request needs exactly one Host header"))
         }
 
         let request = HTTPRequest(
-            method: String(decoding: parts[0], as: UTF8.self), target: target, minorVersion: minor, headers: headers)
+            method: String(decoding: parts.0, as: UTF8.self), target: target, minorVersion: minor, headers: headers)
         let encodings = headers.values("transfer-encoding")
         let lengths = headers.values("content-length")
         if !encodings.isEmpty {

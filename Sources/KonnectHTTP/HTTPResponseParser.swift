@@ -64,17 +64,13 @@ public struct HTTPResponseParser: Sendable {
                 if buffer.count > 64 * 1024 { return .failure("response head too large") }
                 return .needMoreData
             }
-            let text = String(decoding: buffer[0..<end], as: UTF8.self)
+            // The head is read as bytes (lines end at CRLF; a field's value is trimmed of spaces and tabs),
+            // so no text is built for it but the field names and values themselves.
+            let parsed = HTTPResponseParser.parseHead(buffer[0..<end])
             buffer.removeFirst(end + 4)
-            var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
-            let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
-            guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
-                (100...599).contains(status)
-            else { return .failure("invalid status line") }
-            var headers = HTTPHeaders()
-            for line in lines {
-                guard let colon = line.firstIndex(of: ":") else { return .failure("invalid header line") }
-                headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingSpaces)
+            guard case .success(let (status, headers)) = parsed else {
+                if case .failure(let why) = parsed { return .failure(why.message) }
+                return .failure("invalid status line")
             }
             if (100..<200).contains(status) {
                 interimResponses += 1
@@ -84,7 +80,7 @@ public struct HTTPResponseParser: Sendable {
             head = (status, headers)
             if HTTPResponse.hasNoBody(status: status, method: method) {
                 framing = .length(0)
-            } else if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            } else if HTTPHeaders.value(headers["transfer-encoding"] ?? "", contains: "chunked") {
                 framing = .chunked(ChunkedDecoder(maxBodyBytes: maxBodyBytes))
             } else if let length = headers["content-length"].flatMap({ Int($0) }), length >= 0 {
                 if length > maxBodyBytes { return .failure("response body larger than \(maxBodyBytes) bytes") }
@@ -97,8 +93,15 @@ public struct HTTPResponseParser: Sendable {
         switch framing {
         case .length(let length):
             guard buffer.count >= length else { return .needMoreData }
-            let body = Array(buffer[0..<length])
-            buffer.removeFirst(length)
+            let body: [UInt8]
+            if buffer.count == length {
+                // The usual case: the body is all that is buffered; hand the buffer over instead of copying.
+                body = buffer
+                buffer = []
+            } else {
+                body = Array(buffer[0..<length])
+                buffer.removeFirst(length)
+            }
             reset()
             return .response(ClientResponse(status: head.status, headers: head.headers, body: body))
         case .chunked(var decoder):
@@ -142,6 +145,69 @@ public struct HTTPResponseParser: Sendable {
         reset()
         return .response(ClientResponse(status: head.status, headers: head.headers, body: body))
     }
+
+    private struct HeadError: Error {
+        var message: String
+    }
+
+    private static func parseHead(_ head: ArraySlice<UInt8>) -> Swift.Result<(Int, HTTPHeaders), HeadError> {
+        // Lines end at CRLF; the first is the status line.
+        var lineStart = head.startIndex
+        var lineEnd = lineStart
+        while lineEnd < head.endIndex
+            && !(head[lineEnd] == 0x0D && lineEnd + 1 < head.endIndex && head[lineEnd + 1] == 0x0A)
+        {
+            lineEnd += 1
+        }
+        guard let status = statusCode(head[lineStart..<lineEnd]) else {
+            return .failure(HeadError(message: "invalid status line"))
+        }
+        var headers = HTTPHeaders(capacity: 8)
+        while lineEnd < head.endIndex {
+            lineStart = lineEnd + 2
+            lineEnd = lineStart
+            while lineEnd < head.endIndex
+                && !(head[lineEnd] == 0x0D && lineEnd + 1 < head.endIndex && head[lineEnd + 1] == 0x0A)
+            {
+                lineEnd += 1
+            }
+            let line = head[lineStart..<min(lineEnd, head.endIndex)]
+            guard let colon = line.firstIndex(of: 0x3A) else {
+                return .failure(HeadError(message: "invalid header line"))
+            }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+            headers.add(
+                String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+        return .success((status, headers))
+    }
+
+    /// The status code of `HTTP/1.x <code> [reason]` (words separated by spaces), if it is one (100-599).
+    private static func statusCode(_ line: ArraySlice<UInt8>) -> Int? {
+        // The words are separated by runs of spaces; the version, then the code.
+        var index = line.startIndex
+        while index < line.endIndex && line[index] == 0x20 { index += 1 }
+        let versionStart = index
+        while index < line.endIndex && line[index] != 0x20 { index += 1 }
+        guard line[versionStart..<index].starts(with: versionPrefix) else { return nil }
+        while index < line.endIndex && line[index] == 0x20 { index += 1 }
+        let codeStart = index
+        while index < line.endIndex && line[index] != 0x20 { index += 1 }
+        let code = line[codeStart..<index]
+        guard !code.isEmpty else { return nil }
+        var status = 0
+        if code.count == 3, code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            for digit in code { status = status * 10 + Int(digit - 0x30) }
+        } else {
+            guard let parsed = Int(String(decoding: code, as: UTF8.self)) else { return nil }
+            status = parsed
+        }
+        return (100...599).contains(status) ? status : nil
+    }
+
+    private static let versionPrefix = Array("HTTP/1.".utf8)
 
     /// Whether nothing of a next response has arrived.
     public var isIdle: Bool { head == nil && buffer.isEmpty }

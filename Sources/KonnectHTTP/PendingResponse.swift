@@ -33,22 +33,50 @@ public final class PendingResponse: Sendable {
     /// Sends `response`; false when an answer was already given (this one is dropped).
     @discardableResult
     public func complete(_ response: HTTPResponse) -> Bool {
-        let first = state.withLock { state -> Bool in
+        guard claim() else { return false }
+        var response = response
+        if case .deferred = response.body {
+            response = HTTPResponse(status: 500, bytes: Array("a deferred response cannot answer another\n".utf8))
+        }
+        send(connection.encode(response, method: method, keepAlive: keepAlive, sequence: sequence))
+        return true
+    }
+
+    /// The request's method (an answer to HEAD has no body).
+    public var requestMethod: String { method }
+
+    /// Whether the answer must close the connection (the client asked, or the server drains): an answer
+    /// encoded by the caller then says `Connection: close`.
+    public var closesConnection: Bool { connection.closes(keepAlive: keepAlive) }
+
+    /// Sends an answer the caller encoded completely (status line, fields, framing and body, no body for
+    /// HEAD), for handlers that relay messages; `close` closes the connection after it (see
+    /// `closesConnection`). False when an answer was already given.
+    @discardableResult
+    public func complete(encoded bytes: [UInt8], close: Bool) -> Bool {
+        guard claim() else { return false }
+        send(.message(bytes, close: close))
+        return true
+    }
+
+    private func claim() -> Bool {
+        state.withLock { state -> Bool in
             guard !state.answered else { return false }
             state.answered = true
             state.onClose = []
             return true
         }
-        guard first else { return false }
-        var response = response
-        if case .deferred = response.body {
-            response = HTTPResponse(status: 500, bytes: Array("a deferred response cannot answer another\n".utf8))
-        }
-        let reply = connection.encode(response, method: method, keepAlive: keepAlive, sequence: sequence)
+    }
+
+    private func send(_ reply: ServerConnection.Reply) {
         let connection = self.connection
         let sequence = self.sequence
-        connection.loop.executeOrRun { connection.deliver(reply, sequence: sequence) }
-        return true
+        if connection.loop.inLoop {
+            // A loop handler's answer (the proxy's): sent at once, without a task.
+            connection.deliver(reply, sequence: sequence)
+        } else {
+            connection.loop.execute { connection.deliver(reply, sequence: sequence) }
+        }
     }
 
     /// Runs `action` once if the peer leaves (or the server drains) before an answer.

@@ -18,8 +18,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     let kind: ListenerKind
     let loop: EventLoop
     unowned let context: ServerLoopContext
-    private var core: ServerCore { context.core }
-    var workers: WorkerPool { context.core.workers }
+    private let core: ServerCore
+    let workers: WorkerPool
 
     private(set) var phase = Phase.waiting
     private var parser: HTTPRequestParser
@@ -41,15 +41,18 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     private var timer: LoopTimer!
 
     // Membership in one of the context's lists of idle connections (closed oldest first under pressure).
+    // A connection leaves its list before it closes (`closeNow`), so the back links never dangle.
     var list: ConnectionList?
     var listNext: ServerConnection?
-    weak var listPrevious: ServerConnection?
+    unowned(unsafe) var listPrevious: ServerConnection?
 
     init(fd: Int32, kind: ListenerKind, context: ServerLoopContext) {
         self.fd = fd
         self.kind = kind
         self.context = context
         self.loop = context.loop
+        core = context.core
+        workers = context.core.workers
         parser = HTTPRequestParser(limits: context.core.configuration.limits)
         openedAt = context.loop.now
         timer = LoopTimer(loop: context.loop) { [weak self] in self?.deadlinePassed() }
@@ -202,8 +205,11 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         case deferred(PendingResponse, Deferral)
     }
 
+    /// Whether the answer to a request must close the connection.
+    func closes(keepAlive: Bool) -> Bool { !keepAlive || core.isDraining }
+
     func encode(_ response: HTTPResponse, method: String, keepAlive: Bool, sequence: Int) -> Reply {
-        let close = !keepAlive || core.isDraining
+        let close = closes(keepAlive: keepAlive)
         switch response.body {
         case .bytes(let body):
             var length = body.count
@@ -213,8 +219,10 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             {
                 length = declared
             }
-            var bytes = MessageEncoding.responseHead(response, bodyLength: length, close: close)
-            if !HTTPResponse.hasNoBody(status: response.status, method: method) { bytes.append(contentsOf: body) }
+            let sendsBody = !HTTPResponse.hasNoBody(status: response.status, method: method)
+            var bytes = MessageEncoding.responseHead(
+                response, bodyLength: length, close: close, extra: sendsBody ? body.count : 0)
+            if sendsBody { bytes.append(contentsOf: body) }
             return .message(bytes, close: close)
         case .stream(let producer):
             let writer = StreamWriter(connection: self, blocking: true, headOnly: method == "HEAD")
@@ -506,7 +514,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
 /// and removed in constant time.
 final class ConnectionList {
     private(set) var first: ServerConnection?
-    private weak var last: ServerConnection?
+    private unowned(unsafe) var last: ServerConnection?
     private(set) var count = 0
 
     func append(_ connection: ServerConnection) {

@@ -101,7 +101,12 @@ public final class CounterFile: @unchecked Sendable {
     /// room for another key or the key is too long: the caller counts elsewhere.
     public func increment(_ key: CounterKey, lane: Int) -> Bool {
         let index = slotsByLane[lane % lanes]
+        if let last = index.last, last.key == key {
+            total(lane % lanes, last.slot).pointee &+= 1
+            return true
+        }
         if let slot = index.byKey[key] {
+            index.last = (key, slot)
             total(lane % lanes, slot).pointee &+= 1
             return true
         }
@@ -209,5 +214,7 @@ public final class CounterFile: @unchecked Sendable {
 /// A lane's slots by key (its writer's thread only).
 private final class LaneSlots {
     var byKey: [CounterKey: Int] = [:]
+    /// The key counted last: a data plane under load counts the same route again and again.
+    var last: (key: CounterKey, slot: Int)?
     var used = 0
 }

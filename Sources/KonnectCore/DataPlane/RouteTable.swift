@@ -30,6 +30,8 @@ public struct ServiceTarget: Sendable, Hashable {
     public var protocolName: String
     public var host: String
     public var port: Int
+    /// The Host header for the upstream: the host, with the port unless it is 80.
+    public var authority: String
     public var path: String?
     public var connectTimeoutMilliseconds: Int
     public var readTimeoutMilliseconds: Int
@@ -62,9 +64,10 @@ public struct RouteTable: Sendable {
     public init(config: DeclarativeConfig) {
         for service in config.services {
             guard let id = service["id"]?.stringValue, let host = service["host"]?.stringValue else { continue }
+            let port = Int(service["port"]?.intValue ?? 80)
             services[id] = ServiceTarget(
-                protocolName: service["protocol"]?.stringValue ?? "http", host: host,
-                port: Int(service["port"]?.intValue ?? 80),
+                protocolName: service["protocol"]?.stringValue ?? "http", host: host, port: port,
+                authority: port == 80 ? host : "\(host):\(port)",
                 path: service["path"]?.stringValue,
                 connectTimeoutMilliseconds: Int(service["connect_timeout"]?.intValue ?? 60000),
                 readTimeoutMilliseconds: Int(service["read_timeout"]?.intValue ?? 60000),
@@ -104,8 +107,9 @@ public struct RouteTable: Sendable {
 
     /// The best route for a request, or nil (Kong answers 404 "no Route matched with those values").
     public func match(_ request: ProxyRequestInfo) -> RouteMatch? {
-        var best: (route: CompiledRoute, score: (Int, Int, Int64, Int64), matched: String?)? = nil
-        for route in routes {
+        var best: (index: Int, score: (Int, Int, Int64, Int64), matched: String?)? = nil
+        for index in routes.indices {
+            let route = routes[index]
             var attributes = 0
             if let methods = route.methods {
                 // HEAD goes wherever GET does (RFC 9110 9.3.2).
@@ -132,11 +136,15 @@ public struct RouteTable: Sendable {
             var matchedPrefix: String? = nil
             var pathLength = 0
             if route.prefixes != nil || route.regexes != nil {
-                if let prefix = (route.prefixes ?? []).filter({ RouteTable.pathHasPrefix(request.path, $0) }).max(by: {
-                    $0.count < $1.count
-                }) {
+                // The longest matching prefix (the first of equal length), without building a list.
+                var longest: (prefix: String, length: Int)? = nil
+                for prefix in route.prefixes ?? [] where RouteTable.pathHasPrefix(request.path, prefix) {
+                    let length = prefix.count
+                    if longest == nil || length > longest!.length { longest = (prefix, length) }
+                }
+                if let (prefix, length) = longest {
                     matchedPrefix = prefix
-                    pathLength = prefix.count
+                    pathLength = length
                 } else if let regex = (route.regexes ?? []).first(where: { RouteTable.regexMatches($0, request.path) })
                 {
                     matchedPrefix = RouteTable.regexMatchedPrefix(regex, request.path)
@@ -148,9 +156,10 @@ public struct RouteTable: Sendable {
             }
             let score = (attributes, pathLength, route.regexPriority, -route.createdAt)
             if let current = best, !(score > current.score) { continue }
-            best = (route, score, matchedPrefix)
+            best = (index, score, matchedPrefix)
         }
-        guard let (route, _, matched) = best else { return nil }
+        guard let (index, _, matched) = best else { return nil }
+        let route = routes[index]
         let target = route.serviceID.flatMap { services[$0] }
         var remainder = request.path
         if route.stripPath, let matched {

@@ -39,20 +39,17 @@ extension DataPlaneNode {
         case .serve:
             break
         }
-        guard let current = running.withLock({ $0 }) else {
+        guard let routes = running.withLock({ $0?.routes }) else {
             pending.complete(DataPlaneNode.proxyError(503, "This data plane has no configuration"))
             return
         }
         let hostHeader = request.headers["host"]
-        let host = hostHeader.map { value -> String in
-            if value.hasPrefix("[") { return value.lowercased() }
-            return String(value.split(separator: ":").first ?? "").lowercased()
-        }
+        let host = hostHeader.map(DataPlaneNode.routingHost)
         // Dot-segments are resolved before routing and in what is forwarded (RFC 3986 5.2.4), so a path
         // never leaves the service it was routed to.
         let path = RequestTarget.removeDotSegments(request.path)
         let info = ProxyRequestInfo(method: request.method, path: path, host: host, headers: request.headers.fields)
-        guard let match = current.routes.match(info) else {
+        guard let match = routes.match(info) else {
             pending.complete(DataPlaneNode.proxyError(404, "no Route matched with those values"))
             return
         }
@@ -69,32 +66,34 @@ extension DataPlaneNode {
                 ))
             return
         }
-        var headers = HTTPHeaders()
+        // The request as the upstream gets it, written once: hop-by-hop fields dropped, Host and the
+        // X-Forwarded-* fields set.
+        var message = MessageWriter(capacity: 512 + request.body.count)
+        let query = request.rawQuery
+        message.requestLine(request.method, query.map { match.upstreamPath + "?" + $0 } ?? match.upstreamPath)
         for (name, value) in request.headers where !DataPlaneNode.isHopByHop(name) {
-            headers.add(name, value)
+            message.field(name, value)
         }
-        headers.set(
-            "Host",
-            match.preserveHost
-                ? (hostHeader ?? target.host) : (target.port == 80 ? target.host : "\(target.host):\(target.port)"))
-        headers.add("X-Forwarded-For", "127.0.0.1")
-        headers.add("X-Forwarded-Proto", "http")
-        if let hostHeader { headers.add("X-Forwarded-Host", hostHeader) }
-        headers.add("X-Forwarded-Path", path)
-        let query = request.rawQuery.map { "?" + $0 } ?? ""
+        message.field("Host", match.preserveHost ? (hostHeader ?? target.host) : target.authority)
+        message.field("X-Forwarded-For", "127.0.0.1")
+        message.field("X-Forwarded-Proto", "http")
+        if let hostHeader { message.field("X-Forwarded-Host", hostHeader) }
+        message.field("X-Forwarded-Path", path)
+        if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
+            message.field("Content-Length", decimal: request.body.count)
+        }
+        message.end(body: request.body)
         let upstreamStarted = Monotonic.nanoseconds
         DataPlaneNode.upstreamClient.send(
-            ClientRequest(
-                method: request.method, target: match.upstreamPath + query, headers: headers, body: request.body),
-            host: target.host, port: target.port, connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
+            encoded: message.bytes, method: request.method, host: target.host, port: target.port,
+            connectTimeoutMilliseconds: target.connectTimeoutMilliseconds,
             timeoutMilliseconds: target.readTimeoutMilliseconds, on: pending.loop
         ) { result in
             switch result {
             case .success(let response):
-                pending.complete(
-                    DataPlaneNode.relay(
-                        response, upstreamMilliseconds: (Monotonic.nanoseconds - upstreamStarted) / 1_000_000,
-                        proxyMilliseconds: (upstreamStarted - started) / 1_000_000))
+                DataPlaneNode.relay(
+                    response, to: pending, upstreamMilliseconds: (Monotonic.nanoseconds - upstreamStarted) / 1_000_000,
+                    proxyMilliseconds: (upstreamStarted - started) / 1_000_000)
             case .failure(let error):
                 switch error.kind {
                 case .timedOut:
@@ -107,42 +106,71 @@ extension DataPlaneNode {
         }
     }
 
-    /// The upstream's answer as the client gets it: hop-by-hop fields removed, `Via` and Kong's latency
-    /// headers added; a chunked answer stays chunked, and an answer to HEAD keeps its Content-Length.
-    static func relay(_ response: ClientResponse, upstreamMilliseconds: UInt64, proxyMilliseconds: UInt64)
-        -> HTTPResponse
-    {
-        var out = HTTPHeaders()
+    /// Answers with the upstream's response: hop-by-hop fields removed, `Via` and Kong's latency fields
+    /// added, written straight to bytes. A chunked answer stays chunked; an answer to HEAD keeps the
+    /// upstream's Content-Length.
+    static func relay(
+        _ response: ClientResponse, to pending: PendingResponse, upstreamMilliseconds: UInt64, proxyMilliseconds: UInt64
+    ) {
+        let close = pending.closesConnection
+        let method = pending.requestMethod
+        var message = MessageWriter(capacity: 512 + response.body.count)
+        message.statusLine(response.status)
         var chunked = false
+        var declaredLength: String? = nil
         for (name, value) in response.headers {
             if HTTPHeaders.nameEquals(name, "transfer-encoding") {
-                chunked = value.lowercased().contains("chunked")
-                continue
+                chunked = HTTPHeaders.value(value, contains: "chunked")
+            } else if HTTPHeaders.nameEquals(name, "content-length") {
+                declaredLength = value
+            } else if !DataPlaneNode.isHopByHop(name) {
+                message.field(name, value)
             }
-            if DataPlaneNode.isHopByHop(name)
-                && !(response.body.isEmpty && HTTPHeaders.nameEquals(name, "content-length"))
-            {
-                continue
-            }
-            out.add(name, value)
         }
-        out.add("Via", "1.1 kong/\(DataPlaneNode.softwareVersion)")
-        out.add("X-Kong-Upstream-Latency", String(upstreamMilliseconds))
-        out.add("X-Kong-Proxy-Latency", String(proxyMilliseconds))
+        message.field("Via", DataPlaneNode.via)
+        message.field("X-Kong-Upstream-Latency", decimal: Int(upstreamMilliseconds))
+        message.field("X-Kong-Proxy-Latency", decimal: Int(proxyMilliseconds))
+        let sendsBody = !HTTPResponse.hasNoBody(status: response.status, method: method)
         if chunked {
-            let body = response.body
-            return HTTPResponse(
-                status: response.status, headers: out,
-                body: .push { writer in
-                    writer.write(body)
-                    writer.finish()
-                })
+            message.field("Transfer-Encoding", "chunked")
+            if close { message.field("Connection", "close") }
+            message.end()
+            if sendsBody {
+                if !response.body.isEmpty { message.chunk(response.body) }
+                message.lastChunk()
+            }
+        } else {
+            if !(response.status == 204 || response.status == 304 || response.status < 200) {
+                if method == "HEAD", response.body.isEmpty, let declaredLength {
+                    message.field("Content-Length", declaredLength)
+                } else {
+                    message.field("Content-Length", decimal: response.body.count)
+                }
+            }
+            if close { message.field("Connection", "close") }
+            message.end(body: sendsBody ? response.body : [])
         }
-        return HTTPResponse(status: response.status, headers: out, bytes: response.body)
+        pending.complete(encoded: message.bytes, close: close)
     }
 
+    /// The Host header's host as routes match it: lower-cased, without the port (IPv6 literals whole).
+    static func routingHost(_ value: String) -> String {
+        if value.hasPrefix("[") { return value.lowercased() }
+        let bytes = value.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+        let host = bytes[bytes.startIndex..<end]
+        if host.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return String(Substring(host)).lowercased() }
+        return end == bytes.endIndex ? value : String(Substring(host))
+    }
+
+    static let via = "1.1 kong/\(DataPlaneNode.softwareVersion)"
+
     static func isHopByHop(_ name: String) -> Bool {
-        hopByHop.contains { HTTPHeaders.nameEquals(name, $0) }
+        // Only names of these lengths can be one: most fields are ruled out without comparing.
+        switch name.utf8.count {
+        case 2, 4, 7, 10, 14, 16, 17, 18, 19: return hopByHop.contains { HTTPHeaders.nameEquals(name, $0) }
+        default: return false
+        }
     }
 
     /// Counts one API call before it is forwarded (on the event loop `lane`; see `UsageReportStore.count`).
