@@ -34,19 +34,23 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Whether two field names are equal ignoring ASCII case (without allocating lower-cased copies).
     public static func nameEquals(_ left: String, _ right: String) -> Bool {
-        guard left.utf8.count == right.utf8.count else { return false }
-        var leftBytes = left.utf8.makeIterator()
-        var rightBytes = right.utf8.makeIterator()
-        while true {
-            switch (leftBytes.next(), rightBytes.next()) {
-            case (nil, nil):
+        let count = left.utf8.count
+        guard count == right.utf8.count else { return false }
+        let compared = left.utf8.withContiguousStorageIfAvailable { one in
+            right.utf8.withContiguousStorageIfAvailable { other -> Bool in
+                for index in 0..<count where one[index] != other[index] {
+                    if asciiLower(one[index]) != asciiLower(other[index]) { return false }
+                }
                 return true
-            case (let one?, let other?):
-                if one != other && asciiLower(one) != asciiLower(other) { return false }
-            default:
-                return false
             }
         }
+        if let compared, let result = compared { return result }
+        var leftBytes = left.utf8.makeIterator()
+        var rightBytes = right.utf8.makeIterator()
+        while let one = leftBytes.next(), let other = rightBytes.next() {
+            if one != other && asciiLower(one) != asciiLower(other) { return false }
+        }
+        return true
     }
 
     /// Whether a field value contains `lowercased` ignoring ASCII case (without allocating).

@@ -170,10 +170,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         }
     }
 
-    private func dispatch(_ parsed: HTTPRequest) {
-        var normalized = parsed
-        RequestTarget.normalizeAbsoluteForm(&normalized)
-        let request = normalized
+    private func dispatch(_ request: consuming HTTPRequest) {
+        RequestTarget.normalizeAbsoluteForm(&request)
         context.remove(self)
         phase = .busy
         timer.cancel()
@@ -184,6 +182,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         switch core.handling {
         case .blocking(let handler):
             let connection = self
+            let request = copy request
             workers.submit(priority: kind == .unix) {
                 let response = handler(request, kind)
                 let reply = connection.encode(
