@@ -128,6 +128,16 @@ public final class EventLoop: @unchecked Sendable {
         timers.push(TimerHeap.Entry(at: deadline, timer: timer))
     }
 
+    /// Runs `action` on this loop's thread after `milliseconds`, from any thread. The action must not
+    /// block (hand blocking work to a `WorkerPool`).
+    public func schedule(after milliseconds: Int, _ action: @escaping @Sendable () -> Void) {
+        if inLoop {
+            after(milliseconds, action)
+        } else {
+            execute { [self] in after(milliseconds, action) }
+        }
+    }
+
     /// Runs `action` on the loop after `milliseconds` (a one-off timer; from the loop thread only).
     func after(_ milliseconds: Int, _ action: @escaping () -> Void) {
         let timer = LoopTimer(loop: self, action: action)

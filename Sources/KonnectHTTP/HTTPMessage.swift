@@ -152,9 +152,6 @@ public struct HTTPRequest: Sendable {
 /// How a response body is delivered.
 public enum HTTPBody: Sendable {
     case bytes([UInt8])
-    /// Sent with chunked encoding while the closure runs on a thread of its own (outside the worker pool);
-    /// the closure returns when the stream is over. For producers that block between messages.
-    case stream(@Sendable (ChunkWriter) -> Void)
     /// Sent with chunked encoding without holding a thread: `start` is called once with a writer that
     /// any thread may write to later and must `finish`; the writer says when the peer is gone.
     case push(@Sendable (StreamWriter) -> Void)

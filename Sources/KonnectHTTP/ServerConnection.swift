@@ -200,7 +200,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     /// A response turned into what the loop sends (on whichever thread has the response).
     enum Reply: @unchecked Sendable {
         case message([UInt8], close: Bool)
-        case stream(head: [UInt8], close: Bool, writer: StreamWriter, producer: (@Sendable (any ChunkWriter) -> Void)?)
+        case stream(head: [UInt8], close: Bool, writer: StreamWriter)
         case deferred(PendingResponse, Deferral)
     }
 
@@ -223,13 +223,10 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
                 response, bodyLength: length, close: close, extra: sendsBody ? body.count : 0)
             if sendsBody { bytes.append(contentsOf: body) }
             return .message(bytes, close: close)
-        case .stream(let producer):
-            let writer = StreamWriter(connection: self, blocking: true, headOnly: method == "HEAD")
-            return .stream(head: chunkedHead(response, close: close), close: close, writer: writer, producer: producer)
         case .push(let start):
-            let writer = StreamWriter(connection: self, blocking: false, headOnly: method == "HEAD")
+            let writer = StreamWriter(connection: self, headOnly: method == "HEAD")
             start(writer)
-            return .stream(head: chunkedHead(response, close: close), close: close, writer: writer, producer: nil)
+            return .stream(head: chunkedHead(response, close: close), close: close, writer: writer)
         case .deferred(let deferral):
             let waiting = PendingResponse(connection: self, sequence: sequence, method: method, keepAlive: keepAlive)
             deferral.start(waiting)
@@ -247,7 +244,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     /// Sends the answer to request `sequence` (ignored when the connection has moved on or closed).
     func deliver(_ reply: Reply, sequence: Int) {
         guard phase == .busy, sequence == self.sequence else {
-            if case .stream(head: _, close: _, writer: let writer, producer: _) = reply { writer.end() }
+            if case .stream(_, _, let writer) = reply { writer.end() }
             return
         }
         switch reply {
@@ -271,7 +268,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
                 output.append(contentsOf: bytes)
             }
             flush()
-        case .stream(let head, let close, let writer, let producer):
+        case .stream(let head, let close, let writer):
             pending = nil
             pendingTimeout = nil
             closeAfterResponse = close
@@ -281,12 +278,6 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             streamEnding = false
             output.append(contentsOf: head)
             writer.attach()
-            if let producer, !writer.headOnly {
-                spawnThread(name: "http-stream") {
-                    producer(writer)
-                    writer.finish()
-                }
-            }
             if core.isDraining { writer.close() }
             flush()
         case .deferred(let waiting, let deferral):

@@ -1,18 +1,12 @@
 import Synchronization
 
-/// Writes chunks of a streamed response body. `write` returns false once the peer is gone or the server is
-/// shutting down, and the stream should end.
-public protocol ChunkWriter: Sendable {
-    func write(_ bytes: [UInt8]) -> Bool
-    var isOpen: Bool { get }
-}
-
 /// The sending end of a streamed (chunked) response, safe to use from any thread: `write` queues a chunk
-/// and wakes the connection's event loop, `finish` ends the body. It reports when the stream is over for
-/// another reason (the peer left, did not read for the write timeout, or the server drains) through
-/// `isOpen`, a false `write`, and the `onClose` actions, which run once on a worker thread whatever ended
-/// the stream.
-public final class StreamWriter: ChunkWriter, Sendable {
+/// and wakes the connection's event loop, `finish` ends the body. No thread waits for the peer: the loop
+/// sends what is queued when the socket takes it. The writer reports when the stream is over for another
+/// reason (the peer left, did not read for the write timeout, fell too far behind, or the server drains)
+/// through `isOpen`, a false `write`, and the `onClose` actions, which run once on a worker thread
+/// whatever ended the stream.
+public final class StreamWriter: Sendable {
     private struct State {
         var pending: [UInt8] = []
         var finished = false
@@ -26,19 +20,14 @@ public final class StreamWriter: ChunkWriter, Sendable {
 
     private let state = Mutex(State())
     private let connection: ServerConnection
-    /// Blocking producers (`HTTPBody.stream`) wait while this much is queued; pushing producers are cut off
-    /// when the peer falls this far behind.
-    private let blocking: Bool
     /// A HEAD request: the head says what a GET would send, and no body follows.
     let headOnly: Bool
-    private let drained = Signal()
 
-    static let blockingLimit = 1 << 20
-    static let pushLimit = 64 << 20
+    /// A peer this far behind (bytes queued and not taken by the socket) is cut off.
+    static let queueLimit = 64 << 20
 
-    init(connection: ServerConnection, blocking: Bool, headOnly: Bool) {
+    init(connection: ServerConnection, headOnly: Bool) {
         self.connection = connection
-        self.blocking = blocking
         self.headOnly = headOnly
         if headOnly { state.withLock { $0.closed = true } }
     }
@@ -49,27 +38,18 @@ public final class StreamWriter: ChunkWriter, Sendable {
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {
         guard !bytes.isEmpty else { return isOpen }
-        while true {
-            let outcome = state.withLock { state -> (accepted: Bool, schedule: Bool, wait: UInt64?) in
-                guard !state.closed else { return (false, false, nil) }
-                if blocking && state.pending.count >= StreamWriter.blockingLimit {
-                    return (false, false, drained.current)
-                }
-                if state.pending.count >= StreamWriter.pushLimit {
-                    state.closed = true
-                    state.pending = []
-                    return (false, true, nil)
-                }
-                MessageEncoding.appendChunk(bytes, to: &state.pending)
-                return (true, scheduleFlush(&state), nil)
+        let (accepted, schedule) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
+            if state.pending.count >= StreamWriter.queueLimit {
+                state.closed = true
+                state.pending = []
+                return (false, scheduleFlush(&state))
             }
-            if outcome.schedule { wakeConnection() }
-            if let seen = outcome.wait {
-                drained.wait(after: seen, timeoutMilliseconds: 1000)
-                continue
-            }
-            return outcome.accepted
+            MessageEncoding.appendChunk(bytes, to: &state.pending)
+            return (true, scheduleFlush(&state))
         }
+        if schedule { wakeConnection() }
+        return accepted
     }
 
     /// Ends the body once what was written has been sent.
@@ -116,19 +96,16 @@ public final class StreamWriter: ChunkWriter, Sendable {
 
     /// Takes what is queued; `finished` once nothing more will come.
     func take() -> (bytes: [UInt8], finished: Bool) {
-        let taken = state.withLock { state -> ([UInt8], Bool) in
+        state.withLock { state -> ([UInt8], Bool) in
             state.flushScheduled = false
             defer { state.pending = [] }
             return (state.pending, state.finished || (state.closed && state.pending.isEmpty))
         }
-        if blocking && !taken.0.isEmpty { drained.fire() }
-        return taken
     }
 
     /// The server ends the stream (draining): what is queued is still sent, then the body ends.
     func close() {
         state.withLock { $0.closed = true }
-        drained.fire()
     }
 
     /// The stream is over (sent, or the peer is gone): writes fail and the `onClose` actions run.
@@ -141,7 +118,6 @@ public final class StreamWriter: ChunkWriter, Sendable {
             defer { state.onClose = [] }
             return state.onClose
         }
-        drained.fire()
         for action in actions { connection.workers.submit(priority: true, action) }
     }
 }

@@ -17,22 +17,33 @@ public func sleepMilliseconds(_ milliseconds: Int) {
 }
 
 /// A value that one thread can wait on until another changes it: the building block for long polls,
-/// config push and "wait until" loops without sleeping.
+/// config push and "wait until" loops without sleeping. `whenChanged` waits without a thread.
 public final class Signal: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var nextWaiter: UInt64 = 0
+        var waiters: [UInt64: @Sendable (Bool) -> Void] = [:]
+    }
+
     private let condition = NSCondition()
-    private let generation = Mutex<UInt64>(0)
+    private let state = Mutex(State())
 
     public init() {}
 
     /// The current generation; pass it to `wait(after:)` to wait for the next change.
-    public var current: UInt64 { generation.withLock { $0 } }
+    public var current: UInt64 { state.withLock { $0.generation } }
 
     /// Wakes every waiter.
     public func fire() {
         condition.lock()
-        generation.withLock { $0 &+= 1 }
+        let actions = state.withLock { state -> [@Sendable (Bool) -> Void] in
+            state.generation &+= 1
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
         condition.broadcast()
         condition.unlock()
+        for action in actions { WorkerPool.shared.submit(priority: true) { action(true) } }
     }
 
     /// Waits until the generation moves past `seen` or the timeout elapses; returns the generation.
@@ -41,11 +52,47 @@ public final class Signal: Sendable {
         let deadline = Date(timeIntervalSinceNow: Double(timeoutMilliseconds) / 1000)
         condition.lock()
         defer { condition.unlock() }
-        while generation.withLock({ $0 }) == seen {
+        while state.withLock({ $0.generation }) == seen {
             if !condition.wait(until: deadline) { break }
         }
-        return generation.withLock { $0 }
+        return current
     }
+
+    /// Runs `action` once on a worker thread, without holding one meanwhile: with `true` when the
+    /// generation moves past `seen` (at once if it already has), with `false` after `timeoutMilliseconds`
+    /// without a change. The returned waiter can be cancelled (then `action` never runs).
+    @discardableResult
+    public func whenChanged(
+        after seen: UInt64, timeoutMilliseconds: Int, _ action: @escaping @Sendable (_ changed: Bool) -> Void
+    ) -> SignalWaiter {
+        let token = state.withLock { state -> UInt64? in
+            guard state.generation == seen else { return nil }
+            state.nextWaiter &+= 1
+            state.waiters[state.nextWaiter] = action
+            return state.nextWaiter
+        }
+        guard let token else {
+            WorkerPool.shared.submit(priority: true) { action(true) }
+            return SignalWaiter(signal: nil, token: 0)
+        }
+        EventLoopGroup.shared.next().schedule(after: timeoutMilliseconds) { [self] in
+            if let action = take(token) { WorkerPool.shared.submit(priority: true) { action(false) } }
+        }
+        return SignalWaiter(signal: self, token: token)
+    }
+
+    fileprivate func take(_ token: UInt64) -> (@Sendable (Bool) -> Void)? {
+        state.withLock { $0.waiters.removeValue(forKey: token) }
+    }
+}
+
+/// A pending `Signal.whenChanged`.
+public struct SignalWaiter: Sendable {
+    fileprivate let signal: Signal?
+    fileprivate let token: UInt64
+
+    /// Forgets the waiter: its action will not run (unless it is running already).
+    public func cancel() { _ = signal?.take(token) }
 }
 
 /// Runs `body(0..<count)` on up to `lanes` threads and returns when all are done; rethrows the first

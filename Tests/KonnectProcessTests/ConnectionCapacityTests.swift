@@ -109,5 +109,86 @@ extension ProcessTests {
             #expect(onGeo.answered == 0)
             #expect(onAuth.answered == 0)
         }
+
+        @Test(
+            "issue 13, D4: 40 event long polls wait on the auth node without a worker each; geos are still served; an outbox event answers them all"
+        )
+        func longPollsHoldNoWorkers() throws {
+            let cluster = try TestCluster(geos: ["eu"])
+            let (token, organization) = try cluster.newOrganization("ana@example.com")
+            let auth = try cluster.unix("auth", timeoutMilliseconds: 30_000)
+            let now = try #require(try auth.send("GET", "/internal/v1/events?geo=eu&after=0").json)
+            let after = now["events"]?.arrayValue?.compactMap { $0["seq"]?.intValue }.max() ?? 0
+            // More waiting requests than the worker pool has threads (16 plus 4 for the Unix socket).
+            var polls: [HTTPStream] = []
+            defer { for poll in polls { poll.close() } }
+            for _ in 0..<40 {
+                polls.append(try auth.openStream("GET", "/internal/v1/events?geo=eu&after=\(after)&wait_ms=20000"))
+            }
+            for round in 0..<10 {
+                let whoami = try cluster.call("eu", "GET", "/v2/whoami", token: token)
+                #expect(whoami.status == 200, "round \(round): whoami answered \(whoami.status): \(whoami.text)")
+            }
+            try cluster.dxSupportAction(organization, "deactivate")
+            for poll in polls {
+                #expect(try poll.awaitHead(timeoutMilliseconds: 10_000).get() == 200)
+                let events = try JSONParser.parse(poll.errorBody)["events"]?.arrayValue ?? []
+                #expect(events.contains { $0["kind"]?.stringValue == "organization.deactivated" })
+            }
+        }
+
+        @Test(
+            "issue 13, C2: 100 config push streams on a geo hold no thread each; every stream gets the configuration and the change after it"
+        )
+        func pushStreamsHoldNoThreads() throws {
+            let cluster = try TestCluster(geos: ["eu"])
+            let shop = try cluster.gwShop()
+            let issued = try cluster.expect(
+                201, "eu", "POST", "/v2/control-planes/\(shop.controlPlane)/dp-client-certificates", ["title": "load"],
+                token: shop.token)
+            let secret = try #require(issued["item"]?["cert"]?.stringValue)
+            let pid = try #require(try cluster.gwPid("eu"))
+            func threads() -> Int {
+                (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1
+            }
+            let before = threads()
+            let geo = try cluster.unix("eu")
+            var streams: [HTTPStream] = []
+            defer { for stream in streams { stream.close() } }
+            for index in 0..<100 {
+                let nodeID = String(format: "00000000-0000-4000-8000-%012d", index)
+                let stream = try geo.openStream(
+                    "GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
+                streams.append(stream)
+                #expect(try stream.awaitHead(timeoutMilliseconds: 5000).get() == 200)
+            }
+            for stream in streams {
+                guard case .message(let first) = stream.next(timeoutMilliseconds: 5000) else {
+                    Issue.record("a stream sent no first message")
+                    continue
+                }
+                #expect(first["type"]?.stringValue == "config")
+                #expect(first["version"]?.intValue == 3)
+            }
+            let during = threads()
+            // Before the issue each stream held a thread of its own (and its handler ran on it).
+            #expect(during - before < 40, "the geo went from \(before) to \(during) threads for 100 streams")
+
+            try cluster.expect(
+                200, "eu", "PATCH", "/v2/control-planes/\(shop.controlPlane)/core-entities/services/orders",
+                ["retries": 3], token: shop.token)
+            for stream in streams {
+                var version: Int64? = nil
+                // Heartbeats may come first.
+                for _ in 0..<10 {
+                    guard case .message(let message) = stream.next(timeoutMilliseconds: 5000) else { break }
+                    if message["type"]?.stringValue == "config" {
+                        version = message["version"]?.intValue
+                        break
+                    }
+                }
+                #expect(version == 4)
+            }
+        }
     }
 }

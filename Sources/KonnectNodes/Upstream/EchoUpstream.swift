@@ -32,9 +32,10 @@ public enum EchoUpstream {
         if request.headers["x-echo-chunked"]?.lowercased() == "true" {
             let bytes = response.bodyBytes
             let half = bytes.count / 2
-            response.body = .stream { writer in
-                _ = writer.write(Array(bytes[0..<half]))
-                _ = writer.write(Array(bytes[half...]))
+            response.body = .push { writer in
+                writer.write(Array(bytes[0..<half]))
+                writer.write(Array(bytes[half...]))
+                writer.finish()
             }
         }
         return response

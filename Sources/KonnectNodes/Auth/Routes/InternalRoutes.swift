@@ -77,15 +77,53 @@ struct InternalRoutes: Sendable {
             return try transitions.confirmPurges(work, at: moment)
         }
         for id in deleted { Log.info("organization \(id) deleted: every geo purged its objects") }
-        let deadline = Monotonic.now + wait
-        while true {
+        let generation = effects.outboxGrew.current
+        let found = try db.read { tx in try outbox.events(tx, after: after, limit: 100) }
+        if !found.isEmpty || wait == 0 || effects.isStopping {
+            return HTTPResponse.json(EventFeed(events: found, now: clock.now).json)
+        }
+        // Nothing yet: the answer comes when the outbox grows (or with what there is after `wait`), and
+        // no thread waits meanwhile.
+        return HTTPResponse.deferred(
+            timeoutMilliseconds: wait, onTimeout: { [self] in eventsAnswer(after: after) }
+        ) { [self] pending in awaitEvents(pending, after: after, seen: generation) }
+    }
+
+    /// Answers `pending` once the outbox has events after `after` (or the node stops).
+    private func awaitEvents(_ pending: PendingResponse, after: Int64, seen: UInt64) {
+        let waiter = effects.outboxGrew.whenChanged(after: seen, timeoutMilliseconds: 30_000) { [self] _ in
+            guard pending.isOpen else { return }
             let generation = effects.outboxGrew.current
-            let found = try db.read { tx in try outbox.events(tx, after: after, limit: 100) }
-            let remaining = deadline - Monotonic.now
-            if !found.isEmpty || remaining <= 0 || effects.isStopping {
-                return HTTPResponse.json(EventFeed(events: found, now: clock.now).json)
+            let found: [OutboxEvent]
+            do {
+                found = try db.read { tx in try outbox.events(tx, after: after, limit: 100) }
+            } catch {
+                pending.complete(InternalRoutes.outboxUnreadable(error))
+                return
             }
-            effects.outboxGrew.wait(after: generation, timeoutMilliseconds: min(remaining, 1000))
+            if !found.isEmpty || effects.isStopping {
+                pending.complete(HTTPResponse.json(EventFeed(events: found, now: clock.now).json))
+            } else {
+                awaitEvents(pending, after: after, seen: generation)
+            }
+        }
+        pending.onClose { waiter.cancel() }
+    }
+
+    /// The 500 of a long poll that cannot read the outbox (the geo retries).
+    static func outboxUnreadable(_ error: any Error) -> HTTPResponse {
+        let problem = APIError(status: 500, detail: "The auth node cannot read its event outbox: \(error)")
+        return HTTPResponse.json(
+            problem.problem(instance: "/internal/v1/events"), status: 500, contentType: "application/problem+json")
+    }
+
+    /// The events after `after` as they are now (the answer of a long poll that waited its time).
+    private func eventsAnswer(after: Int64) -> HTTPResponse {
+        do {
+            let found = try db.read { tx in try outbox.events(tx, after: after, limit: 100) }
+            return HTTPResponse.json(EventFeed(events: found, now: clock.now).json)
+        } catch {
+            return InternalRoutes.outboxUnreadable(error)
         }
     }
 
