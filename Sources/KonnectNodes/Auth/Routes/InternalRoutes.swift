@@ -84,9 +84,10 @@ struct InternalRoutes: Sendable {
         }
         // Nothing yet: the answer comes when the outbox grows (or with what there is after `wait`), and
         // no thread waits meanwhile.
-        return HTTPResponse.deferred(
-            timeoutMilliseconds: wait, onTimeout: { [self] in eventsAnswer(after: after) }
-        ) { [self] pending in awaitEvents(pending, after: after, seen: generation) }
+        let answerNow: @Sendable () -> HTTPResponse = { [self] in eventsAnswer(after: after) }
+        return HTTPResponse.deferred(timeoutMilliseconds: wait, onTimeout: answerNow) { [self] pending in
+            awaitEvents(pending, after: after, seen: generation)
+        }
     }
 
     /// Answers `pending` once the outbox has events after `after` (or the node stops).
