@@ -126,7 +126,13 @@ public final class EventLoop: @unchecked Sendable {
 
     fileprivate func schedule(_ timer: LoopTimer, at deadline: Int) {
         timers.push(TimerHeap.Entry(at: deadline, timer: timer))
+        // Entries of cancelled timers wait for their moment in the heap, holding their timer; when they
+        // outnumber the armed timers, drop them at once (closed connections' memory is freed now).
+        if timers.count > 2 * armedTimers + 1024 { timers.dropStale() }
     }
+
+    /// Timers with a deadline (maintained by `LoopTimer`).
+    fileprivate var armedTimers = 0
 
     /// Runs `action` on this loop's thread after `milliseconds`, from any thread. The action must not
     /// block (hand blocking work to a `WorkerPool`).
@@ -203,6 +209,7 @@ public final class EventLoop: @unchecked Sendable {
             timers.pop()
             first.timer.expire(entry: first.at, now: now)
         }
+        if timers.count > 2 * armedTimers + 1024 { timers.dropStale() }
     }
 }
 
@@ -225,6 +232,7 @@ final class LoopTimer {
     var isArmed: Bool { deadline != .max }
 
     func set(at moment: Int) {
+        if deadline == .max { loop.armedTimers += 1 }
         deadline = moment
         if moment < scheduledAt {
             scheduledAt = moment
@@ -234,13 +242,25 @@ final class LoopTimer {
 
     func set(after milliseconds: Int) { set(at: loop.now + milliseconds) }
 
-    func cancel() { deadline = .max }
+    func cancel() {
+        if deadline != .max { loop.armedTimers -= 1 }
+        deadline = .max
+    }
+
+    /// Whether the heap entry for `moment` is the one that counts and the timer is armed.
+    fileprivate func isLive(entry moment: Int) -> Bool { moment == scheduledAt && deadline != .max }
+
+    /// The entry for `moment` was dropped from the heap.
+    fileprivate func dropped(entry moment: Int) {
+        if moment == scheduledAt { scheduledAt = .max }
+    }
 
     fileprivate func expire(entry: Int, now: Int) {
         guard entry == scheduledAt else { return }
         scheduledAt = .max
         if deadline <= now {
             deadline = .max
+            loop.armedTimers -= 1
             action()
         } else if deadline != .max {
             scheduledAt = deadline
@@ -258,6 +278,18 @@ private struct TimerHeap {
     private var entries: [Entry] = []
 
     var first: Entry? { entries.first }
+    var count: Int { entries.count }
+
+    /// Removes the entries that no longer count (cancelled timers, superseded entries) and rebuilds.
+    mutating func dropStale() {
+        var kept: [Entry] = []
+        kept.reserveCapacity(entries.count / 2)
+        for entry in entries {
+            if entry.timer.isLive(entry: entry.at) { kept.append(entry) } else { entry.timer.dropped(entry: entry.at) }
+        }
+        entries = kept
+        for parent in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(parent) }
+    }
 
     mutating func push(_ entry: Entry) {
         entries.append(entry)
@@ -274,7 +306,11 @@ private struct TimerHeap {
         let last = entries.removeLast()
         guard !entries.isEmpty else { return }
         entries[0] = last
-        var parent = 0
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1
             let right = left + 1

@@ -218,7 +218,24 @@ final class ServerCore: Sendable {
         case .unix: openUnix.wrappingSubtract(1, ordering: .acquiringAndReleasing)
         }
         changed.fire()
+        // Half a second after many connections closed, hand the freed memory back to the kernel (malloc
+        // keeps it otherwise), so a burst of idle connections leaves the node's memory where it was.
+        if closedSinceTrim.wrappingAdd(1, ordering: .relaxed).newValue >= ServerCore.closesBeforeTrim,
+            !trimScheduled.exchange(true, ordering: .acquiringAndReleasing)
+        {
+            EventLoopGroup.shared.next().schedule(after: 500) { [self] in
+                workers.submit { [self] in
+                    closedSinceTrim.store(0, ordering: .relaxed)
+                    trimScheduled.store(false, ordering: .releasing)
+                    _ = malloc_trim(0)
+                }
+            }
+        }
     }
+
+    private let closedSinceTrim = Atomic<Int>(0)
+    private let trimScheduled = Atomic<Bool>(false)
+    static let closesBeforeTrim = 1024
 
     /// A transport error as bytes: the problem document (or the server's style) and `Connection: close`.
     func renderedError(_ error: APIError) -> [UInt8] {
