@@ -132,7 +132,10 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Timers with a deadline (maintained by `LoopTimer`).
-    fileprivate var armedTimers = 0
+    fileprivate(set) var armedTimers = 0
+
+    /// Entries in the timer heap, stale ones included (loop thread only; for tests).
+    var timerEntries: Int { timers.count }
 
     /// Runs `action` on this loop's thread after `milliseconds`, from any thread. The action must not
     /// block (hand blocking work to a `WorkerPool`).
