@@ -67,14 +67,27 @@ public final class EventLoopHTTPClient: Sendable {
     }
 }
 
-/// One request in flight and what to do with its outcome.
-struct UpstreamExchange: @unchecked Sendable {
-    var method: String
-    var bytes: [UInt8]
-    var endpoint: Endpoint
-    var connectTimeout: Int
-    var timeout: Int
-    var completion: (Result<ClientResponse, HTTPClientError>) -> Void
+/// One request in flight and what to do with its outcome (a class: handed from pool to connection
+/// without copying).
+final class UpstreamExchange: @unchecked Sendable {
+    let method: String
+    let bytes: [UInt8]
+    let endpoint: Endpoint
+    let connectTimeout: Int
+    let timeout: Int
+    let completion: (Result<ClientResponse, HTTPClientError>) -> Void
+
+    init(
+        method: String, bytes: [UInt8], endpoint: Endpoint, connectTimeout: Int, timeout: Int,
+        completion: @escaping (Result<ClientResponse, HTTPClientError>) -> Void
+    ) {
+        self.method = method
+        self.bytes = bytes
+        self.endpoint = endpoint
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.completion = completion
+    }
 }
 
 /// A loop's idle upstream connections, by address (loop thread only).

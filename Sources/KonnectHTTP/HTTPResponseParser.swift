@@ -66,7 +66,9 @@ public struct HTTPResponseParser: Sendable {
             }
             // The head is read as bytes (lines end at CRLF; a field's value is trimmed of spaces and tabs),
             // so no text is built for it but the field names and values themselves.
-            let parsed = HTTPResponseParser.parseHead(buffer[0..<end])
+            let parsed = buffer.withUnsafeBufferPointer {
+                HTTPResponseParser.parseHead(UnsafeBufferPointer(rebasing: $0[0..<end]))
+            }
             buffer.removeFirst(end + 4)
             guard case .success(let (status, headers)) = parsed else {
                 if case .failure(let why) = parsed { return .failure(why.message) }
@@ -150,52 +152,48 @@ public struct HTTPResponseParser: Sendable {
         var message: String
     }
 
-    private static func parseHead(_ head: ArraySlice<UInt8>) -> Swift.Result<(Int, HTTPHeaders), HeadError> {
-        // Lines end at CRLF; the first is the status line.
-        var lineStart = head.startIndex
-        var lineEnd = lineStart
-        while lineEnd < head.endIndex
-            && !(head[lineEnd] == 0x0D && lineEnd + 1 < head.endIndex && head[lineEnd + 1] == 0x0A)
-        {
-            lineEnd += 1
+    private static func parseHead(_ head: UnsafeBufferPointer<UInt8>) -> Swift.Result<(Int, HTTPHeaders), HeadError> {
+        // Lines end at CRLF; the first is the status line. Read through a pointer: no reference counting.
+        let end = head.count
+        func lineEnd(from start: Int) -> Int {
+            var index = start
+            while index < end && !(head[index] == 0x0D && index + 1 < end && head[index + 1] == 0x0A) { index += 1 }
+            return index
         }
-        guard let status = statusCode(head[lineStart..<lineEnd]) else {
+        var lineStart = 0
+        var lineStop = lineEnd(from: 0)
+        guard let status = statusCode(UnsafeBufferPointer(rebasing: head[lineStart..<lineStop])) else {
             return .failure(HeadError(message: "invalid status line"))
         }
         var headers = HTTPHeaders(capacity: 8)
-        while lineEnd < head.endIndex {
-            lineStart = lineEnd + 2
-            lineEnd = lineStart
-            while lineEnd < head.endIndex
-                && !(head[lineEnd] == 0x0D && lineEnd + 1 < head.endIndex && head[lineEnd + 1] == 0x0A)
-            {
-                lineEnd += 1
-            }
-            let line = head[lineStart..<min(lineEnd, head.endIndex)]
-            guard let colon = line.firstIndex(of: 0x3A) else {
-                return .failure(HeadError(message: "invalid header line"))
-            }
-            var value = line[(colon + 1)...]
-            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+        while lineStop < end {
+            lineStart = lineStop + 2
+            lineStop = lineEnd(from: lineStart)
+            var colon = lineStart
+            while colon < lineStop && head[colon] != 0x3A { colon += 1 }
+            guard colon < lineStop else { return .failure(HeadError(message: "invalid header line")) }
+            var valueStart = colon + 1
+            var valueEnd = lineStop
+            while valueStart < valueEnd && (head[valueStart] == 0x20 || head[valueStart] == 0x09) { valueStart += 1 }
+            while valueEnd > valueStart && (head[valueEnd - 1] == 0x20 || head[valueEnd - 1] == 0x09) { valueEnd -= 1 }
             headers.add(
-                String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
+                String(decoding: UnsafeBufferPointer(rebasing: head[lineStart..<colon]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd]), as: UTF8.self))
         }
         return .success((status, headers))
     }
 
     /// The status code of `HTTP/1.x <code> [reason]` (words separated by spaces), if it is one (100-599).
-    private static func statusCode(_ line: ArraySlice<UInt8>) -> Int? {
-        // The words are separated by runs of spaces; the version, then the code.
-        var index = line.startIndex
-        while index < line.endIndex && line[index] == 0x20 { index += 1 }
+    private static func statusCode(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        while index < line.count && line[index] == 0x20 { index += 1 }
         let versionStart = index
-        while index < line.endIndex && line[index] != 0x20 { index += 1 }
-        guard line[versionStart..<index].starts(with: versionPrefix) else { return nil }
-        while index < line.endIndex && line[index] == 0x20 { index += 1 }
+        while index < line.count && line[index] != 0x20 { index += 1 }
+        guard UnsafeBufferPointer(rebasing: line[versionStart..<index]).starts(with: versionPrefix) else { return nil }
+        while index < line.count && line[index] == 0x20 { index += 1 }
         let codeStart = index
-        while index < line.endIndex && line[index] != 0x20 { index += 1 }
-        let code = line[codeStart..<index]
+        while index < line.count && line[index] != 0x20 { index += 1 }
+        let code = UnsafeBufferPointer(rebasing: line[codeStart..<index])
         guard !code.isEmpty else { return nil }
         var status = 0
         if code.count == 3, code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {

@@ -9,9 +9,9 @@ public struct MessageWriter: Sendable {
     }
 
     public mutating func requestLine(_ method: String, _ target: String) {
-        bytes.append(contentsOf: method.utf8)
+        append(method)
         bytes.append(0x20)
-        bytes.append(contentsOf: target.utf8)
+        append(target)
         bytes.append(contentsOf: " HTTP/1.1\r\n".utf8)
     }
 
@@ -20,20 +20,20 @@ public struct MessageWriter: Sendable {
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status)
         bytes.append(0x20)
-        bytes.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        append(HTTPResponse.reasonPhrase(status))
         bytes.append(contentsOf: MessageEncoding.crlf)
     }
 
     public mutating func field(_ name: String, _ value: String) {
-        bytes.append(contentsOf: name.utf8)
+        append(name)
         bytes.append(0x3A)
         bytes.append(0x20)
-        bytes.append(contentsOf: value.utf8)
+        append(value)
         bytes.append(contentsOf: MessageEncoding.crlf)
     }
 
     public mutating func field(_ name: String, decimal value: Int) {
-        bytes.append(contentsOf: name.utf8)
+        append(name)
         bytes.append(0x3A)
         bytes.append(0x20)
         appendDecimal(value)
@@ -56,6 +56,13 @@ public struct MessageWriter: Sendable {
 
     /// Ends a chunked body.
     public mutating func lastChunk() { bytes.append(contentsOf: MessageEncoding.lastChunk) }
+
+    /// A string's UTF-8 bytes, copied in one go.
+    @inline(__always)
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
 
     private mutating func appendDecimal(_ value: Int) {
         guard value >= 0 && value < 1_000_000_000_000 else {

@@ -28,7 +28,8 @@ enum ProxyBenchmark {
         let seconds = try Benchmarks.count(command, "duration", 1...600, 4)
         let rounds = try Benchmarks.count(command, "rounds", 1...50, 3)
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let ioThreads = try Benchmarks.count(command, "io-threads", 1...64, 1)
+        // The data plane's own default (one I/O thread per core, at most four) unless told otherwise.
+        let ioThreads = try Benchmarks.count(command, "io-threads", 1...64, min(4, max(1, cores)))
         let nginx = ExternalTool.find("nginx")
         let wrk = ExternalTool.find("wrk")
         print(

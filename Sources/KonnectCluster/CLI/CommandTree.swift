@@ -223,8 +223,9 @@ public enum CommandTree {
                             .option("duration", "seconds", "Length of each measurement.", default: "4"),
                             .option("rounds", "n", "Measurements of each target at each concurrency.", default: "3"),
                             .option(
-                                "io-threads", "n", "The data plane's I/O threads (nginx gets as many workers).",
-                                default: "1"),
+                                "io-threads", "n",
+                                "The data plane's I/O threads (nginx gets as many workers); default: one per core, at most four."
+                            ),
                         ]),
                     CommandSpec(
                         "connections", abstract: "Many idle TCP connections held against a geo while it keeps serving.",

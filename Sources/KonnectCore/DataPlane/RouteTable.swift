@@ -44,18 +44,37 @@ public struct ServiceTarget: Sendable, Hashable {
 /// attribute it sets matches (methods, hosts, headers, paths); among matches, the one with more
 /// attributes wins, then the longest path, then `regex_priority`, then the oldest.
 public struct RouteTable: Sendable {
-    struct CompiledRoute: Sendable {
-        var id: String
-        var serviceID: String?
-        var methods: Set<String>?
-        var hosts: [String]?
-        var headers: [(name: String, values: Set<String>)]?
-        var prefixes: [String]?
-        var regexes: [String]?
-        var stripPath: Bool
-        var preserveHost: Bool
-        var regexPriority: Int64
-        var createdAt: Int64
+    /// A route as matching needs it; a class, so that looking at one while matching copies nothing.
+    final class CompiledRoute: Sendable {
+        let id: String
+        let serviceID: String?
+        let methods: Set<String>?
+        let hosts: [String]?
+        let headers: [(name: String, values: Set<String>)]?
+        let prefixes: [String]?
+        let regexes: [String]?
+        let stripPath: Bool
+        let preserveHost: Bool
+        let regexPriority: Int64
+        let createdAt: Int64
+
+        init(
+            id: String, serviceID: String?, methods: Set<String>?, hosts: [String]?,
+            headers: [(name: String, values: Set<String>)]?, prefixes: [String]?, regexes: [String]?,
+            stripPath: Bool, preserveHost: Bool, regexPriority: Int64, createdAt: Int64
+        ) {
+            self.id = id
+            self.serviceID = serviceID
+            self.methods = methods
+            self.hosts = hosts
+            self.headers = headers
+            self.prefixes = prefixes
+            self.regexes = regexes
+            self.stripPath = stripPath
+            self.preserveHost = preserveHost
+            self.regexPriority = regexPriority
+            self.createdAt = createdAt
+        }
     }
 
     private var routes: [CompiledRoute] = []
