@@ -80,7 +80,9 @@ public final class HTTPServer: Sendable {
         let core = ServerCore(configuration: configuration, workers: workers, handling: handling)
         self.core = core
         self.group = group
-        contexts = group.loops.map { ServerLoopContext(core: core, loop: $0) }
+        let contexts = group.loops.map { ServerLoopContext(core: core, loop: $0) }
+        self.contexts = contexts
+        for context in contexts { context.siblings = contexts.filter { $0 !== context } }
     }
 
     /// Listens on a Unix socket path (replacing a stale socket file).
@@ -212,6 +214,14 @@ final class ServerCore: Sendable {
         return false
     }
 
+    /// Takes a slot even at the limit (another loop is closing an idle connection to make room).
+    func reserveOverLimit(_ kind: ListenerKind) {
+        switch kind {
+        case .tcp: openTCP.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        case .unix: openUnix.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        }
+    }
+
     func release(_ kind: ListenerKind) {
         switch kind {
         case .tcp: openTCP.wrappingSubtract(1, ordering: .acquiringAndReleasing)
@@ -275,19 +285,39 @@ final class ServerLoopContext: @unchecked Sendable {
         for acceptor in acceptors { acceptor.watch() }
     }
 
+    /// The server's parts on the other loops (set once, before the server starts).
+    var siblings: [ServerLoopContext] = []
+
+    /// Idle connections of a kind on this loop (readable from any loop).
+    func idleCount(_ kind: ListenerKind) -> Int {
+        keepAlive(kind).published.load(ordering: .relaxed) + fresh(kind).published.load(ordering: .relaxed)
+    }
+
+    /// Closes this loop's longest-idle connection of a kind (keep-alive first, then silent new ones).
+    func closeOldestIdle(_ kind: ListenerKind) -> Bool {
+        guard let victim = keepAlive(kind).first ?? fresh(kind).first else { return false }
+        victim.closeNow()
+        return true
+    }
+
     func admit(_ fd: Int32, kind: ListenerKind) {
         guard !core.isDraining else {
             close(fd)
             return
         }
         if !core.reserve(kind) {
-            // At the limit: make room by closing the longest-idle connection of the same socket.
-            guard let victim = keepAlive(kind).first ?? fresh(kind).first else {
-                reject(fd)
-                return
-            }
-            victim.closeNow()
-            guard core.reserve(kind) else {
+            // At the limit: make room by closing the longest-idle connection of the same socket, on this
+            // loop, or else on another loop (the new connection is admitted now, one over the limit until
+            // that loop has closed its connection).
+            if closeOldestIdle(kind) {
+                guard core.reserve(kind) else {
+                    reject(fd)
+                    return
+                }
+            } else if let other = siblings.first(where: { $0.idleCount(kind) > 0 }) {
+                other.loop.execute { _ = other.closeOldestIdle(kind) }
+                core.reserveOverLimit(kind)
+            } else {
                 reject(fd)
                 return
             }

@@ -1,4 +1,5 @@
 import KonnectCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -33,6 +34,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     private var interest: UInt32 = 0
     private var readingPaused = false
     private var bufferedWhileBusy = 0
+    /// When the request being received began (its deadline is set once it is known to be incomplete).
+    private var requestStartedAt: Int?
     private var inProcessInput = false
     private var stream: StreamWriter?
     private var streamEnding = false
@@ -97,8 +100,9 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             case .waiting:
                 context.remove(self)
                 phase = .receiving
-                timer.set(
-                    at: (answered == 0 ? openedAt : loop.now) + core.configuration.requestTimeoutMilliseconds)
+                // The request deadline is set only if the request is still incomplete after these bytes
+                // (below): a request that arrives whole, the usual case, never touches the timer heap.
+                requestStartedAt = answered == 0 ? openedAt : loop.now
             case .receiving, .lingering, .closed:
                 break
             case .busy, .writing, .streaming:
@@ -111,7 +115,13 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             }
             parser.feed(
                 UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
-            if phase == .receiving { processInput() }
+            if phase == .receiving {
+                processInput()
+                if phase == .receiving, let started = requestStartedAt {
+                    requestStartedAt = nil
+                    timer.set(at: started + core.configuration.requestTimeoutMilliseconds)
+                }
+            }
             return
         }
         if count < 0 {
@@ -506,6 +516,8 @@ final class ConnectionList {
     private(set) var first: ServerConnection?
     private unowned(unsafe) var last: ServerConnection?
     private(set) var count = 0
+    /// The count, readable from other loops (which look for an idle connection to close at a limit).
+    let published = Atomic<Int>(0)
 
     func append(_ connection: ServerConnection) {
         precondition(connection.list == nil)
@@ -515,6 +527,7 @@ final class ConnectionList {
         if let last { last.listNext = connection } else { first = connection }
         last = connection
         count += 1
+        published.store(count, ordering: .relaxed)
     }
 
     func remove(_ connection: ServerConnection) {
@@ -527,5 +540,6 @@ final class ConnectionList {
         connection.listPrevious = nil
         connection.list = nil
         count -= 1
+        published.store(count, ordering: .relaxed)
     }
 }

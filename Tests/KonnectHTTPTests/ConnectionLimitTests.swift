@@ -17,6 +17,11 @@ private func threadCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
 }
 
+/// One I/O thread: which connection is the oldest idle one is then the same for every loop.
+private let oneLoop = EventLoopGroup(threads: 1)
+/// Two I/O threads: connections land on either.
+private let twoLoops = EventLoopGroup(threads: 2)
+
 @Suite("HTTPServer connection limits")
 struct ConnectionLimitTests {
     @Test("issue 13: at the TCP limit the oldest idle keep-alive connection is closed to admit a new one")
@@ -25,7 +30,7 @@ struct ConnectionLimitTests {
             configure: { $0.maxTCPConnections = 3 },
             make: { configuration in
                 let router = echoRouter()
-                return HTTPServer(configuration: configuration) { router.handle($0, listener: $1) }
+                return HTTPServer(configuration: configuration, group: oneLoop) { router.handle($0, listener: $1) }
             })
         var connections: [ServerTestSocket] = []
         for index in 0..<3 {
@@ -49,6 +54,28 @@ struct ConnectionLimitTests {
             #expect(try connections[index].readResponse().status == 200)
         }
         #expect(server.server.openConnections.tcp == 3)
+    }
+
+    @Test("issue 13: at the TCP limit an idle connection on another I/O thread makes room just the same")
+    func idleConnectionOnAnotherLoopMakesRoom() throws {
+        let server = try InProcessServer(
+            configure: { $0.maxTCPConnections = 3 },
+            make: { configuration in
+                let router = echoRouter()
+                return HTTPServer(configuration: configuration, group: twoLoops) { router.handle($0, listener: $1) }
+            })
+        var open: [ServerTestSocket] = []
+        for round in 0..<8 {
+            // Wherever the kernel puts the newcomer, an idle connection (on its loop or the other) is closed.
+            let connection = try ServerTestSocket(tcpPort: server.port)
+            connection.write("GET /things/\(round) HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try connection.readResponse()
+            #expect(response.status == 200, "round \(round) answered \(response.status)")
+            open.append(connection)
+            #expect(eventually { server.server.openConnections.tcp <= 3 })
+        }
+        let closed = open.filter { $0.closesWithoutData(within: 100) }.count
+        #expect(closed == 5, "\(closed) of 8 connections were closed; 3 may stay open")
     }
 
     @Test(
