@@ -26,6 +26,7 @@ enum ConnectionBenchmark {
             )
         }
         print("bench connections: \(count) idle TCP connections to a geo, held \(hold) s")
+        print("load average before the run (other processes share the machine): \(ExternalTool.loadAverage())")
         let bench = try Benchmarks.BenchCluster(geos: ["eu"])
         let token = try bench.organization("idle@example.com")
         let record = try bench.cluster.requireRecord("eu")

@@ -32,6 +32,7 @@ enum ProxyBenchmark {
         let ioThreads = try Benchmarks.count(command, "io-threads", 1...64, min(4, max(1, cores)))
         let nginx = ExternalTool.find("nginx")
         let wrk = ExternalTool.find("wrk")
+        print("load average before the run (other processes share the machine): \(ExternalTool.loadAverage())")
         print(
             "bench proxy: \(rounds) rounds of \(seconds) s at \(concurrencies.map(String.init).joined(separator: " and ")) connections (\(cores) cores); data plane with \(ioThreads) I/O thread(s)"
         )
@@ -99,6 +100,7 @@ enum ProxyBenchmark {
                 "  ratios: requests/s \(percent(throughput)) of nginx (goal >= 80%), p99 \(times(tail)) nginx's (goal <= 1.5x): \(ok ? "met" : "not met")"
             )
         }
+        print("load average after the run: \(ExternalTool.loadAverage())")
         print(
             "goal (>= 80% of nginx's requests/s and p99 <= 1.5x nginx's at 16 and 64 connections): \(met ? "met" : "not met")"
         )
@@ -288,6 +290,12 @@ enum ExternalTool {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
+    }
+
+    /// The 1, 5 and 15 minute load averages (/proc/loadavg).
+    static func loadAverage() -> String {
+        let text = String(decoding: readWholeFile("/proc/loadavg") ?? [], as: UTF8.self)
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// Runs a program to completion and returns its output (stdout and stderr).
