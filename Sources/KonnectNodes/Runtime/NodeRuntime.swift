@@ -86,11 +86,14 @@ public struct NodeRuntime {
         self.directory = directory
     }
 
-    /// Blocks termination signals in every thread (the main thread collects them with `sigwait`) and
-    /// ignores SIGPIPE. Call before starting any thread. Everything the node creates from then on is its
-    /// own: files 0600, directories 0700 (databases, caches, sockets, `node.json`).
+    /// Raises the descriptor limit to the hard limit, blocks termination signals in every thread (the main
+    /// thread collects them with `sigwait`) and ignores SIGPIPE. Call before starting any thread. Everything
+    /// the node creates from then on is its own: files 0600, directories 0700 (databases, caches, sockets,
+    /// `node.json`).
     public static func prepareSignals() {
         umask(0o077)
+        // Connections are bounded by descriptors, not threads: take all the kernel allows.
+        FileLimit.raiseToHardLimit()
         signal(SIGPIPE, SIG_IGN)
         var set = sigset_t()
         sigemptyset(&set)
