@@ -34,7 +34,7 @@ public final class ConsoleServer: Sendable {
         self.cluster = cluster
         let app = ConsoleApp(cluster: cluster)
         var configuration = HTTPServer.Configuration()
-        configuration.maxConnections = 64
+        configuration.maxTCPConnections = 64
         let router = app.router()
         let server = HTTPServer(configuration: configuration) { request, _ in app.handle(request, router) }
         let actual = try server.listen(tcpPort: port)
@@ -184,28 +184,17 @@ final class ConsoleApp: Sendable {
     }
 
     /// Server-sent events: the sections that changed since this page's last message, as soon as the
-    /// sampler publishes them; a comment every few seconds so a closed page ends the stream.
+    /// sampler publishes them; a comment every few seconds so a closed page ends the stream. No thread
+    /// waits for a change: see `ConsoleEventFeed`.
     func events() -> HTTPResponse {
         HTTPResponse(
             status: 200, headers: ["Content-Type": "text/event-stream"],
-            body: .stream { [self] writer in
-                guard writer.write(Array("retry: 1000\n\n".utf8)) else { return }
-                var sent: [String: String] = [:]
-                var version = -1
-                while writer.isOpen && !isStopping {
-                    let seen = changed.current
-                    let current = published.withLock { $0 }
-                    if current.version != version {
-                        let delta = current.sections.filter { sent[$0.key] != $0.value }
-                        let message = "event: state\ndata: \(ConsoleApp.payload(current.version, delta).text)\n\n"
-                        guard writer.write(Array(message.utf8)) else { return }
-                        sent = current.sections
-                        version = current.version
-                    }
-                    if changed.wait(after: seen, timeoutMilliseconds: ConsoleServer.keepAliveMilliseconds) == seen {
-                        guard writer.write(Array(": keep-alive\n\n".utf8)) else { return }
-                    }
+            body: .push { [self] writer in
+                guard writer.write(Array("retry: 1000\n\n".utf8)) else {
+                    writer.finish()
+                    return
                 }
+                ConsoleEventFeed(app: self, writer: writer).turn()
             })
     }
 
@@ -250,6 +239,54 @@ final class ConsoleApp: Sendable {
                 throw APIError.notFound("No link \(link); links: \(links.joined(separator: ", "))")
             }
         case .healAll, .advanceCalendar, .setCalendar: break
+        }
+    }
+}
+
+/// One page's event stream: each turn (on a worker) sends what changed, then waits without a thread
+/// for the next change or the keep-alive interval (`Signal.whenChanged`). Turns never overlap.
+final class ConsoleEventFeed: Sendable {
+    private struct Sent {
+        var sections: [String: String] = [:]
+        var version = -1
+    }
+
+    private let app: ConsoleApp
+    private let writer: StreamWriter
+    private let sent = Mutex(Sent())
+
+    init(app: ConsoleApp, writer: StreamWriter) {
+        self.app = app
+        self.writer = writer
+    }
+
+    func turn() {
+        guard writer.isOpen && !app.isStopping else {
+            writer.finish()
+            return
+        }
+        let seen = app.changed.current
+        let current = app.published.withLock { $0 }
+        let delivered = sent.withLock { sent -> Bool in
+            guard current.version != sent.version else { return true }
+            let delta = current.sections.filter { sent.sections[$0.key] != $0.value }
+            let message = "event: state\ndata: \(ConsoleApp.payload(current.version, delta).text)\n\n"
+            guard writer.write(Array(message.utf8)) else { return false }
+            sent.sections = current.sections
+            sent.version = current.version
+            return true
+        }
+        guard delivered else {
+            writer.finish()
+            return
+        }
+        app.changed.whenChanged(after: seen, timeoutMilliseconds: ConsoleServer.keepAliveMilliseconds) {
+            [self] changed in
+            if !changed && !writer.write(Array(": keep-alive\n\n".utf8)) {
+                writer.finish()
+                return
+            }
+            turn()
         }
     }
 }
