@@ -3,6 +3,14 @@ import KonnectCore
 /// Parses scenario files: one step per line, `#` comments, `$name` captures. The whole file is parsed
 /// before anything runs; the first error names file:line:column and what was expected.
 public enum ScenarioParser {
+    /// Parses and checks a file (`ScenarioCheck`): what `scenario check` and `scenario run` do.
+    public static func parseAndCheck(_ text: String, file: String) throws(ScenarioParseError) -> Scenario {
+        let scenario = try parse(text, file: file)
+        try ScenarioCheck.check(scenario, text: text)
+        return scenario
+    }
+
+    /// Parses a file's syntax only.
     public static func parse(_ text: String, file: String) throws(ScenarioParseError) -> Scenario {
         var steps: [ScenarioStep] = []
         var summary: [String] = []
@@ -243,8 +251,8 @@ public enum ScenarioParser {
             let from = try c.word("the connecting node")
             let to = try c.word("the node it connects to")
             let text = try c.word("a fraction from 0 to 1")
-            guard let fraction = Fraction.partsPerMillion(text) else {
-                throw c.error("expected a fraction from 0 to 1 such as 0.3, got '\(text)'", back: 1)
+            guard let fraction = FaultFraction.partsPerMillion(text) else {
+                throw c.error("expected \(FaultFraction.expected), got '\(text)'", back: 1)
             }
             return .drop(from: from, to: to, partsPerMillion: fraction)
         case "settle":
@@ -359,19 +367,6 @@ public enum ScenarioParser {
     static func isComparison(_ word: String) -> Bool { Comparison(rawValue: word) != nil || word == "within" }
 }
 
-/// Fractions written as decimals, read without floating point.
-enum Fraction {
-    static func partsPerMillion(_ text: String) -> Int? {
-        if text == "1" || text == "1.0" { return 1_000_000 }
-        if text == "0" { return 0 }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0] == "0" || parts[0].isEmpty, !parts[1].isEmpty, parts[1].count <= 6,
-            parts[1].allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return nil }
-        return Int(String(parts[1]) + String(repeating: "0", count: 6 - parts[1].count))
-    }
-}
-
 /// Walks the tokens of one line.
 struct Cursor {
     let tokens: [Token]
@@ -431,8 +426,8 @@ struct Cursor {
 
     mutating func milliseconds(_ expected: String) throws(ScenarioParseError) -> Int {
         let text = try word(expected)
-        guard let value = Durations.milliseconds(text) else {
-            throw error("expected \(expected), got '\(text)'", back: 1)
+        guard let value = WallDuration.milliseconds(text) else {
+            throw error("expected \(expected), got '\(text)' (durations are 50ms, 2s or 1m, at most 10m)", back: 1)
         }
         return value
     }
@@ -510,16 +505,6 @@ struct Cursor {
     mutating func body(_ expected: String) throws(ScenarioParseError) -> ScenarioValue {
         guard peek?.kind == .json else { throw error("expected \(expected)") }
         return try value(expected)
-    }
-}
-
-/// Durations for wall-clock waits: `500ms`, `2s`, `1m`.
-enum Durations {
-    static func milliseconds(_ text: String) -> Int? {
-        if text.hasSuffix("ms"), let value = Int(text.dropLast(2)), value >= 0 { return value }
-        if text.hasSuffix("s"), let value = Int(text.dropLast(1)), value >= 0 { return value * 1000 }
-        if text.hasSuffix("m"), let value = Int(text.dropLast(1)), value >= 0 { return value * 60_000 }
-        return nil
     }
 }
 

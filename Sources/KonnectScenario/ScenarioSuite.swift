@@ -42,7 +42,7 @@ public enum ScenarioSuite {
                 continue
             }
             do {
-                scenarios.append(try ScenarioParser.parse(text, file: file))
+                scenarios.append(try ScenarioParser.parseAndCheck(text, file: file))
             } catch {
                 errors.append(error.description)
             }

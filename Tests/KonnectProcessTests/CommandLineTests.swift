@@ -78,6 +78,13 @@ import Testing
         #expect(KonnectSimCLI.main(["frob"]) == 64)
         #expect(KonnectSimCLI.main(["up", "--geos", "us,xx", "--dir", "/nonexistent/never"]) == 64)
         #expect(KonnectSimCLI.main(["clock", "advance", "soon", "--dir", "/nonexistent/never"]) == 64)
+        // One duration parser (issue 14): huge values are usage errors, never an overflow.
+        #expect(
+            KonnectSimCLI.main(["latency", "eu", "auth", "9999999999999999m", "--dir", "/nonexistent/never"]) == 64)
+        #expect(
+            KonnectSimCLI.main([
+                "latency", "eu", "auth", "5ms", "--jitter", "99999999999999999s", "--dir", "/nonexistent/never",
+            ]) == 64)
     }
 
     @Test func geosAreValidated() {

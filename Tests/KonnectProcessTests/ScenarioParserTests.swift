@@ -117,6 +117,75 @@ import Testing
         #expect(failure.description.hasPrefix("t.scenario:\(line):\(column): "))
     }
 
+    /// Issue 14: huge durations used to trap (SIGILL) in the scenario's own parser; there is one parser now,
+    /// `WallDuration`, shared with the command line.
+    @Test(arguments: [
+        ("wait 99999999999999999s", 1, 6), ("latency eu auth 9999999999999999m", 1, 17),
+        ("expect status 200 within 99999999999999999999ms", 1, 26), ("wait 11m", 1, 6), ("wait -1s", 1, 6),
+    ])
+    func hugeDurationsAreParseErrors(_ text: String, _ line: Int, _ column: Int) throws {
+        let failure = try #require(error(text))
+        #expect(failure.line == line)
+        #expect(failure.column == column)
+        #expect(failure.message.contains("at most 10m"), "\(failure.message)")
+    }
+
+    func checkError(_ text: String) -> ScenarioParseError? {
+        do {
+            _ = try ScenarioParser.parseAndCheck(text, file: "t.scenario")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Issue 14: `scenario check` finds undefined references and unknown nodes before anything runs.
+    @Test(arguments: [
+        ("signup ana@example.com as $ana\nPOST eu /v2/x {} with $bob -> 201", 2, 23, "$bob is not set"),
+        ("GET eu /v2/control-planes/$cp.id with $ana", 1, 27, "$cp is not set"),
+        (#"set $a = {"x":$b.y}"#, 1, 15, "$b is not set"),
+        ("expect $plane.id exists", 1, 8, "$plane is not set"),
+        ("kill dp1", 1, 6, "unknown node 'dp1'"),
+        ("cluster geos eu\nGET us /v2/x", 2, 5, "geo 'us' is not in this scenario's cluster"),
+        ("request eu GET /x", 1, 9, "'eu' is a geo, expected a data plane"),
+        ("upstream start up1\npartition up1 eu", 2, 11, "'up1' is an upstream"),
+        ("upstream start up1\ndp start dp1 geo eu control-plane shop\nlatency dp1 us 5ms", 3, 13, "no link dp1 -> us"),
+        ("dp start eu geo eu control-plane shop", 1, 10, "names one of the cluster's own nodes"),
+        ("expect dp dp9 state synced", 1, 11, "unknown node 'dp9'"),
+    ])
+    func checkFindsUndefinedReferencesAndUnknownNodes(_ text: String, _ line: Int, _ column: Int, _ message: String)
+        throws
+    {
+        #expect(error(text) == nil, "the syntax alone is fine")
+        let failure = try #require(checkError(text))
+        #expect(failure.line == line, "\(failure)")
+        #expect(failure.column == column, "\(failure)")
+        #expect(failure.message.contains(message), "\(failure.message)")
+    }
+
+    @Test func checkAcceptsWhatEarlierStepsDefine() throws {
+        let text = """
+            cluster geos eu
+            signup ana@example.com as $acme
+            login ana@example.com as $ana
+            POST eu /v2/control-planes {"name":"shop"} with $ana as $cp -> 201
+            upstream start up1
+            POST eu /v2/control-planes/$cp.id/core-entities/services {"name":"s","url":"$up1.url"} with $ana -> 201
+            dp start dp1 geo eu control-plane $cp.id
+            send 3 requests to dp1 /s -> 404
+            expect $sent.count == 3
+            expect $last.status == 404
+            set $org = $acme.organization.id
+            expect usage $org cycle current periods.0.usage.api_calls >= 0
+            expect $start exists
+            partition dp1 eu
+            latency eu auth 5ms
+            kill dp1
+            expect node dp1 down
+            """
+        _ = try ScenarioParser.parseAndCheck(text, file: "t.scenario")
+    }
+
     @Test func templatesSubstituteInsideAndOutsideStrings() throws {
         let text = Templates.substitute(#"{"id":"$cp.id","port":$up.port}"#, json: true) { name, path in
             name == "cp" ? .string("a\"b") : .int(8080)

@@ -32,18 +32,18 @@ enum FaultCommands {
                 print("healed \(arguments[0]) -> \(arguments[1])")
             }
         case "latency":
-            guard let delay = parseMilliseconds(arguments[2]) else {
-                throw UsageError("invalid delay '\(arguments[2])'; expected a duration such as 50ms or 1s")
+            guard let delay = WallDuration.milliseconds(arguments[2]) else {
+                throw UsageError("invalid delay '\(arguments[2])'; expected \(WallDuration.expected)")
             }
             let jitterText = command.option("jitter") ?? "0ms"
-            guard let jitter = parseMilliseconds(jitterText) else {
-                throw UsageError("invalid value '\(jitterText)' for --jitter; expected a duration such as 20ms")
+            guard let jitter = WallDuration.milliseconds(jitterText) else {
+                throw UsageError("invalid value '\(jitterText)' for --jitter; expected \(WallDuration.expected)")
             }
             try cluster.slow(from: arguments[0], to: arguments[1], delayMilliseconds: delay, jitterMilliseconds: jitter)
             print("added \(delay) ms (+ up to \(jitter) ms) to \(arguments[0]) -> \(arguments[1])")
         case "drop":
-            guard let fraction = parseFraction(arguments[2]) else {
-                throw UsageError("invalid fraction '\(arguments[2])'; expected a number from 0 to 1 such as 0.25")
+            guard let fraction = FaultFraction.partsPerMillion(arguments[2]) else {
+                throw UsageError("invalid fraction '\(arguments[2])'; expected \(FaultFraction.expected)")
             }
             try cluster.drop(from: arguments[0], to: arguments[1], partsPerMillion: fraction)
             print("dropping \(Double(fraction) / 10_000)% of requests on \(arguments[0]) -> \(arguments[1])")
@@ -64,30 +64,5 @@ enum FaultCommands {
         default:
             throw UsageError("unknown fault command")
         }
-    }
-
-    /// `50ms`, `1s`, `250` (milliseconds).
-    static func parseMilliseconds(_ text: String) -> Int? {
-        if text.hasSuffix("ms"), let value = Int(text.dropLast(2)), value >= 0, value <= 600_000 { return value }
-        if text.hasSuffix("s"), let value = Int(text.dropLast(1)), value >= 0, value <= 600 { return value * 1000 }
-        if let value = Int(text), value >= 0, value <= 600_000 { return value }
-        return nil
-    }
-
-    /// A fraction from 0 to 1 as parts per million, parsed without floating point.
-    static func parseFraction(_ text: String) -> Int? {
-        if text == "1" || text == "1.0" { return 1_000_000 }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, parts[0] == "0" || parts[0].isEmpty else { return nil }
-        guard parts.count == 2 else { return parts[0] == "0" ? 0 : nil }
-        let digits = parts[1]
-        guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(digits.padding(toLength: 6))
-    }
-}
-
-extension Substring {
-    func padding(toLength length: Int) -> String {
-        String(self) + String(repeating: "0", count: Swift.max(0, length - count))
     }
 }
