@@ -29,7 +29,7 @@ extension Benchmarks {
             try admin.json(
                 "POST", "/v2/control-planes/\(cpID)/core-entities/routes",
                 ["name": "echo", "paths": ["/echo"], "service": ["id": "echo"]], headers: headers), 201, "route")
-        let dp = try bench.cluster.startDataPlane(name: "dp", geo: "eu", controlPlane: cpID)
+        let dp = try bench.cluster.startDataPlane(name: "dp", geo: "eu", controlPlane: cpID).descriptor
         let proxyEndpoint = Endpoint.tcp(host: "127.0.0.1", port: dp.port)
         let proxy = HTTPClient(endpoint: proxyEndpoint)
         let deadline = Monotonic.now + 10_000

@@ -87,12 +87,14 @@ extension ScenarioRunner {
         case .dataPlaneStart(let name, let geo, let controlPlane, let organization):
             let descriptor = try requireCluster().startDataPlane(
                 name: name, geo: geo, controlPlane: try stringValue(controlPlane),
-                organizationID: try organization.map(stringValue))
+                organizationID: try organization.map(stringValue)
+            ).descriptor
             variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
         case .zoneStart(let name, let geo, let mesh, let organization):
             let descriptor = try requireCluster().startZone(
                 name: name, geo: geo, meshControlPlane: try stringValue(mesh),
-                organizationID: try organization.map(stringValue))
+                organizationID: try organization.map(stringValue)
+            ).descriptor
             variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
         case .workload(let zone, let name, let mesh):
             let response = try requireCluster().client(named: zone).json(

@@ -362,21 +362,7 @@ extension TestCluster {
 
     /// Runs the `konnect-sim` executable the nodes run, as a user would.
     func runCLI(_ arguments: [String]) throws -> RuntimeCLIResult {
-        TestCluster.locateExecutable()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: String(cString: getenv("KONNECT_SIM_EXECUTABLE")))
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RuntimeCLIResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try TestCluster.commandRunner()(arguments)
     }
 
     /// T5: a geo whose auth node cannot be reached answers 503 promptly (the one timed assertion:

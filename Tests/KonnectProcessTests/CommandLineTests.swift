@@ -18,7 +18,14 @@ import Testing
         #expect(command.option("geos") == "us,eu")
         #expect(command.option("seed") == "3")
         #expect(command.option("dir") == ".konnect-sim")
-        #expect(command.option("start") == "2026-01-01T00:00:00Z")
+        // Issue 14: `up` fills no --start (or --geos) default: options not given keep what an existing
+        // cluster was created with.
+        #expect(command.option("start") == nil)
+        guard case .run(let billing) = parse("billing show --org x") else {
+            Issue.record("expected a command")
+            return
+        }
+        #expect(billing.option("cycle") == "all")
     }
 
     @Test func inlineValuesAndFlags() {

@@ -125,6 +125,15 @@ extension ParsedCommand {
     }
 
     public var directory: String { option("dir") ?? ".konnect-sim" }
+
+    /// The cluster `--dir` names; an error saying how to start one when there is none.
+    func existingCluster() throws -> Cluster {
+        let cluster = Cluster(directory: directory)
+        guard cluster.exists else {
+            throw ProcessError("no cluster in \(directory) (run `konnect-sim up --dir \(directory)`)")
+        }
+        return cluster
+    }
 }
 
 /// Renders rows as an aligned text table.

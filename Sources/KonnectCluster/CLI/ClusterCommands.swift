@@ -12,17 +12,23 @@ import Synchronization
 /// `up`, `down` and `status`.
 enum ClusterCommands {
     static func up(_ command: ParsedCommand) throws {
-        let geos: [String]
-        switch ClusterConfiguration.parseGeos(command.option("geos") ?? "us,eu,au") {
-        case .success(let value): geos = value
-        case .failure(let error): throw error
+        let cluster = Cluster(directory: command.directory)
+        // Options not given keep what the cluster was created with (a new one gets the defaults).
+        var configuration = cluster.configuration ?? ClusterConfiguration()
+        if let text = command.option("geos") {
+            switch ClusterConfiguration.parseGeos(text) {
+            case .success(let value): configuration.geos = value
+            case .failure(let error): throw error
+            }
         }
-        let startText = command.option("start") ?? SimTime.defaultStart.iso8601
-        guard let start = SimTime(iso8601: startText) else {
-            throw UsageError(
-                "invalid value '\(startText)' for --start; expected an RFC 3339 date such as 2026-01-01T00:00:00Z")
+        if let startText = command.option("start") {
+            guard let start = SimTime(iso8601: startText) else {
+                throw UsageError(
+                    "invalid value '\(startText)' for --start; expected an RFC 3339 date such as 2026-01-01T00:00:00Z")
+            }
+            configuration.start = start
         }
-        var rateCardPath: String? = nil
+        if command.option("seed") != nil { configuration.seed = try command.seed() }
         if let path = command.option("rate-card") {
             let absolute = Cluster.absolute(path)
             guard let bytes = readWholeFile(absolute) else {
@@ -37,12 +43,9 @@ enum ClusterCommands {
             } catch {
                 throw UsageError("the rate card '\(path)' is not valid JSON: \(error)")
             }
-            rateCardPath = absolute
+            configuration.rateCardPath = absolute
         }
-        let configuration = ClusterConfiguration(
-            geos: geos, start: start, seed: try command.seed(), rateCardPath: rateCardPath)
-        let cluster = Cluster(directory: command.directory)
-        let report = try ClusterBoot.up(cluster, configuration)
+        let report = try ClusterBoot.up(cluster, configuration, shownAs: command.directory)
         print(report.message)
         print(
             formatTable(
@@ -59,28 +62,18 @@ enum ClusterCommands {
     }
 
     static func down(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
-        guard cluster.configuration != nil || !cluster.records.isEmpty else {
-            print("nothing to stop in \(cluster.directory)")
-            return
-        }
-        let stopped = cluster.down()
-        print(
-            "stopped \(stopped.count) node\(stopped.count == 1 ? "" : "s"): \(stopped.map(\.name).joined(separator: ", "))"
-        )
+        let cluster = try command.existingCluster()
+        let result = cluster.down()
+        print(result.summary(in: command.directory))
     }
 
     static func status(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
+        let cluster = try command.existingCluster()
         let statuses = cluster.status()
         if command.flag("json") {
             var body = JSONObject([("directory", .string(cluster.directory)), ("nodes", .array(statuses.map(\.json)))])
             if let configuration = cluster.configuration { body["cluster"] = configuration.json }
             print(JSON.object(body).prettyText)
-            return
-        }
-        guard !statuses.isEmpty else {
-            print("no cluster in \(cluster.directory); start one with 'konnect-sim up --dir \(command.directory)'")
             return
         }
         print(
@@ -115,18 +108,28 @@ public struct BootReport: Sendable {
 
 /// Bringing a cluster up: shared by the CLI, the scenario runner and the tests.
 public enum ClusterBoot {
-    /// Starts the auth node, then every geo in parallel; idempotent; restarts nodes that are down.
-    public static func up(_ cluster: Cluster, _ configuration: ClusterConfiguration) throws -> BootReport {
-        NodeFiles.makePrivateDirectory(cluster.directory)
-        guard access(cluster.directory, W_OK) == 0 else { throw ProcessError("cannot write to \(cluster.directory)") }
-        if let existing = cluster.configuration, existing.geos != configuration.geos {
-            let running = cluster.status().filter { $0.process != .down }
-            if !running.isEmpty {
+    /// Starts the auth node, then every geo in parallel; idempotent; starts again the nodes that are down.
+    /// A cluster's configuration is fixed when it is created: asking an existing one for anything else
+    /// is refused before anything changes. `shownAs` is the directory as the user wrote it.
+    public static func up(_ cluster: Cluster, _ requested: ClusterConfiguration, shownAs: String? = nil) throws
+        -> BootReport
+    {
+        let shown = shownAs ?? cluster.directory
+        let existing = cluster.configuration
+        if let existing {
+            let differences = existing.differences(from: requested)
+            guard differences.isEmpty else {
                 throw ProcessError(
-                    "a cluster with geos \(existing.geos.joined(separator: ",")) is running in \(cluster.directory); run 'konnect-sim down --dir \(cluster.directory)' first"
-                )
+                    """
+                    the cluster in \(shown) was created with other settings, and a cluster's geos, calendar start, \
+                    seed and rate card are fixed when it is created; nothing was changed:
+                      \(differences.joined(separator: "\n  "))
+                    Run `konnect-sim up --dir \(shown)` without options to start it as it is, or use another --dir.
+                    """)
             }
         }
+        NodeFiles.makePrivateDirectory(cluster.directory)
+        guard access(cluster.directory, W_OK) == 0 else { throw ProcessError("cannot write to \(cluster.directory)") }
         // The socket path must fit; fail before starting anything.
         let longest = cluster.nodeDirectory(.geo, "xx") + "/sock"
         if longest.utf8.count > 100 {
@@ -134,15 +137,22 @@ public enum ClusterBoot {
                 "the run directory path is too long for Unix sockets (\(longest.utf8.count) bytes, at most 100); use a shorter --dir"
             )
         }
-        let effective =
-            cluster.configuration.map { existing in
-                // A restarted cluster keeps its calendar start and seed.
-                ClusterConfiguration(
-                    geos: configuration.geos, start: existing.start, seed: existing.seed ?? configuration.seed,
-                    rateCardPath: configuration.rateCardPath ?? existing.rateCardPath)
-            } ?? configuration
+        var effective = existing ?? requested
         do {
-            try AtomicFile.write(effective.json.prettyText + "\n", to: cluster.configurationPath)
+            if existing == nil {
+                // The rate card is the cluster's own from now on: a copy, so editing the file changes nothing.
+                if let source = requested.rateCardPath {
+                    let copy = cluster.rateCardPath
+                    if source != copy {
+                        guard let bytes = readWholeFile(source) else {
+                            throw ProcessError("cannot read the rate card file \(source)")
+                        }
+                        try AtomicFile.write(bytes, to: copy)
+                    }
+                    effective.rateCardPath = copy
+                }
+                try AtomicFile.write(effective.json.prettyText + "\n", to: cluster.configurationPath)
+            }
             if cluster.supportToken == nil {
                 try AtomicFile.write(Secrets.token(prefix: "ksup_") + "\n", to: cluster.supportTokenPath, mode: 0o600)
             }
@@ -150,21 +160,23 @@ public enum ClusterBoot {
                 try AtomicFile.write(
                     FaultPlan(seed: effective.seed ?? 0).json.prettyText + "\n", to: cluster.faultsPath)
             }
+        } catch let error as ProcessError {
+            throw error
         } catch {
-            throw ProcessError(error.description)
+            throw ProcessError("\(error)")
         }
 
         let auth = authRecord(cluster, effective)
         let geos = effective.geos.map { geoRecord(cluster, effective, $0) }
         var started: [String] = []
         var alreadyRunning: [String] = []
-        var restarted: [String] = []
+        var crashed: [String] = []
         for record in [auth] + geos {
-            let (_, state) = cluster.processState(record)
+            let (descriptor, state) = cluster.processState(record)
             if state != .down {
                 alreadyRunning.append(record.name)
-            } else if cluster.descriptor(record) != nil {
-                restarted.append(record.name)
+            } else if let descriptor, !descriptor.stoppedCleanly {
+                crashed.append(record.name)
             }
         }
         do {
@@ -185,12 +197,16 @@ public enum ClusterBoot {
         let nodes = cluster.status().filter { $0.record.kind == .auth || $0.record.kind == .geo }
         var message: String
         if started.isEmpty {
-            message = "the cluster in \(cluster.directory) is already running"
-        } else if !alreadyRunning.isEmpty || !restarted.isEmpty {
-            message =
-                "restarted \(started.joined(separator: ", ")) in \(cluster.directory) (found stale state from an earlier run; data kept)"
+            message = "the cluster in \(shown) is already running"
+        } else if existing == nil {
+            message = "cluster up in \(shown): auth + \(effective.geos.joined(separator: ", "))"
         } else {
-            message = "cluster up in \(cluster.directory): auth + \(effective.geos.joined(separator: ", "))"
+            if crashed.isEmpty {
+                message = "started \(started.joined(separator: ", ")) again in \(shown) (data kept)"
+            } else {
+                message =
+                    "restarted \(started.joined(separator: ", ")) in \(shown) (found stale state from an earlier run: \(crashed.joined(separator: ", ")) did not stop cleanly; data kept)"
+            }
         }
         if !alreadyRunning.isEmpty && !started.isEmpty {
             message += "; already running: \(alreadyRunning.joined(separator: ", "))"

@@ -14,15 +14,25 @@ public enum CommandTree {
         subcommands: [
             CommandSpec(
                 "up", abstract: "Start a cluster: the auth node and one geo node per geo.",
-                discussion:
-                    "Returns once every node answers. Running it again on a running cluster says so and exits 0; after a crash it restarts the nodes that are down, keeping their data.",
+                discussion: """
+                    Returns once every node answers. Running it again on a running cluster says so and exits 0; after \
+                    a `down` or a crash it starts the nodes that are down, keeping their data. A cluster's geos, \
+                    calendar start, seed and rate card are fixed when it is created: a later `up` with other values \
+                    is refused, naming the difference, and changes nothing; `up` without options starts exactly \
+                    what exists.
+                    """,
                 options: [
                     dir,
-                    .option("geos", "list", "Comma-separated geos (us, eu, au, me, in, sg).", default: "us,eu,au"),
                     .option(
-                        "start", "date", "Where the simulated calendar starts (RFC 3339).",
-                        default: "2026-01-01T00:00:00Z"),
-                    .option("rate-card", "file", "A rate card JSON file replacing the standard prices."),
+                        "geos", "list",
+                        "Comma-separated geos (us, eu, au, me, in, sg); a new cluster gets us,eu,au unless given."),
+                    .option(
+                        "start", "date",
+                        "Where the simulated calendar starts (RFC 3339); a new cluster starts at 2026-01-01T00:00:00Z unless given."
+                    ),
+                    .option(
+                        "rate-card", "file",
+                        "A rate card JSON file replacing the standard prices (copied into the run directory)."),
                     .option("seed", "n", "Seed for ids and injected-fault randomness, so runs repeat exactly."),
                 ]),
             CommandSpec(

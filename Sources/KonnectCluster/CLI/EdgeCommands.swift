@@ -5,81 +5,104 @@ import KonnectNodes
 /// `dp`, `upstream` and `zone`: processes at the edge of the cluster.
 enum EdgeCommands {
     static func dataPlane(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
         switch command.path[1] {
         case "start":
             let name = try command.required("name")
-            let descriptor = try cluster.startDataPlane(
-                name: name, geo: try command.required("geo"), controlPlane: try command.required("control-plane"),
-                organizationID: command.option("org"), port: try command.integer("port", range: 0...65535) ?? 0)
+            let geo = try command.required("geo")
+            let controlPlane = try command.required("control-plane")
+            let port = try command.integer("port", range: 0...65535) ?? 0
+            let cluster = try command.existingCluster()
+            let started = try cluster.startDataPlane(
+                name: name, geo: geo, controlPlane: controlPlane, organizationID: command.option("org"), port: port)
+            let descriptor = started.descriptor
+            let how = started.wasRunning ? "already running, " : ""
             print(
-                "data plane \(name) proxying on \(descriptor.url) (socket \(descriptor.socket), log \(NodeFiles.log(cluster.nodeDirectory(.dataPlane, name))))"
+                "data plane \(name) \(how)proxying on \(descriptor.url) (socket \(descriptor.socket), log \(NodeFiles.log(cluster.nodeDirectory(.dataPlane, name))))"
             )
         case "stop":
-            let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .dataPlane else {
-                throw UsageError("'\(record.name)' is a \(record.kind.role), not a data plane")
-            }
-            cluster.stop(record)
-            print("stopped data plane \(record.name)")
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .dataPlane)
+            print(
+                cluster.stop(record)
+                    ? "stopped data plane \(record.name)" : "data plane \(record.name) was already stopped")
         default:
-            let status = try cluster.nodeStatus(command.arguments[0])
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .dataPlane)
+            let status = try cluster.nodeStatus(record.name)
             if command.flag("json") {
                 print(status.prettyText)
                 return
             }
-            print(
-                "data plane \(status["name"]?.stringValue ?? command.arguments[0]): \(status["state"]?.stringValue ?? "")"
-            )
-            if let reason = status["orphaned_reason"]?.stringValue { print("  orphaned: \(reason)") }
-            if let error = status["last_error"]?.stringValue { print("  last error: \(error)") }
-            print(
-                "  config version \(status["config"]?["version"]?.intValue.map(String.init) ?? "-") hash \(status["config"]?["hash"]?.stringValue ?? "-")"
-            )
-            print(
-                "  license: \(status["license"]?["product_subscription"]?.stringValue ?? "none") (\(status["license"]?["state"]?.stringValue ?? "-"))"
-            )
-            print(
-                "  last sync: \(status["last_sync"]?.stringValue ?? "never")  proxy: \(status["proxy_url"]?.stringValue ?? "-")"
-            )
+            print(renderDataPlaneStatus(status, name: record.name), terminator: "")
         }
     }
 
+    /// `dp status` as text; a stopped data plane shows what its disk cache would serve at the next start.
+    static func renderDataPlaneStatus(_ status: JSON, name: String) -> String {
+        let state = status["state"]?.stringValue ?? ""
+        let stopped = state == "down"
+        var text = "data plane \(name): \(stopped ? "stopped" : state)\n"
+        if let reason = status["orphaned_reason"]?.stringValue { text += "  orphaned: \(reason)\n" }
+        if let error = status["last_error"]?.stringValue { text += "  last error: \(error)\n" }
+        let config = status["config"]
+        let version = config?["version"]?.intValue.map(String.init)
+        let hash = config?["hash"]?.stringValue ?? "-"
+        if stopped {
+            text +=
+                version.map { "  disk cache: config version \($0) hash \(hash) (served at the next start)\n" }
+                ?? "  disk cache: empty (it waits for its control plane at the next start)\n"
+        } else {
+            text += "  config version \(version ?? "-") hash \(hash)\n"
+        }
+        let license = status["license"]
+        text +=
+            "  license: \(license?["product_subscription"]?.stringValue ?? "none") (\(license?["state"]?.stringValue ?? "-"))\n"
+        if stopped {
+            text += "  last sync: \(status["last_sync"]?.stringValue ?? "never")\n"
+        } else {
+            text +=
+                "  last sync: \(status["last_sync"]?.stringValue ?? "never")  proxy: \(status["proxy_url"]?.stringValue ?? "-")\n"
+        }
+        if let unreported = status["unreported_usage"]?.intValue, unreported > 0 {
+            text += "  usage not reported yet: \(unreported)\(stopped ? " (kept on disk until it runs again)" : "")\n"
+        }
+        return text
+    }
+
     static func upstream(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
         if command.path[1] == "start" {
             let name = command.option("name") ?? "upstream"
-            let descriptor = try cluster.startUpstream(
-                name: name, port: try command.integer("port", range: 0...65535) ?? 0)
+            let port = try command.integer("port", range: 0...65535) ?? 0
+            let descriptor = try command.existingCluster().startUpstream(name: name, port: port)
             print("upstream \(name) echoing on \(descriptor.url)")
         } else {
-            let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .upstream else {
-                throw UsageError("'\(record.name)' is a \(record.kind.role), not an upstream")
-            }
-            cluster.stop(record)
-            print("stopped upstream \(record.name)")
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .upstream)
+            print(
+                cluster.stop(record) ? "stopped upstream \(record.name)" : "upstream \(record.name) was already stopped"
+            )
         }
     }
 
     static func zone(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
         switch command.path[1] {
         case "start":
             let name = try command.required("name")
-            let descriptor = try cluster.startZone(
-                name: name, geo: try command.required("geo"), meshControlPlane: try command.required("mesh-cp"),
-                organizationID: command.option("org"))
-            print("zone \(name) serving its workloads on \(descriptor.url)")
+            let geo = try command.required("geo")
+            let mesh = try command.required("mesh-cp")
+            let cluster = try command.existingCluster()
+            let started = try cluster.startZone(
+                name: name, geo: geo, meshControlPlane: mesh, organizationID: command.option("org"))
+            print(
+                "zone \(name) \(started.wasRunning ? "already running, " : "")serving its workloads on \(started.descriptor.url)"
+            )
         case "stop":
-            let record = try cluster.requireRecord(command.arguments[0])
-            guard record.kind == .zone else {
-                throw UsageError("'\(record.name)' is a \(record.kind.role), not a zone")
-            }
-            cluster.stop(record)
-            print("stopped zone \(record.name)")
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .zone)
+            print(cluster.stop(record) ? "stopped zone \(record.name)" : "zone \(record.name) was already stopped")
         case "policies":
-            let record = try cluster.requireRecord(command.arguments[0])
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .zone)
             let response = try cluster.client(record).send("GET", "/policies")
             guard let body = response.json else { throw ProcessError("zone \(record.name) did not answer") }
             if command.flag("json") {
@@ -93,7 +116,9 @@ enum EdgeCommands {
                 )
             }
         default:
-            let status = try cluster.nodeStatus(command.arguments[0])
+            let cluster = try command.existingCluster()
+            let record = try cluster.requireRecord(command.arguments[0], kind: .zone)
+            let status = try cluster.nodeStatus(record.name)
             print(
                 command.flag("json")
                     ? status.prettyText

@@ -7,15 +7,19 @@ enum OperatorCommands {
     static func checked(_ response: ClientResponse) throws -> JSON { try Cluster.checked(response) }
 
     static func clock(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
+        func cluster() throws -> Cluster { try command.existingCluster() }
         switch command.path[1] {
         case "show":
-            let body = try checked(try cluster.support("GET", "/v3/simulator/clock"))
+            let body = try checked(try cluster().support("GET", "/v3/simulator/clock"))
             print(body["now"]?.stringValue ?? "")
         case "advance":
-            printAdvance(try cluster.advanceCalendar(by: command.arguments[0]), json: command.flag("json"))
+            printAdvance(
+                try Cluster(directory: command.directory).advanceCalendar(by: command.arguments[0]),
+                json: command.flag("json"))
         default:
-            printAdvance(try cluster.setCalendar(to: command.arguments[0]), json: command.flag("json"))
+            printAdvance(
+                try Cluster(directory: command.directory).setCalendar(to: command.arguments[0]),
+                json: command.flag("json"))
         }
     }
 
@@ -42,7 +46,7 @@ enum OperatorCommands {
     }
 
     static func support(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
+        let cluster = try command.existingCluster()
         switch command.path[1] {
         case "unlock-email":
             let email = command.arguments[0]
@@ -90,8 +94,8 @@ enum OperatorCommands {
 
     /// `billing show`: the Billing and Usage view, per cycle.
     static func billing(_ command: ParsedCommand) throws {
-        let cluster = Cluster(directory: command.directory)
         let org = try organization(command)
+        let cluster = try command.existingCluster()
         let which = command.option("cycle") ?? "all"
         var views: [JSON] = []
         if which == "all" {

@@ -3,6 +3,7 @@ import KonnectHTTP
 import KonnectNodes
 import KonnectSecurity
 import KonnectStorage
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -14,9 +15,16 @@ public struct NodeRecord: Sendable, Hashable {
     public var name: String
     public var directory: String
     public var arguments: [String]
+    /// What a data plane or zone was asked to join (`geo`, `target` as given, `target_id`), fixed once
+    /// it exists; null for other nodes.
+    public var target: JSON = .null
 
     public var json: JSON {
-        ["kind": .string(kind.rawValue), "name": .string(name), "arguments": .strings(arguments)]
+        var object = JSONObject([
+            ("kind", .string(kind.rawValue)), ("name", .string(name)), ("arguments", .strings(arguments)),
+        ])
+        if target != .null { object["target"] = target }
+        return .object(object)
     }
 }
 
@@ -50,6 +58,24 @@ public struct NodeStatus: Sendable {
     }
 }
 
+/// What `down` did: the nodes it stopped, and those that were not running.
+public struct DownResult: Sendable {
+    public var stopped: [NodeRecord] = []
+    public var alreadyStopped: [NodeRecord] = []
+
+    /// What `down` prints.
+    public func summary(in directory: String) -> String {
+        func names(_ records: [NodeRecord]) -> String { records.map(\.name).joined(separator: ", ") }
+        if stopped.isEmpty {
+            return
+                "nothing was running in \(directory): \(names(alreadyStopped)) \(alreadyStopped.count == 1 ? "was" : "were") already stopped"
+        }
+        var text = "stopped \(stopped.count) node\(stopped.count == 1 ? "" : "s"): \(names(stopped))"
+        if !alreadyStopped.isEmpty { text += "; already stopped: \(names(alreadyStopped))" }
+        return text
+    }
+}
+
 /// A cluster in a run directory: starts, stops, inspects and breaks its nodes. Used by the CLI, the
 /// scenario runner and the process tests alike.
 public final class Cluster: Sendable {
@@ -71,6 +97,11 @@ public final class Cluster: Sendable {
     public var faultsPath: String { directory + "/faults.json" }
     public var supportTokenPath: String { directory + "/support.token" }
     public var faultLogPath: String { directory + "/faults.log" }
+    /// The cluster's own copy of the rate card it was created with.
+    public var rateCardPath: String { directory + "/rate-card.json" }
+
+    /// Whether a cluster was ever started in this directory.
+    public var exists: Bool { configuration != nil || !records.isEmpty }
 
     public var configuration: ClusterConfiguration? {
         guard let bytes = readWholeFile(configurationPath), let json = try? JSONParser.parse(bytes) else { return nil }
@@ -103,7 +134,8 @@ public final class Cluster: Sendable {
             result.append(
                 NodeRecord(
                     kind: kind, name: nodeName, directory: path,
-                    arguments: json["arguments"]?.arrayValue?.compactMap(\.stringValue) ?? []))
+                    arguments: json["arguments"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                    target: json["target"] ?? .null))
         }
         let order: [NodeKind: Int] = [.auth: 0, .geo: 1, .upstream: 2, .dataPlane: 3, .zone: 4]
         return result.sorted { (order[$0.kind] ?? 9, $0.name) < (order[$1.kind] ?? 9, $1.name) }
@@ -118,6 +150,15 @@ public final class Cluster: Sendable {
             throw ProcessError(
                 "no node named '\(name)' in \(directory)\(names.isEmpty ? " (is the cluster up?)" : "; nodes: \(names.joined(separator: ", "))")"
             )
+        }
+        return record
+    }
+
+    /// The record of a node of the expected kind; a message naming what it is otherwise.
+    public func requireRecord(_ name: String, kind: NodeKind) throws -> NodeRecord {
+        let record = try requireRecord(name)
+        guard record.kind == kind else {
+            throw UsageError("\(name) is \(record.kind.described), not \(kind.described)")
         }
         return record
     }
@@ -188,34 +229,50 @@ public final class Cluster: Sendable {
         return all.suffix(lines).joined(separator: "\n")
     }
 
-    /// Stops a node gracefully (SIGTERM, then SIGKILL after the grace period).
-    public func stop(_ record: NodeRecord, graceMilliseconds: Int = 10_000) {
+    /// Stops a node gracefully (SIGTERM, then SIGKILL after the grace period); false when it was not
+    /// running.
+    @discardableResult
+    public func stop(_ record: NodeRecord, graceMilliseconds: Int = 10_000) -> Bool {
         let (descriptor, state) = processState(record)
-        if let descriptor, state != .down { NodeProcess.stop(descriptor.pid, graceMilliseconds: graceMilliseconds) }
+        var wasRunning = false
+        if let descriptor, state != .down {
+            NodeProcess.stop(descriptor.pid, graceMilliseconds: graceMilliseconds)
+            wasRunning = true
+        }
         unlink(NodeFiles.socket(record.directory))
+        return wasRunning
     }
 
     /// Stops every node: data planes, zones and upstreams first, then geos, then the auth node.
-    public func down(graceMilliseconds: Int = 10_000) -> [NodeRecord] {
+    public func down(graceMilliseconds: Int = 10_000) -> DownResult {
         let all = records
         let order: [NodeKind: Int] = [.dataPlane: 0, .zone: 0, .upstream: 1, .geo: 2, .auth: 3]
-        var stopped: [NodeRecord] = []
+        var result = DownResult()
         for group in Set(all.map { order[$0.kind] ?? 0 }).sorted() {
             let members = all.filter { order[$0.kind] == group }
             // Stop a group in parallel: each node drains on its own.
+            let outcomes = Mutex<[String: Bool]>([:])
             let threads = members.map { record in
                 let done = Signal()
                 let seen = done.current
                 spawnThread(name: "stop") { [self] in
-                    stop(record, graceMilliseconds: graceMilliseconds)
+                    let wasRunning = stop(record, graceMilliseconds: graceMilliseconds)
+                    outcomes.withLock { $0[record.name] = wasRunning }
                     done.fire()
                 }
                 return (done, seen)
             }
             for (done, seen) in threads { done.wait(after: seen, timeoutMilliseconds: graceMilliseconds + 6000) }
-            stopped.append(contentsOf: members)
+            let stopped = outcomes.withLock { $0 }
+            for record in members {
+                if stopped[record.name] == true {
+                    result.stopped.append(record)
+                } else {
+                    result.alreadyStopped.append(record)
+                }
+            }
         }
-        return stopped
+        return result
     }
 
     /// `status`: every node, its process, health and, for data planes and zones, their own view.

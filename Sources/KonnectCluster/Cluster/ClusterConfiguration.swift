@@ -1,7 +1,9 @@
 import KonnectCore
+import KonnectHTTP
 
-/// What `up` was asked for, stored as `cluster.json` in the run directory so that later commands
-/// (and `restart`) know the cluster's geos, calendar start, seed and rate card.
+/// What a cluster was created with, stored as `cluster.json` in the run directory so that later
+/// commands (and `restart`) know the cluster's geos, calendar start, seed and rate card. They are fixed
+/// when the cluster is created: a later `up` that asks for something else is refused (`differences`).
 public struct ClusterConfiguration: Sendable, Hashable {
     /// Known geos (T2).
     public static let knownGeos = ["us", "eu", "au", "me", "in", "sg"]
@@ -10,7 +12,8 @@ public struct ClusterConfiguration: Sendable, Hashable {
     public var geos: [String]
     public var start: SimTime
     public var seed: UInt64?
-    /// Absolute path of a rate card file, or nil for the standard one.
+    /// Absolute path of a rate card file, or nil for the standard one. `up` keeps a copy in the run
+    /// directory (`rate-card.json`) and records that, so editing the original changes nothing later.
     public var rateCardPath: String?
 
     public init(
@@ -40,6 +43,41 @@ public struct ClusterConfiguration: Sendable, Hashable {
             rateCardPath: json["rate_card"]?.stringValue)
     }
 
+    /// What `requested` asks for that differs from this (existing) cluster, one readable line each; empty
+    /// when it asks for the same. Rate cards are compared by what they hold (nil: the standard one).
+    public func differences(from requested: ClusterConfiguration) -> [String] {
+        var found: [String] = []
+        if requested.geos != geos {
+            found.append(
+                "geos: the cluster has \(geos.joined(separator: ",")), this asks for \(requested.geos.joined(separator: ","))"
+            )
+        }
+        if requested.start != start {
+            found.append(
+                "calendar start: the cluster started at \(start.iso8601), this asks for \(requested.start.iso8601)")
+        }
+        if requested.seed != seed {
+            found.append(
+                "seed: the cluster has \(seed.map(String.init) ?? "none"), this asks for \(requested.seed.map(String.init) ?? "none")"
+            )
+        }
+        let mine = ClusterConfiguration.rateCard(at: rateCardPath)
+        let theirs = ClusterConfiguration.rateCard(at: requested.rateCardPath)
+        if mine != theirs {
+            found.append(
+                "rate card: the cluster has \(rateCardPath ?? "the standard one"), this asks for \(requested.rateCardPath ?? "the standard one"), which holds other prices"
+            )
+        }
+        return found
+    }
+
+    /// The rate card a file holds (nil path: the standard one); nil when it cannot be read.
+    static func rateCard(at path: String?) -> RateCard? {
+        guard let path else { return .standard }
+        guard let bytes = readWholeFile(path), let json = try? JSONParser.parse(bytes) else { return nil }
+        return try? RateCard(json: json)
+    }
+
     /// Parses `--geos us,eu,au`: known codes, no duplicates, at least one.
     public static func parseGeos(_ text: String) -> Result<[String], UsageError> {
         let geos = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).lowercased() }
@@ -64,6 +102,17 @@ public enum NodeKind: String, Sendable, CaseIterable {
     /// The prefix of the node's directory inside the run directory.
     public func directoryName(_ name: String) -> String {
         self == .auth ? "auth" : "\(rawValue)-\(name)"
+    }
+
+    /// The node in a sentence: "the auth node", "a geo", "a data plane", "an upstream", "a zone".
+    public var described: String {
+        switch self {
+        case .auth: "the auth node"
+        case .geo: "a geo"
+        case .dataPlane: "a data plane"
+        case .upstream: "an upstream"
+        case .zone: "a zone"
+        }
     }
 
     /// The role shown by `status`.

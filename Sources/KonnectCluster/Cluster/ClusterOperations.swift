@@ -7,6 +7,13 @@ import KonnectStorage
     import Glibc
 #endif
 
+/// A data plane, zone or upstream `start` found running or started.
+public struct StartedNode: Sendable {
+    public var descriptor: NodeDescriptor
+    /// It was running already with the same target (starting is idempotent).
+    public var wasRunning: Bool
+}
+
 /// Operations on a running cluster shared by the CLI, the scenario runner and the tests: faults,
 /// data planes, upstreams, zones, and calls to the auth node with the support credential.
 extension Cluster {
@@ -16,10 +23,17 @@ extension Cluster {
     public func support(_ method: String, _ path: String, _ body: JSON? = nil, timeoutMilliseconds: Int = 60_000) throws
         -> ClientResponse
     {
+        guard exists else { throw ProcessError("no cluster in \(directory) (run `konnect-sim up --dir \(directory)`)") }
         guard let token = supportToken else {
             throw ProcessError("no support credential in \(directory); is the cluster up?")
         }
         let auth = try requireRecord("auth")
+        let state = processState(auth).1
+        guard state == .running else {
+            throw ProcessError(
+                "the auth node is \(state == .paused ? "paused (resume it with `konnect-sim resume auth`)" : "down (start it with `konnect-sim up` or `konnect-sim restart auth`)") in \(directory)"
+            )
+        }
         return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(
             method, path, body, headers: ["Authorization": "Bearer \(token)"])
     }
@@ -205,30 +219,42 @@ extension Cluster {
         try Cluster.validateNodeName(name)
         if let existing = record(named: name) {
             guard existing.kind == kind else {
-                throw UsageError("a \(existing.kind.role) named '\(name)' already exists")
+                throw UsageError("'\(name)' is already \(existing.kind.described); choose another name")
             }
             return existing
         }
         return nil
     }
 
-    private func geoRecord(_ geo: String) throws -> NodeRecord {
-        guard let configuration else { throw ProcessError("no cluster in \(directory); run 'konnect-sim up' first") }
+    /// The geo's record, running: a data plane or zone can only join through a geo that answers.
+    private func runningGeo(_ geo: String) throws -> NodeRecord {
+        guard let configuration else {
+            throw ProcessError("no cluster in \(directory) (run `konnect-sim up --dir \(directory)`)")
+        }
         guard configuration.geos.contains(geo) else {
             throw UsageError(
                 "invalid value '\(geo)' for --geo; this cluster's geos are \(configuration.geos.joined(separator: ", "))"
             )
         }
-        return try requireRecord(geo)
+        let record = try requireRecord(geo)
+        let (_, state) = processState(record)
+        guard state == .running else {
+            throw ProcessError(
+                "geo \(geo) is \(state == .paused ? "paused" : "down"), so it cannot issue a credential; \(state == .paused ? "resume it with `konnect-sim resume \(geo)`" : "start it with `konnect-sim restart \(geo)` (or `konnect-sim up`)") and try again"
+            )
+        }
+        return record
     }
 
     /// Starts a data plane joined to a control plane (by name or id), with a credential the geo issues.
+    /// Starting one that exists is idempotent for the same target, and an error for another one.
     @discardableResult
     public func startDataPlane(
         name: String, geo: String, controlPlane: String, organizationID: String? = nil, port: Int = 0
-    ) throws -> NodeDescriptor {
+    ) throws -> StartedNode {
         try startJoined(
-            .dataPlane, name: name, geo: geo, operatorPath: "/internal/v1/operator/dp-credentials",
+            .dataPlane, name: name, geo: geo, target: controlPlane, organizationID: organizationID,
+            operatorPath: "/internal/v1/operator/dp-credentials",
             request: ["control_plane": .string(controlPlane), "organization_id": .optional(organizationID)],
             secretFile: "credential"
         ) { directory, geoSocket, secret, target in
@@ -242,7 +268,7 @@ extension Cluster {
 
     @discardableResult
     public func startUpstream(name: String, port: Int = 0) throws -> NodeDescriptor {
-        if let existing = try reserve(.upstream, name) { return try startAgain(existing) }
+        if let existing = try reserve(.upstream, name) { return try startAgain(existing).descriptor }
         let nodeDirectory = self.nodeDirectory(.upstream, name)
         return try start(
             NodeRecord(
@@ -253,10 +279,11 @@ extension Cluster {
     /// Starts a Mesh zone control plane joined to a Mesh global control plane, with a zone token.
     @discardableResult
     public func startZone(name: String, geo: String, meshControlPlane: String, organizationID: String? = nil) throws
-        -> NodeDescriptor
+        -> StartedNode
     {
         try startJoined(
-            .zone, name: name, geo: geo, operatorPath: "/internal/v1/operator/zone-tokens",
+            .zone, name: name, geo: geo, target: meshControlPlane, organizationID: organizationID,
+            operatorPath: "/internal/v1/operator/zone-tokens",
             request: [
                 "mesh_control_plane": .string(meshControlPlane), "organization_id": .optional(organizationID),
                 "zone": .string(name),
@@ -271,20 +298,57 @@ extension Cluster {
     }
 
     /// A node that exists already: returned if it runs, started again with its arguments if not.
-    private func startAgain(_ existing: NodeRecord) throws -> NodeDescriptor {
-        if processState(existing).1 != .down, let descriptor = descriptor(existing) { return descriptor }
-        return try start(existing)
+    private func startAgain(_ existing: NodeRecord) throws -> StartedNode {
+        if processState(existing).1 != .down, let descriptor = descriptor(existing) {
+            return StartedNode(descriptor: descriptor, wasRunning: true)
+        }
+        return StartedNode(descriptor: try start(existing), wasRunning: false)
+    }
+
+    /// Refuses to start an existing data plane or zone for another target than the one it joined.
+    private func requireSameTarget(
+        _ existing: NodeRecord, geo: String, target: String, organizationID: String?
+    ) throws {
+        let argument = { (flag: String) -> String? in
+            existing.arguments.firstIndex(of: flag).flatMap {
+                $0 + 1 < existing.arguments.count ? existing.arguments[$0 + 1] : nil
+            }
+        }
+        let joinedGeo = existing.target["geo"]?.stringValue ?? argument("--geo") ?? "?"
+        let joinedID =
+            existing.target["target_id"]?.stringValue
+            ?? argument("--control-plane") ?? argument("--mesh-cp") ?? "?"
+        let joinedAs = existing.target["target_name"]?.stringValue
+        let joinedOrganization = existing.target["organization_id"]?.stringValue
+        let sameTarget = target == joinedID || target == joinedAs || target == existing.target["target"]?.stringValue
+        let sameOrganization =
+            organizationID == nil || joinedOrganization == nil || organizationID == joinedOrganization
+        guard geo == joinedGeo, sameTarget, sameOrganization else {
+            let what = existing.kind == .zone ? "Mesh control plane" : "control plane"
+            throw ProcessError(
+                "\(existing.kind == .zone ? "zone" : "data plane") \(existing.name) already exists, joined to \(what) \(joinedAs.map { "\($0) (\(joinedID))" } ?? joinedID) in geo \(joinedGeo); it cannot join \(target) in geo \(geo). A node's target is fixed: choose another --name, or stop it and start a new one under another name."
+            )
+        }
     }
 
     /// Data planes and zones: the geo issues a secret for the target (over its Unix socket, the
     /// operator's access), kept in the node's directory (mode 0600), then the node starts.
     private func startJoined(
-        _ kind: NodeKind, name: String, geo: String, operatorPath: String, request: JSON, secretFile: String,
+        _ kind: NodeKind, name: String, geo: String, target requested: String, organizationID: String?,
+        operatorPath: String, request: JSON, secretFile: String,
         arguments: (_ directory: String, _ geoSocket: String, _ secret: String, _ target: String) -> [String]
-    ) throws -> NodeDescriptor {
-        if let existing = try reserve(kind, name) { return try startAgain(existing) }
-        let geoNode = try geoRecord(geo)
-        let response = try client(geoNode).json("POST", operatorPath, request)
+    ) throws -> StartedNode {
+        if let existing = try reserve(kind, name) {
+            try requireSameTarget(existing, geo: geo, target: requested, organizationID: organizationID)
+            return try startAgain(existing)
+        }
+        let geoNode = try runningGeo(geo)
+        let response: ClientResponse
+        do {
+            response = try client(geoNode).json("POST", operatorPath, request)
+        } catch {
+            throw ProcessError("geo \(geo) did not answer over \(NodeFiles.socket(geoNode.directory)): \(error)")
+        }
         guard response.status == 201, let body = response.json, let secret = body["credential"]?.stringValue,
             let target = body["control_plane_id"]?.stringValue
         else {
@@ -301,7 +365,15 @@ extension Cluster {
                 "--faults", faultsPath,
             ]
         if let seed = configuration?.seed { launch += ["--seed", String(seed)] }
-        return try start(NodeRecord(kind: kind, name: name, directory: nodeDirectory, arguments: launch))
+        let joined: JSON = [
+            "geo": .string(geo), "target": .string(requested), "target_id": .string(target),
+            "target_name": .optional(body["control_plane_name"]?.stringValue),
+            "organization_id": .optional(body["organization_id"]?.stringValue ?? organizationID),
+        ]
+        return StartedNode(
+            descriptor: try start(
+                NodeRecord(kind: kind, name: name, directory: nodeDirectory, arguments: launch, target: joined)),
+            wasRunning: false)
     }
 
     /// A data plane's or zone's own status document.
@@ -309,10 +381,17 @@ extension Cluster {
         let record = try requireRecord(name)
         let (_, state) = processState(record)
         guard state == .running else {
+            // A stopped data plane shows what its disk would serve at the next start.
+            if state == .down, record.kind == .dataPlane {
+                return DataPlaneNode.diskStatus(directory: record.directory, name: name)
+            }
             return [
                 "name": .string(name), "state": .string(state == .paused ? "paused" : "down"),
                 "process": .string(state.rawValue),
             ]
+        }
+        guard record.kind == .dataPlane || record.kind == .zone else {
+            throw UsageError("\(name) is \(record.kind.described), not a data plane or zone")
         }
         let response = try client(record, timeoutMilliseconds: 2000).send("GET", "/status")
         guard response.status == 200, let body = response.json else {

@@ -43,6 +43,7 @@ public enum NodeProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        closeOnExec(except: Set(descriptors.map(\.parent)))
         for (parent, child) in descriptors { posix_spawn_file_actions_adddup2(&actions, parent, child) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -64,6 +65,25 @@ public enum NodeProcess {
             throw ProcessError("cannot start \(executable): \(String(cString: strerror(status)))")
         }
         return pid
+    }
+
+    /// Marks every descriptor above stderr close-on-exec, so that nothing else the caller holds reaches a
+    /// node: one inherited without FD_CLOEXEC (a pipe or socket of whoever ran the CLI) would otherwise
+    /// stay open for the node's whole life, and whoever waits for it to close (a shell's `$(...)`, a test
+    /// waiting for the CLI to exit) would hang. (Glibc's `posix_spawn_file_actions_addclosefrom_np` is
+    /// not visible to Swift.)
+    static func closeOnExec(except kept: Set<Int32> = []) {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let fd = Int32(name), fd > 2, fd != own, !kept.contains(fd) else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Whether the process exists, is stopped (SIGSTOP) or is gone. Zombies count as gone.

@@ -31,6 +31,10 @@ public struct NodeDescriptor: Sendable, Hashable {
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Whether the node went through its graceful shutdown (it writes `stopped_at` last); a descriptor
+    /// without it, of a process that is gone, is what a crash or kill -9 leaves.
+    public var stoppedCleanly: Bool { extra["stopped_at"] != nil }
+
     public var json: JSON {
         var object = JSONObject([
             ("role", .string(role)), ("name", .string(name)), ("pid", .int(Int64(pid))), ("socket", .string(socket)),
@@ -138,6 +142,13 @@ public struct NodeRuntime {
         stop()
         server.shutdown()
         unlink(socketPath)
+        var stopped = descriptor
+        stopped.extra["stopped_at"] = .string(NodeRuntime.wallClockNow())
+        do {
+            try AtomicFile.write(stopped.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
+        } catch {
+            Log.warning("could not record the clean stop in \(NodeFiles.descriptor(directory)): \(error)")
+        }
         Log.info("\(role) \(name) stopped")
     }
 
