@@ -181,7 +181,7 @@ extension ProcessTests {
             // A session is bound to its organization: objects of one are not visible with the other's token.
             let plane = try cluster.createControlPlane("first-only", token: firstToken)
             try cluster.expect(404, "eu", "GET", "/v2/control-planes/\(plane)", token: secondToken)
-            // An organization the user does not belong to is the same 401 as a wrong password.
+            // An organization the user does not belong to is a 401 that says so (issue 14: LoginErrors).
             let stranger = try cluster.signup("bob@example.com")
             let foreign = try cluster.call(
                 "auth", "POST", "/v3/authenticate",

@@ -12,12 +12,33 @@ enum AuthProblem {
         status: 401, title: "Unauthenticated",
         detail: "The token is invalid, expired or revoked; log in again with POST /v3/authenticate")
 
-    /// The 401 for tokens of an organization that nobody can log into any more (D3).
+    /// The 401 for a session or personal access token whose calendar expiry has passed (A3).
+    static func tokenExpired(_ kind: Introspection.TokenKind, at moment: SimTime) -> APIError {
+        let what =
+            kind == .session
+            ? "The session expired at \(moment.iso8601) (sessions last one calendar day); log in again with POST /v3/authenticate"
+            : "The personal access token expired at \(moment.iso8601); create a new one with POST /v3/users/{userId}/access-tokens"
+        return APIError(
+            status: 401, title: "Unauthenticated", detail: what,
+            extra: JSONObject([("reason", "token_expired"), ("expired_at", .string(moment.iso8601))]))
+    }
+
+    /// The 401 for tokens of an organization that nobody can log into any more (D3). A deactivated
+    /// organization can be reactivated by Kong Support; one deleted after its retention period cannot.
     static func organizationDeactivated(_ id: String, state: OrganizationState) -> APIError {
-        APIError(
-            status: 401, title: "Organization Deactivated",
-            detail:
-                "Organization \(id) is \(state == .inactive ? "deactivated" : state.rawValue): nobody can log into it any more. Contact Kong Support to reactivate it.",
+        let detail: String
+        switch state {
+        case .inactive:
+            detail =
+                "Organization \(id) is deactivated: nobody can log into it any more. Contact Kong Support to reactivate it."
+        case .deleting, .deleted:
+            detail =
+                "Organization \(id) is \(state == .deleting ? "being deleted" : "deleted") after its retention period: nobody can log into it any more, and it cannot be reactivated."
+        case .active:
+            detail = "Organization \(id) is active."
+        }
+        return APIError(
+            status: 401, title: "Organization Deactivated", detail: detail,
             extra: JSONObject([("reason", "organization_deactivated"), ("organization_state", .string(state.rawValue))])
         )
     }

@@ -66,9 +66,9 @@ struct PrincipalResolver: Sendable {
         guard holder.organizationState == .active else {
             return .failure(AuthProblem.organizationDeactivated(holder.organizationID, state: holder.organizationState))
         }
-        let expired = holder.expiresAt.map { $0 <= now } ?? false
-        guard !holder.revoked, !expired, holder.userActive, holder.isMember else {
-            return .failure(AuthProblem.tokenInvalid)
+        guard !holder.revoked, holder.userActive, holder.isMember else { return .failure(AuthProblem.tokenInvalid) }
+        if let expiresAt = holder.expiresAt, expiresAt <= now {
+            return .failure(AuthProblem.tokenExpired(isAccessToken ? .personalAccessToken : .session, at: expiresAt))
         }
         if let tokenID = holder.tokenID { tokenUses.record(now, for: tokenID) }
         return .success(

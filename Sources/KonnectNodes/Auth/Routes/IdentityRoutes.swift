@@ -137,33 +137,7 @@ struct IdentityRoutes: Sendable {
         logins.succeeded(email: key, request)
 
         let candidates = try db.read { tx in try memberships.organizations(tx, userID: user.id) }
-        let chosen: OrganizationRecord
-        if let requested {
-            guard let match = candidates.first(where: { $0.id == requested }) else { throw invalid }
-            chosen = match
-        } else if candidates.count == 1 {
-            chosen = candidates[0]
-        } else if candidates.isEmpty {
-            throw invalid
-        } else {
-            throw APIError(
-                status: 400,
-                detail: "You belong to \(candidates.count) organizations; say which one with organization_id",
-                invalidParameters: [
-                    InvalidParameter(
-                        field: "organization_id", rule: "required",
-                        reason: "is required when you belong to several organizations")
-                ],
-                extra: JSONObject([
-                    (
-                        "organizations",
-                        .array(
-                            candidates.map {
-                                ["id": .string($0.id), "name": .string($0.name), "state": .string($0.state.rawValue)]
-                            })
-                    )
-                ]))
-        }
+        let chosen = try IdentityRoutes.organization(for: user.email, among: candidates, requested: requested)
         guard chosen.state == .active else { throw AuthProblem.organizationDeactivated(chosen.id, state: chosen.state) }
         let token = Secrets.token(prefix: "kses_")
         let now = clock.now
@@ -180,6 +154,54 @@ struct IdentityRoutes: Sendable {
             "expires_in": .int(IdentityRoutes.sessionLifetime.seconds),
             "expires_at": expires.json, "organization_id": .string(chosen.id), "user_id": .string(user.id),
         ])
+    }
+
+    /// The organization a login is for (A3), once the password is verified: the one asked for, which
+    /// must be one of the user's; else the user's only organization, or the only active one among
+    /// several. Several active ones need `organization_id` (400 listing them).
+    static func organization(for email: String, among candidates: [OrganizationRecord], requested: String?)
+        throws(APIError) -> OrganizationRecord
+    {
+        func listed(_ organizations: [OrganizationRecord]) -> JSON {
+            .array(
+                organizations.map {
+                    ["id": .string($0.id), "name": .string($0.name), "state": .string($0.state.rawValue)]
+                })
+        }
+        if let requested {
+            guard let match = candidates.first(where: { $0.id == requested }) else {
+                let yours = candidates.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
+                throw APIError(
+                    status: 401, title: "Not a Member",
+                    detail:
+                        "\(email) is not a member of organization \(requested.prefix(64)); \(candidates.isEmpty ? "it belongs to no organization" : "its organizations: \(yours)")",
+                    extra: JSONObject([("reason", "not_a_member"), ("organizations", listed(candidates))]))
+            }
+            return match
+        }
+        let active = candidates.filter { $0.state == .active }
+        if candidates.count == 1 { return candidates[0] }
+        if active.count == 1 { return active[0] }
+        if candidates.isEmpty {
+            throw APIError(
+                status: 401, title: "Unauthenticated",
+                detail: "\(email) belongs to no organization any more; sign up to create one")
+        }
+        if active.isEmpty {
+            // Every organization is deactivated or deleted: the most recent one says why.
+            let latest = candidates[candidates.count - 1]
+            throw AuthProblem.organizationDeactivated(latest.id, state: latest.state)
+        }
+        throw APIError(
+            status: 400,
+            detail:
+                "You belong to \(active.count) active organizations; say which one with organization_id",
+            invalidParameters: [
+                InvalidParameter(
+                    field: "organization_id", rule: "required",
+                    reason: "is required when you belong to several active organizations")
+            ],
+            extra: JSONObject([("organizations", listed(candidates))]))
     }
 
     /// `GET /v3/users/me`: one read, the token and the account in the same snapshot.

@@ -62,7 +62,7 @@ struct Authenticator: Sendable {
     /// The auth node's 401 (or 400 for a malformed token), passed on as a 401 with its reason.
     static func unauthenticated(_ problem: JSON) -> APIError {
         var extra = JSONObject()
-        for key in ["reason", "organization_state"] {
+        for key in ["reason", "organization_state", "expired_at"] {
             if let value = problem[key] { extra[key] = value }
         }
         return APIError(
