@@ -55,6 +55,45 @@ import Testing
         #expect(throws: ContractError.self) { try Introspection(json: json) }
     }
 
+    @Test func creatorRoleMessagesRoundTrip() throws {
+        let request = CreatorRoleRequest(organizationID: "o-1", userID: "u-2", controlPlaneID: "cp-1", geo: "us")
+        #expect(try CreatorRoleRequest(json: wire(request.json)) == request)
+        #expect(
+            request.assignment
+                == RoleAssignment(
+                    roleName: "Admin", entityTypeName: "Control Planes", entityID: "cp-1", entityRegion: "us"))
+        let receipt = CreatorRoleReceipt(assignmentID: "ra-1", role: request.assignment, created: true)
+        #expect(try CreatorRoleReceipt(json: wire(receipt.json)) == receipt)
+    }
+
+    @Test(arguments: ["organization_id", "user_id", "control_plane_id", "geo"])
+    func creatorRoleRequestWithoutAFieldIsAnErrorNamingIt(field: String) throws {
+        var json = CreatorRoleRequest(organizationID: "o-1", userID: "u-2", controlPlaneID: "cp-1", geo: "us").json
+        json[field] = nil
+        let error = #expect(throws: ContractError.self) { try CreatorRoleRequest(json: json) }
+        #expect(error?.problems.map(\.field).contains(field) == true)
+        json[field] = ""
+        #expect(throws: ContractError.self) { try CreatorRoleRequest(json: json) }
+    }
+
+    @Test func creatorRoleMessagesRefuseWhatTheyDoNotHold() throws {
+        var request = CreatorRoleRequest(organizationID: "o-1", userID: "u-2", controlPlaneID: "cp-1", geo: "us").json
+        request["geo"] = "mars"
+        #expect(throws: ContractError.self) { try CreatorRoleRequest(json: request) }
+        let receipt = CreatorRoleReceipt(
+            assignmentID: "ra-1", role: RoleAssignment(roleName: "Admin", entityTypeName: "Control Planes"),
+            created: false
+        ).json
+        for field in ["assignment_id", "role", "created"] {
+            var json = receipt
+            json[field] = nil
+            #expect(throws: ContractError.self) { try CreatorRoleReceipt(json: json) }
+        }
+        var json = receipt
+        json["role"] = ["entity_type_name": "Control Planes"]
+        #expect(throws: ContractError.self) { try CreatorRoleReceipt(json: json) }
+    }
+
     static let events: [OutboxEvent] = [
         OutboxEvent(seq: 1, organizationID: "o-1", at: now, kind: .deactivated(reason: "admin_deactivated")),
         OutboxEvent(

@@ -2,6 +2,7 @@ import Foundation
 import KonnectCore
 import KonnectHTTP
 import KonnectStorage
+import Synchronization
 import Testing
 
 @testable import KonnectNodes
@@ -140,5 +141,71 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         #expect(try FakeAuthNode.eventually { try stores.meta.eventCursor() == 2 })
         #expect(try stores.decommissions.reason(organization: "o-1") == nil)
         #expect(try licenses.licenses(organization: "o-1")?.gateway == ["id": "g"])
+    }
+
+    /// A member whose only way to create control planes in eu is `Creator` (A4, issue 14).
+    static let creator = Introspection(
+        user: .init(id: "u-2", email: "bo@example.com", fullName: "Bo"),
+        organization: .init(id: "o-1", name: "Acme", state: .active, plan: .plus, ownerID: "u-1", homeGeo: "eu"),
+        roles: [RoleAssignment(roleName: "Creator", entityTypeName: "Control Planes", entityRegion: "eu")],
+        tokenKind: .session, now: now, gatewayLicense: .null, meshLicense: .null)
+
+    @Test("A4: a creator's control plane is created only once the auth node recorded the creator as its Admin")
+    func aCreatorsControlPlaneWaitsForItsRole() throws {
+        let auth = try FakeAuthNode()
+        let node = try GeoNode(
+            configuration: GeoConfiguration(
+                directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
+        func create(_ name: String) -> (Int, JSON) {
+            let response = node.router.handle(
+                HTTPRequest(
+                    method: "POST", target: "/v2/control-planes",
+                    headers: ["Authorization": "Bearer token", "Content-Type": "application/json"],
+                    body: JSON.object(JSONObject([("name", .string(name))])).bytes), listener: .tcp)
+            return (response.status, (try? JSONParser.parse(response.bodyBytes)) ?? .null)
+        }
+        func existing() throws -> [String] {
+            try GeoStores(
+                database: try GeoDatabase(
+                    path: auth.geoDirectory + "/geo.sqlite", ids: IdentifierSource(seed: 1, node: "x"),
+                    wakeups: GeoWakeups())
+            )
+            .controlPlanes.list(organization: "o-1").map(\.name)
+        }
+        let granted = Mutex<[JSON]>([])
+
+        // The auth node cannot record the role: no control plane, a 503 to retry.
+        auth.answer { request in
+            if request.target == "/internal/v1/introspect" { return HTTPResponse.json(GeoContractTests.creator.json) }
+            return HTTPResponse(status: 500)
+        }
+        let (refused, problem) = create("shop")
+        #expect(refused == 503)
+        #expect(problem["reason"] == "auth_node_unavailable")
+        #expect(problem["detail"]?.stringValue?.contains("was not created") == true, "\(problem.text)")
+        #expect(try existing().isEmpty)
+
+        // It records it: the control plane exists, with the id the role names, in this geo only.
+        auth.answer { request in
+            if request.target == "/internal/v1/introspect" { return HTTPResponse.json(GeoContractTests.creator.json) }
+            let asked = (try? CreatorRoleRequest(json: JSONParser.parse(request.body)))
+            granted.withLock { $0.append(asked?.json ?? .null) }
+            guard let asked else { return HTTPResponse(status: 400) }
+            return HTTPResponse.json(
+                CreatorRoleReceipt(assignmentID: "ra-1", role: asked.assignment, created: true).json, status: 201)
+        }
+        let (status, body) = create("shop")
+        #expect(status == 201, "\(body.text)")
+        let asked = try #require(granted.withLock { $0 }.first)
+        #expect(asked["control_plane_id"] == body["id"])
+        #expect(asked["geo"] == "eu")
+        #expect(asked["user_id"] == "u-2")
+        #expect(asked["organization_id"] == "o-1")
+        #expect(try existing() == ["shop"])
+
+        // A name that is taken is refused before any role is recorded.
+        let (taken, _) = create("shop")
+        #expect(taken == 409)
+        #expect(granted.withLock { $0 }.count == 1)
     }
 }

@@ -155,6 +155,9 @@ public final class AuthNode: Sendable {
             outbox: stores.outbox, geoCursors: stores.geoCursors, transitions: transitions,
             usageReceipts: stores.usageReceipts, usageSpans: stores.usageSpans, apiCalls: stores.apiCalls,
             organizations: stores.organizations, geos: geos)
+        let creatorRoles = CreatorRoleRoutes(
+            db: db, clock: clock, organizations: stores.organizations, memberships: stores.memberships,
+            roles: stores.roles, geos: geos)
         let clock = clock
         let documents = (
             tcp: OpenAPIDocument.auth(geos: geos, listener: .tcp),
@@ -163,7 +166,7 @@ public final class AuthNode: Sendable {
         router = Router(
             routes: identity.routes + accessTokens.routes + invites.routes + organization.routes + teamRoutes.routes
                 + roleRoutes.routes + billingRoutes.routes + supportRoutes.routes + calendarRoutes.routes
-                + internalRoutes.routes + [
+                + internalRoutes.routes + creatorRoles.routes + [
                     Router.route("GET", "/health") { _ in
                         HTTPResponse.json(["status": "ok", "role": "auth", "now": .string(clock.now.iso8601)])
                     },

@@ -81,7 +81,8 @@ public final class GeoNode: Sendable {
 
         let controlPlaneRoutes = ControlPlaneRoutes(
             geo: geo, dataPlaneEndpoint: "unix://" + NodeFiles.socket(configuration.directory),
-            access: controlPlaneAccess, database: database, controlPlanes: controlPlanes, removal: removal)
+            access: controlPlaneAccess, database: database, controlPlanes: controlPlanes, removal: removal,
+            creatorRoles: CreatorRoles(geo: geo, client: auth))
         let entityRoutes = GatewayEntityRoutes(
             access: controlPlaneAccess, database: database, entities: entities,
             writer: GatewayEntityWriter(database: database, entities: entities, usage: usage), usage: usage)

@@ -81,11 +81,18 @@ struct RoleAssignmentStore {
     func isAssigned(_ db: Transaction, _ role: RoleAssignment, to holder: RoleHolder, organizationID: String) throws
         -> Bool
     {
+        try assignmentID(db, role, of: holder, organizationID: organizationID) != nil
+    }
+
+    /// The id of the holder's own assignment of exactly this role, or nil.
+    func assignmentID(_ db: Transaction, _ role: RoleAssignment, of holder: RoleHolder, organizationID: String) throws
+        -> String?
+    {
         try db.query(
-            "SELECT 1 FROM role_assignments WHERE org_id = ? AND \(holder.column) = ? AND role_name = ? AND entity_type_name = ? AND entity_id = ? AND entity_region = ?",
+            "SELECT id FROM role_assignments WHERE org_id = ? AND \(holder.column) = ? AND role_name = ? AND entity_type_name = ? AND entity_id = ? AND entity_region = ?",
             .text(organizationID), .text(holder.id), .text(role.roleName), .text(role.entityTypeName),
             .text(role.entityID), .text(role.entityRegion)
-        ).first != nil
+        ).first?.string("id")
     }
 
     /// Whether the user holds Organization Admin directly, not only through a team (A2).

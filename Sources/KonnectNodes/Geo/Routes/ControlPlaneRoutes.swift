@@ -10,6 +10,7 @@ struct ControlPlaneRoutes: Sendable {
     let database: GeoDatabase
     let controlPlanes: ControlPlaneStore
     let removal: ControlPlaneRemoval
+    let creatorRoles: CreatorRoles
 
     /// control-planes-v2's `ControlPlaneFilterParameters` (plus the `filter[name]` and
     /// `filter[cluster_type]` shorthands for `[eq]`).
@@ -164,8 +165,23 @@ struct ControlPlaneRoutes: Sendable {
             throw permissionDenied("Your roles do not allow creating control planes in geo \(geo)")
         }
         let fields = try fields(try request.json(), creating: true)
+        // A creator who may not write every control plane here becomes this one's Admin first (A4).
+        var reserved: String? = nil
+        if CreatorRoles.needed(caller, geo: geo) {
+            if let name = fields.name,
+                try controlPlanes.named(name).contains(where: {
+                    $0.organizationID == caller.organizationID && $0.name == name
+                })
+            {
+                throw ControlPlaneStore.nameTaken()
+            }
+            let id = try database.write { work in try database.newID(work) }
+            try creatorRoles.grant(caller, controlPlaneID: id)
+            reserved = id
+        }
         let created = try database.write { work in
-            try controlPlanes.create(fields, organization: caller.organizationID, at: caller.now, in: work)
+            try controlPlanes.create(
+                fields, organization: caller.organizationID, at: caller.now, id: reserved, in: work)
         }
         Log.info("control plane \(created.id) '\(created.name)' created for organization \(caller.organizationID)")
         return HTTPResponse.json(json(created), status: 201)

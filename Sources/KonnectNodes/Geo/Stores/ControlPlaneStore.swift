@@ -81,13 +81,15 @@ struct ControlPlaneStore: Sendable {
     }
 
     /// A new control plane at configuration version 1 (empty); 409 when the name is taken.
-    func create(_ fields: ControlPlaneFields, organization: String, at moment: SimTime, in work: GeoWork) throws
-        -> ControlPlane
-    {
+    /// Creates a control plane, with an id reserved earlier (`GeoDatabase.newID`) or a new one.
+    func create(
+        _ fields: ControlPlaneFields, organization: String, at moment: SimTime, id reserved: String? = nil,
+        in work: GeoWork
+    ) throws -> ControlPlane {
         guard let name = fields.name else {
             throw APIError.invalid(field: "name", rule: "required", reason: "is required")
         }
-        let id = try database.newID(work)
+        let id = try reserved ?? database.newID(work)
         try unique(or: ControlPlaneStore.nameTaken()) {
             try work.transaction.execute(
                 """
