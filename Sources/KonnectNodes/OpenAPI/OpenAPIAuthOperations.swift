@@ -290,6 +290,12 @@ extension OpenAPIDocument {
             op(
                 "GET", "/internal/v1/clock", "The calendar, for geos.", "Internal", security: .socket,
                 response: ref("Clock"), unixOnly: true),
+            Operation(
+                method: "POST", path: "/internal/v1/creator-roles",
+                summary:
+                    "Make a control plane's creator its Admin in the geo, before the geo creates it; idempotent (CreatorRoleRequest).",
+                tag: "Internal", security: .socket, request: anyObject, success: [(201, anyObject), (200, anyObject)],
+                errors: [400, 403, 404, 409], unixOnly: true),
         ]
     }
 
