@@ -95,8 +95,11 @@ enum OperatorCommands {
     /// `billing show`: the Billing and Usage view, per cycle.
     static func billing(_ command: ParsedCommand) throws {
         let org = try organization(command)
-        let cluster = try command.existingCluster()
         let which = command.option("cycle") ?? "all"
+        guard ["all", "current", "previous"].contains(which) || Int(which).map({ $0 >= 0 }) == true else {
+            throw UsageError("invalid value '\(which)' for --cycle; expected current, previous, a cycle number or all")
+        }
+        let cluster = try command.existingCluster()
         var views: [JSON] = []
         if which == "all" {
             let current = try checked(
@@ -108,10 +111,6 @@ enum OperatorCommands {
                         try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(index)")))
             }
         } else {
-            guard which == "current" || which == "previous" || Int(which).map({ $0 >= 0 }) == true else {
-                throw UsageError(
-                    "invalid value '\(which)' for --cycle; expected current, previous, a cycle number or all")
-            }
             views.append(
                 try checked(try cluster.support("GET", "/v3/support/organizations/\(org)/billing/usage?cycle=\(which)"))
             )
@@ -120,37 +119,6 @@ enum OperatorCommands {
             print(JSON.array(views).prettyText)
             return
         }
-        print(renderBilling(views), terminator: "")
-    }
-
-    /// The readable Billing and Usage table.
-    static func renderBilling(_ views: [JSON]) -> String {
-        var text = ""
-        for view in views {
-            let currency = view["currency"]?.stringValue ?? "USD"
-            text +=
-                "Cycle \(view["cycle"]?.intValue ?? 0): \(view["cycle_start"]?.stringValue ?? "") to \(view["cycle_end"]?.stringValue ?? "") (\(view["status"]?.stringValue ?? ""))\n"
-            let periods = view["periods"]?.arrayValue ?? []
-            if periods.isEmpty { text += "  not billed (the organization was inactive)\n" }
-            for period in periods {
-                let status = period["status"]?.stringValue ?? "issued"
-                text +=
-                    "  \(status == "open" ? "so far" : "invoice \(period["id"]?.stringValue ?? "")"): \(period["period_start"]?.stringValue ?? "") to \(period["period_end"]?.stringValue ?? "")\(period["billing"]?.stringValue == "contract" ? " (Enterprise: billed by contract)" : "")\n"
-                var rows: [[String]] = []
-                for line in period["lines"]?.arrayValue ?? [] {
-                    rows.append([
-                        line["description"]?.stringValue ?? "",
-                        "\(line["quantity"]?.intValue ?? 0) \(line["unit"]?.stringValue ?? "")",
-                        "\(line["amount"]?.stringValue ?? "0.00") \(currency)",
-                    ])
-                }
-                rows.append(["Subtotal", "", "\(period["subtotal"]?.stringValue ?? "0.00") \(currency)"])
-                rows.append(["Credits", "", "-\(period["credits_applied"]?.stringValue ?? "0.00") \(currency)"])
-                rows.append(["Total", "", "\(period["total"]?.stringValue ?? "0.00") \(currency)"])
-                text += formatTable(["    ITEM", "USAGE", "AMOUNT"], rows.map { ["    " + $0[0], $0[1], $0[2]] })
-            }
-            text += "\n"
-        }
-        return text
+        print(BillingRendering.render(views), terminator: "")
     }
 }

@@ -51,6 +51,10 @@ struct BillingLedger: Sendable {
             body["issued_at"] = moment.json
             body["status"] = "issued"
             body["currency"] = .string(rateCard.currency)
+            let hasPaymentMethod = organization.paymentMethod != nil
+            body["payment"] = InvoicePayment.issued(
+                total: invoice.total, contract: organization.plan == .enterprise, hasPaymentMethod: hasPaymentMethod
+            ).json(hasPaymentMethod: hasPaymentMethod)
             try invoices.issue(work, id: id, organizationID: organizationID, invoice, body: .object(body), at: moment)
             try apiCalls.markInvoiced(work, organizationID: organizationID, cycle: invoice.cycle.index, invoiceID: id)
         }
@@ -85,27 +89,32 @@ struct BillingLedger: Sendable {
             body["contract"] = ["billing": "contract", "started_at": organization.createdAt.json]
         } else {
             let trialEnd = organization.trialEndsAt
-            let granted = organization.creditsGranted
-            let used = organization.creditsUsed
-            let expired = organization.creditsExpired
-            var pending = Money.zero
-            if expired == .zero, organization.state == .active {
-                pending = try priceOpenCycle(db, organization, until: now).creditsApplied
-            }
-            // After the trial, unused credits are lost even before the last trial cycle is invoiced.
-            let lost =
-                organization.trialClosed ? (expired > .zero ? expired : max(.zero, granted - used - pending)) : .zero
             body["trial"] = [
                 "start": organization.createdAt.json, "end": trialEnd?.json ?? .null,
                 "active": .bool(trialEnd.map { now < $0 } ?? false),
             ]
-            body["credits"] = [
-                "granted": granted.json, "used": (used + pending).json, "expired": lost.json,
-                "left": (organization.trialClosed ? Money.zero : max(.zero, granted - used - pending)).json,
-                "expires_at": trialEnd?.json ?? .null, "currency": .string(rateCard.currency),
-            ]
+            body["credits"] = try credits(db, organization, now: now)
         }
         return .object(body)
+    }
+
+    /// Trial credits: granted, used (including what the open cycle would use so far), left, expired (P1).
+    func credits(_ db: Transaction, _ organization: OrganizationRecord, now: SimTime) throws -> JSON {
+        let granted = organization.creditsGranted
+        let used = organization.creditsUsed
+        let expired = organization.creditsExpired
+        var pending = Money.zero
+        if expired == .zero, organization.state == .active {
+            pending = try priceOpenCycle(db, organization, until: now).creditsApplied
+        }
+        // After the trial, unused credits are lost even before the last trial cycle is invoiced.
+        let lost =
+            organization.trialClosed ? (expired > .zero ? expired : max(.zero, granted - used - pending)) : .zero
+        return [
+            "granted": granted.json, "used": (used + pending).json, "expired": lost.json,
+            "left": (organization.trialClosed ? Money.zero : max(.zero, granted - used - pending)).json,
+            "expires_at": organization.trialEndsAt?.json ?? .null, "currency": .string(rateCard.currency),
+        ]
     }
 
     /// The Billing and Usage view of one cycle (`current`, `previous` or its number, B4): issued invoices
@@ -133,16 +142,32 @@ struct BillingLedger: Sendable {
         let cycle = BillingCycle(index: index, createdAt: organization.createdAt)
         var parts = try invoices.invoices(db, organizationID: organizationID, cycle: index)
         let open = organization.state == .active && organization.nextCycle == index
+        let hasPaymentMethod = organization.paymentMethod != nil
         if open {
             var preview = try priceOpenCycle(db, organization, until: now).json
             preview["status"] = "open"
+            preview["payment"] =
+                (organization.plan == .enterprise ? InvoicePayment.contract : InvoicePayment.open).json(
+                    hasPaymentMethod: hasPaymentMethod)
             parts.append(preview)
         }
-        return [
-            "organization_id": .string(organizationID), "cycle": .int(index),
-            "cycle_start": cycle.start.json, "cycle_end": cycle.end.json,
-            "status": .string(open ? "open" : "closed"), "currency": .string(rateCard.currency),
-            "periods": .array(parts),
-        ]
+        var view = JSONObject([
+            ("organization_id", .string(organizationID)), ("cycle", .int(index)),
+            ("cycle_start", cycle.start.json), ("cycle_end", cycle.end.json),
+            ("status", .string(open ? "open" : "closed")), ("currency", .string(rateCard.currency)),
+            ("plan", .string(organization.plan.rawValue)), ("payment_method_on_file", .bool(hasPaymentMethod)),
+            (
+                "included",
+                [
+                    "portals": .int(rateCard.portalsIncluded), "api_calls": .int(rateCard.apiCallsIncluded),
+                    "service_per_cycle": rateCard.servicePerCycle.json,
+                    "portal_per_cycle": rateCard.portalPerCycle.json,
+                    "api_calls_per_million": rateCard.apiCallsPerMillion.json,
+                ]
+            ),
+            ("periods", .array(parts)),
+        ])
+        if organization.plan == .plus { view["credits"] = try credits(db, organization, now: now) }
+        return .object(view)
     }
 }
