@@ -101,20 +101,20 @@ extension ScenarioRunner {
                 "POST", "/workloads", ["name": .string(name), "mesh": .string(mesh)])
             try require(response, 201, "register workload \(name)")
         case .advance(let duration):
-            settleQuietly()
+            let settlement = try settleBeforeMove()
             let before = try requireCluster().calendarNow
             let response = try requireCluster().support(
                 "POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)])
             remember(response)
             try require(response, 200, "advance \(duration)")
-            noteCalendar(from: before, response)
+            noteCalendar(from: before, response, settlement)
         case .clockSet(let moment):
-            settleQuietly()
+            let settlement = try settleBeforeMove()
             let before = try requireCluster().calendarNow
             let response = try requireCluster().support("PUT", "/v3/simulator/clock", ["now": .string(moment.iso8601)])
             remember(response)
             try require(response, 200, "clock set \(moment.iso8601)")
-            noteCalendar(from: before, response)
+            noteCalendar(from: before, response, settlement)
         case .deactivate(let token):
             let response = try call(
                 "auth", "POST", "/v3/organizations/me/deactivate", body: nil, token: try tokenText(token))
@@ -262,54 +262,34 @@ extension ScenarioRunner {
             TimelineEvent(at: elapsed, kind: .fault, subject: subject, state: kind, detail: "\(kind) \(subject)"))
     }
 
-    func noteCalendar(from before: SimTime?, _ response: ClientResponse) {
+    func noteCalendar(from before: SimTime?, _ response: ClientResponse, _ settlement: UsageSettlement) {
         let now = response.json?["now"]?.stringValue ?? ""
         let events = response.json?["events"]?.intValue ?? 0
+        let unsettled =
+            settlement.isComplete
+            ? ""
+            : "; usage not delivered before the move: " + settlement.unsettled.map(\.reason).joined(separator: "; ")
         timeline.append(
             TimelineEvent(
                 at: elapsed, kind: .calendar, subject: "calendar", state: now,
-                detail: "\(before?.iso8601 ?? "?") -> \(now) (\(events) due events)"))
+                detail: "\(before?.iso8601 ?? "?") -> \(now) (\(events) due events)\(unsettled)"))
     }
 
-    /// Waits until data planes and geos have delivered their usage: data planes are read before geos
-    /// (a data plane's report moves to its geo before the data plane says it has none left), and two
-    /// clean passes in a row are required.
+    /// Waits until data planes and geos have delivered their usage (`Cluster.settleUsage`); fails naming
+    /// what could not be delivered.
     func settle(timeoutMilliseconds: Int) throws {
-        let cluster = try requireCluster()
-        let deadline = Monotonic.now + timeoutMilliseconds
-        var pending = ""
-        var cleanPasses = 0
-        let order: [NodeKind: Int] = [.dataPlane: 0, .geo: 1]
-        while Monotonic.now < deadline {
-            pending = ""
-            let running = cluster.records.filter { order[$0.kind] != nil && cluster.processState($0).1 == .running }
-            for record in running.sorted(by: { order[$0.kind]! < order[$1.kind]! }) {
-                if record.kind == .dataPlane {
-                    if let status = try? cluster.nodeStatus(record.name),
-                        (status["unreported_usage"]?.intValue ?? 0) > 0
-                    {
-                        pending += "\(record.name) has \(status["unreported_usage"]?.intValue ?? 0) unreported calls; "
-                    }
-                } else if let status = try? cluster.client(record, timeoutMilliseconds: 1000).send(
-                    "GET", "/internal/v1/status"
-                ).json,
-                    (status["pending_usage_records"]?.intValue ?? 0) > 0
-                {
-                    pending +=
-                        "\(record.name) has \(status["pending_usage_records"]?.intValue ?? 0) undelivered usage records; "
-                }
-            }
-            cleanPasses = pending.isEmpty ? cleanPasses + 1 : 0
-            if cleanPasses >= 2 { return }
-            usleep(20_000)
+        let settlement = try requireCluster().settleUsage(timeoutMilliseconds: timeoutMilliseconds)
+        guard settlement.isComplete else {
+            throw StepFailure(
+                message:
+                    "usage was not delivered within \(timeoutMilliseconds / 1000) s: \(settlement.unsettled.map(\.reason).joined(separator: "; "))"
+            )
         }
-        throw StepFailure(message: "usage was not delivered within \(timeoutMilliseconds / 1000) s: \(pending)")
     }
 
-    /// Before moving the calendar, let usage arrive (bounded: a node that is down or cut off keeps its share).
-    func settleQuietly() {
-        try? settle(timeoutMilliseconds: 5000)
-    }
+    /// Before moving the calendar, let usage arrive, as `clock advance` does (a node that is down or cut
+    /// off keeps its share; the calendar's timeline entry names it).
+    func settleBeforeMove() throws -> UsageSettlement { try requireCluster().settleUsage() }
 
     // MARK: - Values
 

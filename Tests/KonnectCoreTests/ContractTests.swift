@@ -184,7 +184,7 @@ import Testing
         let messages: [SyncMessage] = [
             .configuration(Self.configuration), .configuration(zone),
             .decommissioned(reason: "organization deactivated"),
-            .unauthorized(reason: "the credential was revoked"), .heartbeat,
+            .unauthorized(reason: "the credential was revoked"), .heartbeat(now: Self.now), .heartbeat(now: nil),
         ]
         for message in messages {
             #expect(try SyncMessage(json: JSONParser.parse(message.line)) == message)

@@ -35,6 +35,17 @@ enum OperatorCommands {
         print(
             "calendar: \(body["previous"]?.stringValue ?? "") -> \(body["now"]?.stringValue ?? "")\(summary.isEmpty ? "" : " (" + summary.joined(separator: ", ") + ")")"
         )
+        let unsettled = body["usage_settlement"]?["unsettled"]?.arrayValue ?? []
+        if !unsettled.isEmpty {
+            print("usage not delivered before the move:")
+            for entry in unsettled { print("  \(entry["reason"]?.stringValue ?? "")") }
+        }
+        let purges = body["purges_pending"]
+        if let organizations = purges?["organizations"]?.arrayValue, !organizations.isEmpty {
+            print(
+                "still deleting until \((purges?["geos"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")) confirm the purge: \(organizations.compactMap(\.stringValue).joined(separator: ", "))"
+            )
+        }
     }
 
     static func organization(_ command: ParsedCommand) throws -> String {

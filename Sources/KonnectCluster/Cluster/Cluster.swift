@@ -19,6 +19,12 @@ public struct NodeRecord: Sendable, Hashable {
     /// it exists; null for other nodes.
     public var target: JSON = .null
 
+    /// The value following `flag` in the launch arguments (`--geo eu`).
+    public func argument(_ flag: String) -> String? {
+        guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+
     public var json: JSON {
         var object = JSONObject([
             ("kind", .string(kind.rawValue)), ("name", .string(name)), ("arguments", .strings(arguments)),

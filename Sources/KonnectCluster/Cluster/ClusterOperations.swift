@@ -23,10 +23,17 @@ extension Cluster {
     public func support(_ method: String, _ path: String, _ body: JSON? = nil, timeoutMilliseconds: Int = 60_000) throws
         -> ClientResponse
     {
-        guard exists else { throw ProcessError("no cluster in \(directory) (run `konnect-sim up --dir \(directory)`)") }
+        let auth = try runningAuth()
         guard let token = supportToken else {
             throw ProcessError("no support credential in \(directory); is the cluster up?")
         }
+        return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(
+            method, path, body, headers: ["Authorization": "Bearer \(token)"])
+    }
+
+    /// The auth node's record, when it runs; what to do otherwise.
+    func runningAuth() throws -> NodeRecord {
+        guard exists else { throw ProcessError("no cluster in \(directory) (run `konnect-sim up --dir \(directory)`)") }
         let auth = try requireRecord("auth")
         let state = processState(auth).1
         guard state == .running else {
@@ -34,8 +41,7 @@ extension Cluster {
                 "the auth node is \(state == .paused ? "paused (resume it with `konnect-sim resume auth`)" : "down (start it with `konnect-sim up` or `konnect-sim restart auth`)") in \(directory)"
             )
         }
-        return try client(auth, timeoutMilliseconds: timeoutMilliseconds).json(
-            method, path, body, headers: ["Authorization": "Bearer \(token)"])
+        return auth
     }
 
     /// The calendar's moment, or nil when the auth node does not answer.
@@ -55,20 +61,31 @@ extension Cluster {
         return response.json ?? .null
     }
 
-    /// `clock advance`: moves the calendar forward, running what falls due; the move's report.
+    /// `clock advance`: settles usage in flight, then moves the calendar forward, running what falls due;
+    /// the move's report, with `usage_settlement` naming what could not be settled.
     public func advanceCalendar(by duration: String) throws -> JSON {
         guard SimDuration(text: duration) != nil else {
             throw UsageError("invalid duration '\(duration)'; expected e.g. 31d, 12h, 90m or 1d12h")
         }
-        return try Cluster.checked(try support("POST", "/v3/simulator/clock/advance", ["by": .string(duration)]))
+        return try moveCalendar { try support("POST", "/v3/simulator/clock/advance", ["by": .string(duration)]) }
     }
 
-    /// `clock set`: moves the calendar forward to a date; the move's report.
+    /// `clock set`: like `advanceCalendar`, to a date.
     public func setCalendar(to date: String) throws -> JSON {
         guard SimTime(iso8601: date) != nil else {
             throw UsageError("invalid date '\(date)'; expected RFC 3339 such as 2026-03-01T00:00:00Z")
         }
-        return try Cluster.checked(try support("PUT", "/v3/simulator/clock", ["now": .string(date)]))
+        return try moveCalendar { try support("PUT", "/v3/simulator/clock", ["now": .string(date)]) }
+    }
+
+    /// A calendar move must not outrun usage that already happened (B1, B3): what data planes counted and
+    /// geos queued is delivered first, so the auth node attributes it to the moment it happened.
+    private func moveCalendar(_ move: () throws -> ClientResponse) throws -> JSON {
+        _ = try runningAuth()
+        let settlement = settleUsage()
+        var report = try Cluster.checked(try move())
+        report["usage_settlement"] = settlement.json
+        return report
     }
 
     // MARK: - Faults
@@ -309,15 +326,10 @@ extension Cluster {
     private func requireSameTarget(
         _ existing: NodeRecord, geo: String, target: String, organizationID: String?
     ) throws {
-        let argument = { (flag: String) -> String? in
-            existing.arguments.firstIndex(of: flag).flatMap {
-                $0 + 1 < existing.arguments.count ? existing.arguments[$0 + 1] : nil
-            }
-        }
-        let joinedGeo = existing.target["geo"]?.stringValue ?? argument("--geo") ?? "?"
+        let joinedGeo = existing.connectedGeo ?? "?"
         let joinedID =
             existing.target["target_id"]?.stringValue
-            ?? argument("--control-plane") ?? argument("--mesh-cp") ?? "?"
+            ?? existing.argument("--control-plane") ?? existing.argument("--mesh-cp") ?? "?"
         let joinedAs = existing.target["target_name"]?.stringValue
         let joinedOrganization = existing.target["organization_id"]?.stringValue
         let sameTarget = target == joinedID || target == joinedAs || target == existing.target["target"]?.stringValue

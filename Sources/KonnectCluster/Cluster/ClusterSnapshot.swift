@@ -115,9 +115,7 @@ extension Cluster {
 extension NodeRecord {
     /// The geo a data plane or zone connects to (its `--geo` argument).
     public var connectedGeo: String? {
-        guard kind == .dataPlane || kind == .zone, let index = arguments.firstIndex(of: "--geo"),
-            index + 1 < arguments.count
-        else { return nil }
-        return arguments[index + 1]
+        guard kind == .dataPlane || kind == .zone else { return nil }
+        return argument("--geo")
     }
 }

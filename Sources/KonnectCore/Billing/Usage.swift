@@ -55,3 +55,20 @@ public struct BillingWindow: Sendable, Hashable {
         return first...max(first, last)
     }
 }
+
+/// The calendar moment API calls count at (B3): when they happened, as the geo that received the data
+/// plane's report stamped it, so a calendar move never attributes earlier calls to a later cycle. Calls
+/// that arrive after the cycle they happened in was invoiced (a geo or data plane that could not be
+/// reached while the calendar moved) are late: they count when they arrive, in the cycle open then, so
+/// they are billed once and never lost. A moment the auth node has not reached yet is not believed.
+public enum UsageMoment {
+    /// - Parameters:
+    ///   - reported: when the calls happened, as reported (nil: unknown).
+    ///   - arrived: the auth node's calendar moment as it records them.
+    ///   - openSince: where the billing window open now starts (nil: the organization is not billed).
+    public static func attributed(reported: SimTime?, arrived: SimTime, openSince: SimTime?) -> SimTime {
+        guard let reported, reported < arrived else { return arrived }
+        guard let openSince, reported >= openSince else { return arrived }
+        return reported
+    }
+}

@@ -47,8 +47,10 @@ public enum SyncMessage: Sendable, Hashable {
     case decommissioned(reason: String)
     /// The credential was revoked: the stream ends.
     case unauthorized(reason: String)
-    /// Nothing changed; sent every second so a silent link is noticed.
-    case heartbeat
+    /// Nothing changed; sent on connect and every second so a silent link is noticed. Carries the
+    /// calendar's moment as the geo knows it, so data planes and zones show simulated times (nil from a
+    /// geo that does not send it).
+    case heartbeat(now: SimTime?)
 
     public static let typeNames = ["config", "decommissioned", "unauthorized", "heartbeat"]
 
@@ -64,7 +66,9 @@ public enum SyncMessage: Sendable, Hashable {
                 ]))
         case .decommissioned(let reason): return ["type": "decommissioned", "reason": .string(reason)]
         case .unauthorized(let reason): return ["type": "unauthorized", "reason": .string(reason)]
-        case .heartbeat: return ["type": "heartbeat"]
+        case .heartbeat(let now):
+            guard let now else { return ["type": "heartbeat"] }
+            return ["type": "heartbeat", "now": .string(now.iso8601)]
         }
     }
 
@@ -96,7 +100,11 @@ public enum SyncMessage: Sendable, Hashable {
             case "unauthorized":
                 return reader.text("reason", maxLength: 4096).map { .unauthorized(reason: $0) }
             case "heartbeat":
-                return .heartbeat
+                if reader.has("now") {
+                    guard let now = reader.moment("now") else { return nil }
+                    return .heartbeat(now: now)
+                }
+                return .heartbeat(now: nil)
             default:
                 return nil
             }

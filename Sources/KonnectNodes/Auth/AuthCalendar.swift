@@ -66,6 +66,9 @@ final class AuthCalendar: Sendable {
             // What reads recorded off the request path (token uses) is on disk before the move reads anything.
             try tokenUses.flush()
             try db.write { work in try clockStore.beginMove(work, to: target) }
+            let startedAfter = try db.read { tx in try transitions.outbox.lastSeq(tx) }
+            clock.moveStarted(afterEvent: startedAfter)
+            defer { clock.moveEnded() }
             var queue = DueEventQueue()
             var scheduled: [String: DueEvent] = [:]
             let schedules = try db.read { tx in
@@ -130,6 +133,10 @@ final class AuthCalendar: Sendable {
                     try clockStore.advance(work, to: moment)
                 }
             }
+            // Geos carry out the purges this move issued as the calendar reaches them: each is stamped
+            // with its own due moment when every geo confirms it before the move ends (A5).
+            let unconfirmed =
+                (counts[.retentionEnd] ?? 0) > 0 ? try awaitPurges(issuedAfter: startedAfter) : PurgeWait()
             try db.write { work in try clockStore.finishMove(work, at: target) }
             let total = counts.values.reduce(0, +)
             Log.info("calendar moved from \(start.iso8601) to \(target.iso8601) by \(actor): \(total) due events")
@@ -139,8 +146,44 @@ final class AuthCalendar: Sendable {
             return [
                 "now": .string(target.iso8601), "previous": .string(start.iso8601), "events": .int(total),
                 "by_kind": .object(byKind),
+                "purges_pending": [
+                    "organizations": .strings(unconfirmed.organizations), "geos": .strings(unconfirmed.geos),
+                ],
                 "elapsed_ms": .int(elapsed), "cpu_ms": .int(AuthCalendar.threadCPUMilliseconds() - cpuAtStart),
             ]
+        }
+    }
+
+    /// Purges a move issued that some geo has not confirmed yet, and which geos.
+    struct PurgeWait {
+        var organizations: [String] = []
+        var geos: [String] = []
+    }
+
+    /// How long a move waits for geos to confirm the purges it issued; a geo that is down or cut off
+    /// confirms when it is back (its organizations stay `deleting` until then, D4).
+    static let purgeWaitMilliseconds = 3000
+
+    /// Waits until every geo confirmed the purges issued after `issuedAfter` (geos acknowledge on their
+    /// next poll, which confirms them), or the wait is over; what is still pending.
+    private func awaitPurges(issuedAfter: Int64) throws -> PurgeWait {
+        let deadline = Monotonic.now + AuthCalendar.purgeWaitMilliseconds
+        while true {
+            let (pending, cursors) = try db.read { tx in
+                (
+                    try transitions.outbox.pendingPurges(tx).filter { $0.seq > issuedAfter },
+                    try transitions.geoCursors.cursors(tx)
+                )
+            }
+            guard let last = pending.map(\.seq).max() else { return PurgeWait() }
+            if Monotonic.now >= deadline {
+                let behind = transitions.geos.filter { (cursors[$0] ?? 0) < last }
+                Log.warning(
+                    "\(pending.count) organization\(pending.count == 1 ? "" : "s") stay deleting until \(behind.joined(separator: ", ")) confirm\(behind.count == 1 ? "s" : "") the purge"
+                )
+                return PurgeWait(organizations: pending.map(\.organizationID).sorted(), geos: behind)
+            }
+            usleep(10_000)
         }
     }
 

@@ -14,7 +14,8 @@ enum AuthEffect: Sendable, Hashable {
 /// wake-ups. Nothing else updates the clock mirror or fires the outbox signal (except `stop`, which
 /// ends long polls at shutdown).
 final class AuthEffects: Sendable {
-    /// Fired when the outbox grows, and at shutdown.
+    /// Fired when the outbox grows, when the calendar moves (geos' long polls answer with the new
+    /// moment), and at shutdown.
     let outboxGrew = Signal()
     let clock: CalendarClock
     private let stopping = Mutex(false)
@@ -35,7 +36,9 @@ final class AuthEffects: Sendable {
         for effect in effects {
             switch effect {
             case .outboxAppended: outbox = true
-            case .calendarMoved(let moment): clock.moved(to: moment)
+            case .calendarMoved(let moment):
+                clock.moved(to: moment)
+                outbox = true
             }
         }
         if outbox { outboxGrew.fire() }
@@ -46,10 +49,19 @@ final class AuthEffects: Sendable {
 /// without a query. Only committed moves change it (`AuthEffects.publish`).
 final class CalendarClock: Sendable {
     private let moment: Mutex<SimTime>
+    /// While a move runs: the last outbox event before it (`AuthCalendar.advance`).
+    private let move = Mutex<Int64?>(nil)
 
     init(_ moment: SimTime) { self.moment = Mutex(moment) }
 
     var now: SimTime { moment.withLock { $0 } }
+
+    /// While a move runs, the last outbox event before it: purges the move issued (later events) that
+    /// geos confirm during the move are stamped with their own due moment, not the move's end (A5, B1).
+    var moveStartedAfterEvent: Int64? { move.withLock { $0 } }
+
+    func moveStarted(afterEvent seq: Int64) { move.withLock { $0 = seq } }
+    func moveEnded() { move.withLock { $0 = nil } }
 
     fileprivate func moved(to target: SimTime) { moment.withLock { $0 = target } }
 }

@@ -74,17 +74,21 @@ struct OrganizationTransitions: Sendable {
     }
 
     /// Marks `deleted` every organization whose purge every geo has confirmed (its cursor passed the
-    /// purge event); returns their ids.
-    func confirmPurges(_ work: UnitOfWork, at moment: SimTime) throws -> [String] {
+    /// purge event); returns their ids. A purge issued by the calendar move still running (an event after
+    /// `moveStartedAfter`) is stamped with its own due moment: the geos carried it out as the calendar
+    /// reached it. Any other is stamped `moment`, when the last geo (one that was down or cut off)
+    /// confirmed it.
+    func confirmPurges(_ work: UnitOfWork, at moment: SimTime, moveStartedAfter: Int64? = nil) throws -> [String] {
         let cursors = try geoCursors.cursors(work.tx)
         let confirmedThrough = geos.map { cursors[$0] ?? 0 }.min() ?? .max
         var deleted: [String] = []
         for pending in try outbox.pendingPurges(work.tx) where pending.seq <= confirmedThrough {
+            let stamp = moveStartedAfter.map { pending.seq > $0 } == true ? min(pending.at, moment) : moment
             guard let record = try organizations.organization(work.tx, id: pending.organizationID) else { continue }
             var lifecycle = record.lifecycle
             let transition: LifecycleTransition
             do {
-                transition = try lifecycle.purgeConfirmed(at: moment)
+                transition = try lifecycle.purgeConfirmed(at: stamp)
             } catch {
                 continue  // confirmed already
             }

@@ -149,7 +149,7 @@ public final class DataPlaneNode: Sendable {
         let next = CachedConfiguration(
             version: configuration.version, hash: configuration.hash,
             config: DeclarativeConfig(json: configuration.body),
-            license: configuration.license, receivedAt: NodeRuntime.wallClockNow())
+            license: configuration.license, receivedAt: subscriber.calendarNow.withLock { $0 }?.iso8601 ?? "")
         running.withLock { $0 = RunningConfiguration(next) }
         let stamp = Monotonic.nanoseconds
         applied.withLock { list in

@@ -64,7 +64,7 @@ public final class GeoNode: Sendable {
         let calendar = try GeoCalendar(meta: meta)
         let licenses = LicenseBook(store: stores.licenses)
         database.alsoInEveryWrite(licenses)
-        let presence = NodePresence(nodes: nodes)
+        let presence = NodePresence(nodes: nodes, calendar: calendar)
         self.calendar = calendar
         self.licenses = licenses
         self.presence = presence
@@ -77,7 +77,7 @@ public final class GeoNode: Sendable {
         let controlPlaneAccess = ControlPlaneAccess(
             geo: geo, authenticator: authenticator, controlPlanes: controlPlanes)
         let meshAccess = MeshAccess(geo: geo, authenticator: authenticator, meshControlPlanes: meshControlPlanes)
-        let stream = PushStream(wakeups: wakeups.streams, stop: stopFlag)
+        let stream = PushStream(wakeups: wakeups.streams, stop: stopFlag, calendar: calendar)
 
         let controlPlaneRoutes = ControlPlaneRoutes(
             geo: geo, dataPlaneEndpoint: "unix://" + NodeFiles.socket(configuration.directory),
@@ -98,6 +98,7 @@ public final class GeoNode: Sendable {
             zoneTokens: zoneTokens, zones: zones)
         let meshResourceRoutes = MeshResourceRoutes(access: meshAccess, database: database, resources: meshResources)
         let zoneSyncRoutes = ZoneSyncRoutes(
+            calendar: calendar,
             grants: CredentialCache(generation: wakeups.zoneTokens, maximumLength: 512) { token in
                 try zoneTokens.grant(forToken: token)
             },
@@ -114,7 +115,7 @@ public final class GeoNode: Sendable {
             geo: geo, controlPlanes: controlPlanes, entities: entities, portals: stores.portals,
             meshControlPlanes: meshControlPlanes, nodes: nodes, zones: zones)
         let dataPlaneSyncRoutes = DataPlaneSyncRoutes(
-            database: database,
+            database: database, calendar: calendar,
             credentials: CredentialCache(generation: wakeups.credentials, maximumLength: 16384) { secret in
                 try credentials.controlPlane(forSecret: secret)
             },
@@ -152,7 +153,7 @@ public final class GeoNode: Sendable {
     public func startBackgroundWork() {
         // No stream survives a restart: zones that were connected are disconnected until they reconnect.
         do {
-            try zones.disconnectAll(at: NodePresence.wallSeconds())
+            try zones.disconnectAll(at: calendar.now.seconds)
         } catch {
             Log.error("cannot mark the zones disconnected at start: \(error)")
         }

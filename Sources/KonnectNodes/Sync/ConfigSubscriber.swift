@@ -17,7 +17,10 @@ struct SubscriberHooks: Sendable {
 /// sends a line this node does not understand (C2, D5, D6).
 final class ConfigSubscriber: Sendable {
     let machine: Mutex<DataPlaneMachine>
+    /// When the last configuration arrived, on the simulated calendar.
     let lastSync = Mutex<String?>(nil)
+    /// The calendar's moment as the geo's heartbeats tell it (nil before the first).
+    let calendarNow = Mutex<SimTime?>(nil)
     private let client: HTTPClient
     private let path: String
     private let headers: @Sendable () -> HTTPHeaders
@@ -116,7 +119,7 @@ final class ConfigSubscriber: Sendable {
             if directives.contains(.applyConfiguration(version: configuration.version, hash: configuration.hash)) {
                 hooks.apply(configuration)
             }
-            lastSync.withLock { $0 = NodeRuntime.wallClockNow() }
+            lastSync.withLock { $0 = calendarNow.withLock { $0 }?.iso8601 }
             carryOut(directives)
         case .decommissioned(let reason):
             let directives = machine.withLock { $0.onDecommissioned(reason: reason) }
@@ -126,8 +129,8 @@ final class ConfigSubscriber: Sendable {
             carryOut(directives)
         case .unauthorized(let reason):
             Log.warning("the control plane no longer accepts this node's credential: \(reason)")
-        case .heartbeat:
-            break
+        case .heartbeat(let now):
+            if let now { calendarNow.withLock { $0 = now } }
         }
     }
 

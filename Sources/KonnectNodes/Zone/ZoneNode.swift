@@ -95,7 +95,7 @@ public final class ZoneNode: Sendable {
     func apply(_ configuration: SyncedConfiguration) {
         let next = CachedPolicies(
             version: configuration.version, hash: configuration.hash, body: configuration.body,
-            license: configuration.license, receivedAt: NodeRuntime.wallClockNow())
+            license: configuration.license, receivedAt: subscriber.calendarNow.withLock { $0 }?.iso8601 ?? "")
         policies.withLock { $0 = next }
         do {
             try cache.save(next)
@@ -181,7 +181,7 @@ public final class ZoneNode: Sendable {
                     guard let name, let mesh else { throw APIError.badRequest("Invalid request") }
                     let record: JSON = [
                         "name": .string(name), "mesh": .string(mesh),
-                        "registered_at": .string(NodeRuntime.wallClockNow()),
+                        "registered_at": .optional(self.subscriber.calendarNow.withLock { $0 }?.iso8601),
                     ]
                     try self.workloads.register(record, name: name)
                     self.wake.fire()

@@ -72,9 +72,10 @@ struct InternalRoutes: Sendable {
         }
         let wait = min(max(Int(request.query("wait_ms") ?? "0") ?? 0, 0), 30_000)
         let moment = clock.now
+        let moveStartedAfter = clock.moveStartedAfterEvent
         let deleted = try db.write { work in
             try geoCursors.acknowledge(work, geo: geo, through: after, at: moment)
-            return try transitions.confirmPurges(work, at: moment)
+            return try transitions.confirmPurges(work, at: moment, moveStartedAfter: moveStartedAfter)
         }
         for id in deleted { Log.info("organization \(id) deleted: every geo purged its objects") }
         let generation = effects.outboxGrew.current
@@ -86,12 +87,13 @@ struct InternalRoutes: Sendable {
         // no thread waits meanwhile.
         let answerNow: @Sendable () -> HTTPResponse = { [self] in eventsAnswer(after: after) }
         return HTTPResponse.deferred(timeoutMilliseconds: wait, onTimeout: answerNow) { [self] pending in
-            awaitEvents(pending, after: after, seen: generation)
+            awaitEvents(pending, after: after, moment: moment, seen: generation)
         }
     }
 
     /// Answers `pending` once the outbox has events after `after` (or the node stops).
-    private func awaitEvents(_ pending: PendingResponse, after: Int64, seen: UInt64) {
+    /// A calendar move answers too, so the geo learns the new moment at once.
+    private func awaitEvents(_ pending: PendingResponse, after: Int64, moment: SimTime, seen: UInt64) {
         let waiter = effects.outboxGrew.whenChanged(after: seen, timeoutMilliseconds: 30_000) { [self] _ in
             guard pending.isOpen else { return }
             let generation = effects.outboxGrew.current
@@ -102,10 +104,10 @@ struct InternalRoutes: Sendable {
                 pending.complete(InternalRoutes.outboxUnreadable(error))
                 return
             }
-            if !found.isEmpty || effects.isStopping {
+            if !found.isEmpty || effects.isStopping || clock.now != moment {
                 pending.complete(HTTPResponse.json(EventFeed(events: found, now: clock.now).json))
             } else {
-                awaitEvents(pending, after: after, seen: generation)
+                awaitEvents(pending, after: after, moment: moment, seen: generation)
             }
         }
         pending.onClose { waiter.cancel() }
@@ -175,13 +177,17 @@ struct InternalRoutes: Sendable {
                 work, .portal, organizationID: org, geo: geo, scope: "", objectID: portal, name: name, at: at)
         case .portalUnpublished(let org, let portal, let at):
             try usageSpans.end(work, .portal, organizationID: org, geo: geo, scope: "", objectID: portal, at: at)
-        case .apiCalls(let org, _, _, let count, _):
+        case .apiCalls(let org, _, _, let count, let at):
             guard count > 0 else { return }
-            // Calls are stamped with the calendar moment the auth node records them and attributed to the
-            // billing cycle open then; while the organization is not billed (deactivated), to none (B3, D3).
-            let cycle = try organizations.billedCycle(work.tx, id: org)
-            try apiCalls.record(work, organizationID: org, geo: geo, count: count, cycle: cycle, at: moment)
-            try organizations.recordAPICall(work, id: org, at: moment)
+            // Calls count at the moment they happened (the geo's stamp) in the billing cycle open then; late
+            // ones (their cycle was invoiced meanwhile) when they arrive; while the organization is not
+            // billed (deactivated), in no cycle (B3, D3).
+            guard let organization = try organizations.organization(work.tx, id: org) else { return }
+            let open = organization.state == .active ? organization.openBillingWindowStart : nil
+            let stamp = UsageMoment.attributed(reported: at, arrived: moment, openSince: open)
+            let cycle = organization.state == .active ? organization.nextCycle : nil
+            try apiCalls.record(work, organizationID: org, geo: geo, count: count, cycle: cycle, at: stamp)
+            try organizations.recordAPICall(work, id: org, at: stamp)
         }
     }
 }

@@ -58,6 +58,11 @@ struct OrganizationRecord: Sendable {
         reactivatedAt = row.time("reactivated_at")
     }
 
+    /// Where the billing window open now starts: the open cycle's start, or a reactivation inside it.
+    var openBillingWindowStart: SimTime {
+        BillingWindow(cycle: BillingCycle(index: nextCycle, createdAt: createdAt), from: billingFrom).from
+    }
+
     /// The lifecycle value the core's transitions start from (A5).
     var lifecycle: OrganizationLifecycle {
         OrganizationLifecycle(
@@ -149,16 +154,11 @@ struct OrganizationStore {
     }
 
     /// Proxied API calls keep a free organization active (D2).
+    /// The latest moment is kept: calls reported late never move it back.
     func recordAPICall(_ work: UnitOfWork, id: String, at moment: SimTime) throws {
-        try work.tx.execute("UPDATE organizations SET last_api_call_at = ? WHERE id = ?", .time(moment), .text(id))
-    }
-
-    /// The billing cycle open for the organization now, or nil while it is not billed (deactivated) (B3, D3).
-    func billedCycle(_ db: Transaction, id: String) throws -> Int64? {
-        guard let row = try db.query("SELECT state, next_cycle FROM organizations WHERE id = ?", .text(id)).first,
-            row.string("state") == OrganizationState.active.rawValue
-        else { return nil }
-        return row.int("next_cycle")
+        try work.tx.execute(
+            "UPDATE organizations SET last_api_call_at = MAX(COALESCE(last_api_call_at, ?), ?) WHERE id = ?",
+            .time(moment), .time(moment), .text(id))
     }
 
     /// New usage earns no trial credits from now on (P1).

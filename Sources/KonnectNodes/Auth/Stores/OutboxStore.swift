@@ -29,12 +29,17 @@ struct OutboxStore {
         return events
     }
 
-    /// The purge event of every organization still `deleting` (A5): once every geo's cursor passed it,
-    /// the purge is confirmed.
-    func pendingPurges(_ db: Transaction) throws -> [(organizationID: String, seq: Int64)] {
+    /// The purge event of every organization still `deleting` (A5), with the moment it was issued:
+    /// once every geo's cursor passed it, the purge is confirmed.
+    func pendingPurges(_ db: Transaction) throws -> [(organizationID: String, seq: Int64, at: SimTime)] {
         try db.query(
-            "SELECT o.id, e.seq FROM organizations o JOIN outbox e ON e.org_id = o.id AND e.kind = ? WHERE o.state = ?",
+            "SELECT o.id, e.seq, e.created_at FROM organizations o JOIN outbox e ON e.org_id = o.id AND e.kind = ? WHERE o.state = ?",
             .text(OutboxEvent.Kind.deleted.name), .text(OrganizationState.deleting.rawValue)
-        ).map { ($0.string("id") ?? "", $0.int("seq") ?? .max) }
+        ).map { ($0.string("id") ?? "", $0.int("seq") ?? .max, $0.time("created_at") ?? SimTime(seconds: 0)) }
+    }
+
+    /// The number of the last event appended (0 for none).
+    func lastSeq(_ db: Transaction) throws -> Int64 {
+        try db.query("SELECT COALESCE(MAX(seq), 0) AS n FROM outbox").first?.int("n") ?? 0
     }
 }

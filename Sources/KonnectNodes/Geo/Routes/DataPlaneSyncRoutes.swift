@@ -5,6 +5,7 @@ import KonnectHTTP
 /// heartbeat and the usage reports, each authorized by the data plane's credential.
 struct DataPlaneSyncRoutes: Sendable {
     let database: GeoDatabase
+    let calendar: GeoCalendar
     let credentials: CredentialCache<String>
     let controlPlanes: ControlPlaneStore
     let nodes: DataPlaneNodeStore
@@ -40,7 +41,7 @@ struct DataPlaneSyncRoutes: Sendable {
         try database.write { work in
             try nodes.register(
                 node, controlPlane: controlPlane, hostname: hostname, version: version, configHash: hash,
-                at: NodePresence.wallSeconds(), in: work)
+                at: calendar.now.seconds, in: work)
         }
         let credential = request.bearerToken
         return stream.response(
@@ -77,7 +78,7 @@ struct DataPlaneSyncRoutes: Sendable {
                     try usage.queue(
                         .apiCalls(
                             organizationID: found.organizationID, controlPlaneID: controlPlane, nodeID: report.nodeID,
-                            count: count, at: nil),
+                            count: count, at: calendar.now),
                         in: work)
                     remaining -= count
                 }

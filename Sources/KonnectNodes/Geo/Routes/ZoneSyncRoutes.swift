@@ -4,6 +4,7 @@ import KonnectHTTP
 /// The geo's side of the zone link, on its Unix socket only (D5): the policies' push stream and the
 /// zone's heartbeat, each authorized by the zone token.
 struct ZoneSyncRoutes: Sendable {
+    let calendar: GeoCalendar
     let grants: CredentialCache<ZoneGrant>
     let zones: ZoneStore
     let feed: MeshPolicyFeed
@@ -33,7 +34,7 @@ struct ZoneSyncRoutes: Sendable {
         }
         let version = String((request.http.headers["x-zone-version"] ?? "2.9.0").prefix(64))
         let hash = String((request.http.headers["x-config-hash"] ?? DeclarativeConfig.emptyHash).prefix(64))
-        try zones.connected(grant, version: version, configHash: hash, at: NodePresence.wallSeconds())
+        try zones.connected(grant, version: version, configHash: hash, at: calendar.now.seconds)
         let token = request.bearerToken
         let meshControlPlane = grant.meshControlPlaneID
         return stream.response(
@@ -43,7 +44,7 @@ struct ZoneSyncRoutes: Sendable {
                 configuration: { _ in try feed.message(meshControlPlane) },
                 closed: {
                     do {
-                        try zones.disconnected(grant, at: NodePresence.wallSeconds())
+                        try zones.disconnected(grant, at: calendar.now.seconds)
                     } catch {
                         Log.error("cannot record that zone \(grant.zone) disconnected: \(error)")
                     }
@@ -54,7 +55,7 @@ struct ZoneSyncRoutes: Sendable {
     func ping(_ request: APIRequest) throws -> HTTPResponse {
         let grant = try grant(request)
         let ping = try request.contract(ZonePing.init(json:))
-        try zones.pinged(grant, configHash: ping.configHash, workloads: ping.workloads, at: NodePresence.wallSeconds())
+        try zones.pinged(grant, configHash: ping.configHash, workloads: ping.workloads, at: calendar.now.seconds)
         return .noContent
     }
 }

@@ -6,13 +6,16 @@ import Synchronization
     import Glibc
 #endif
 
-/// Data planes' heartbeats (C2): a ping only notes the node's latest one in memory; they are written
-/// to the node list every two seconds, and the list shows the latest ones meanwhile.
+/// Data planes' heartbeats (C2): a ping only notes the node's latest one in memory, stamped with the
+/// calendar's moment (what the APIs show is on the simulated calendar); they are written to the node
+/// list every two seconds, and the list shows the latest ones meanwhile.
 final class NodePresence: Sendable {
     private let latest = Mutex<[String: NodePing]>([:])
     private let writes: WriteBehind<String, NodePing>
+    private let calendar: GeoCalendar
 
-    init(nodes: DataPlaneNodeStore) {
+    init(nodes: DataPlaneNodeStore, calendar: GeoCalendar) {
+        self.calendar = calendar
         writes = WriteBehind(
             name: "data-plane heartbeats", database: nodes.database.database, interval: .seconds(2),
             log: { Log.warning($0) },
@@ -20,7 +23,7 @@ final class NodePresence: Sendable {
     }
 
     func note(_ node: String, configHash: String) {
-        let ping = NodePing(lastPing: NodePresence.wallSeconds(), configHash: configHash)
+        let ping = NodePing(lastPing: calendar.now.seconds, configHash: configHash)
         latest.withLock { latest in
             latest[node] = ping
             writes.record(ping, for: node)
@@ -37,11 +40,4 @@ final class NodePresence: Sendable {
     }
 
     func stop() throws { try writes.stop() }
-
-    /// Wall-clock seconds: heartbeats and connections are operational, not business time.
-    static func wallSeconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec)
-    }
 }

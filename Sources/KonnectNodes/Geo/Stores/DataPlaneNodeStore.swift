@@ -1,8 +1,8 @@
 import KonnectCore
 import KonnectStorage
 
-/// A data plane as the control plane's node list shows it (C2). Times are wall-clock seconds:
-/// heartbeats are operational, not business time.
+/// A data plane as the control plane's node list shows it (C2). Times are seconds on the simulated
+/// calendar, like everything the APIs show.
 struct DataPlaneNodeRecord: Sendable {
     var id: String
     var controlPlaneID: String
@@ -51,7 +51,7 @@ struct DataPlaneNodeStore: Sendable {
     /// Adds the node to the list, or updates it when it connects again (possibly for another control plane).
     func register(
         _ id: String, controlPlane: String, hostname: String, version: String, configHash: String,
-        at wallSeconds: Int64,
+        at seconds: Int64,
         in work: GeoWork
     ) throws {
         try work.transaction.execute(
@@ -60,8 +60,8 @@ struct DataPlaneNodeStore: Sendable {
             VALUES (?, ?, ?, ?, 'kong-proxy', ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET cp_id = excluded.cp_id, hostname = excluded.hostname, version = excluded.version,
                 last_ping = excluded.last_ping, config_hash = excluded.config_hash, updated_at = excluded.updated_at
-            """, .text(id), .text(controlPlane), .text(hostname), .text(version), .int(wallSeconds), .text(configHash),
-            .int(wallSeconds), .int(wallSeconds))
+            """, .text(id), .text(controlPlane), .text(hostname), .text(version), .int(seconds), .text(configHash),
+            .int(seconds), .int(seconds))
     }
 
     /// Removes a node from the list; false when the control plane has none with this id.

@@ -1,8 +1,8 @@
 import KonnectCore
 import KonnectStorage
 
-/// A zone that connected to a Mesh global control plane, like Kuma's ZoneInsight. Times are
-/// wall-clock seconds.
+/// A zone that connected to a Mesh global control plane, like Kuma's ZoneInsight. Times are seconds
+/// on the simulated calendar.
 struct ZoneRecord: Sendable {
     var name: String
     var version: String
@@ -32,7 +32,7 @@ struct ZoneStore: Sendable {
         }
     }
 
-    func connected(_ grant: ZoneGrant, version: String, configHash: String, at wallSeconds: Int64) throws {
+    func connected(_ grant: ZoneGrant, version: String, configHash: String, at seconds: Int64) throws {
         try database.write { work in
             try work.transaction.execute(
                 """
@@ -40,31 +40,31 @@ struct ZoneStore: Sendable {
                 ON CONFLICT(mesh_cp_id, name) DO UPDATE SET version = excluded.version, config_hash = excluded.config_hash,
                     connected_at = excluded.connected_at, disconnected_at = NULL, last_seen = excluded.last_seen
                 """, .text(grant.meshControlPlaneID), .text(grant.zone), .text(version), .text(configHash),
-                .int(wallSeconds), .int(wallSeconds))
+                .int(seconds), .int(seconds))
         }
     }
 
-    func disconnected(_ grant: ZoneGrant, at wallSeconds: Int64) throws {
+    func disconnected(_ grant: ZoneGrant, at seconds: Int64) throws {
         try database.write { work in
             try work.transaction.execute(
-                "UPDATE zones SET disconnected_at = ? WHERE mesh_cp_id = ? AND name = ?", .int(wallSeconds),
+                "UPDATE zones SET disconnected_at = ? WHERE mesh_cp_id = ? AND name = ?", .int(seconds),
                 .text(grant.meshControlPlaneID), .text(grant.zone))
         }
     }
 
     /// At start: no stream survives a restart, so every zone that was connected is disconnected.
-    func disconnectAll(at wallSeconds: Int64) throws {
+    func disconnectAll(at seconds: Int64) throws {
         try database.write { work in
             try work.transaction.execute(
-                "UPDATE zones SET disconnected_at = ? WHERE disconnected_at IS NULL", .int(wallSeconds))
+                "UPDATE zones SET disconnected_at = ? WHERE disconnected_at IS NULL", .int(seconds))
         }
     }
 
-    func pinged(_ grant: ZoneGrant, configHash: String, workloads: Int, at wallSeconds: Int64) throws {
+    func pinged(_ grant: ZoneGrant, configHash: String, workloads: Int, at seconds: Int64) throws {
         try database.write { work in
             try work.transaction.execute(
                 "UPDATE zones SET config_hash = ?, workloads = ?, last_seen = ? WHERE mesh_cp_id = ? AND name = ?",
-                .text(configHash), .int(workloads), .int(wallSeconds), .text(grant.meshControlPlaneID),
+                .text(configHash), .int(workloads), .int(seconds), .text(grant.meshControlPlaneID),
                 .text(grant.zone))
         }
     }

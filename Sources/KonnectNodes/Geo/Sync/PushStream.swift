@@ -31,14 +31,17 @@ struct PushStream: Sendable {
     /// Fired by `GeoWakeups` when anything a stream serves may have changed.
     let wakeups: Signal
     let stop: StopFlag
+    /// Heartbeats carry the calendar's moment, so subscribers show simulated times.
+    let calendar: GeoCalendar
 
     func response(_ subscription: SyncSubscription) -> HTTPResponse {
         HTTPResponse(
             status: 200, headers: ["Content-Type": "application/x-ndjson"],
             body: .push { [self] writer in
-                let feed = PushFeed(subscription: subscription, writer: writer, wakeups: wakeups, stop: stop)
+                let feed = PushFeed(
+                    subscription: subscription, writer: writer, wakeups: wakeups, stop: stop, calendar: calendar)
                 writer.onClose { subscription.closed() }
-                feed.turn()
+                feed.start()
             })
     }
 }
@@ -50,19 +53,41 @@ final class PushFeed: Sendable {
         var version: Int64? = nil
         var decommission: String? = nil
         var failedVersion: Int64? = nil
+        /// The calendar's moment the subscriber last heard: sent first, and again before a
+        /// configuration whenever it moved, so the subscriber stamps what it receives with the moment it
+        /// arrived.
+        var moment: SimTime? = nil
     }
 
     private let subscription: SyncSubscription
     private let writer: StreamWriter
     private let wakeups: Signal
     private let stop: StopFlag
+    private let calendar: GeoCalendar
     private let sent = Mutex(Sent())
 
-    init(subscription: SyncSubscription, writer: StreamWriter, wakeups: Signal, stop: StopFlag) {
+    init(subscription: SyncSubscription, writer: StreamWriter, wakeups: Signal, stop: StopFlag, calendar: GeoCalendar) {
         self.subscription = subscription
         self.writer = writer
         self.wakeups = wakeups
         self.stop = stop
+        self.calendar = calendar
+    }
+
+    /// The calendar's moment first, then the first turn.
+    func start() {
+        guard heartbeat() else {
+            writer.finish()
+            return
+        }
+        turn()
+    }
+
+    /// Sends a heartbeat with the calendar's moment now; false when the subscriber is gone.
+    private func heartbeat() -> Bool {
+        let moment = calendar.now
+        sent.withLock { $0.moment = moment }
+        return writer.write(SyncMessage.heartbeat(now: moment).line)
     }
 
     /// Sends what changed since the last turn, then waits (without a thread) for a change or a second.
@@ -79,7 +104,7 @@ final class PushFeed: Sendable {
             WorkerPool.shared.submit(priority: true) { [self] in turn() }
         case .wait:
             wakeups.whenChanged(after: generation, timeoutMilliseconds: 1000) { [self] changed in
-                if !changed && !writer.write(SyncMessage.heartbeat.line) {
+                if !changed && !heartbeat() {
                     writer.finish()
                     return
                 }
@@ -133,6 +158,10 @@ final class PushFeed: Sendable {
                         "a push stream ends: cannot build configuration version \(version) (\(error)); the subscriber reconnects"
                     )
                     return .end
+                }
+                let moment = calendar.now
+                if sent.withLock({ $0.moment }) != moment {
+                    guard heartbeat() else { return .end }
                 }
                 guard writer.write(line) else { return .end }
                 sent.withLock {
