@@ -146,7 +146,13 @@ public enum CommandTree {
                         arguments: [ArgumentSpec("name", "The data plane.")]),
                     CommandSpec(
                         "status", abstract: "State, configuration version and hash, license, last sync.",
-                        options: [dir, json], arguments: [ArgumentSpec("name", "The data plane.")]),
+                        discussion:
+                            "With --until, waits until the data plane reports that state (it hears of a decommission or a recommission within a moment), then prints its status; exits 1 if it does not within --timeout.",
+                        options: [
+                            dir, json,
+                            .option("until", "state", "Wait for this state first: synced, disconnected or orphaned."),
+                            .option("timeout", "duration", "How long --until waits (e.g. 10s).", default: "10s"),
+                        ], arguments: [ArgumentSpec("name", "The data plane.")]),
                 ]),
             CommandSpec(
                 "upstream", abstract: "A tiny echo server to proxy to.",

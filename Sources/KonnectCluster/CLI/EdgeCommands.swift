@@ -26,9 +26,29 @@ enum EdgeCommands {
                 cluster.stop(record)
                     ? "stopped data plane \(record.name)" : "data plane \(record.name) was already stopped")
         default:
+            let until = command.option("until")
+            if let until, !["synced", "disconnected", "orphaned"].contains(until) {
+                throw UsageError("invalid value '\(until)' for --until; expected synced, disconnected or orphaned")
+            }
+            let timeoutText = command.option("timeout") ?? "10s"
+            guard let timeout = WallDuration.milliseconds(timeoutText) else {
+                throw UsageError("invalid value '\(timeoutText)' for --timeout; expected \(WallDuration.expected)")
+            }
             let cluster = try command.existingCluster()
             let record = try cluster.requireRecord(command.arguments[0], kind: .dataPlane)
-            let status = try cluster.nodeStatus(record.name)
+            var status = try cluster.nodeStatus(record.name)
+            if let until {
+                let deadline = Monotonic.now + timeout
+                while status["state"]?.stringValue != until {
+                    guard Monotonic.now < deadline else {
+                        throw ProcessError(
+                            "data plane \(record.name) is still \(status["state"]?.stringValue ?? "unknown") after \(timeoutText) (waited for \(until))"
+                        )
+                    }
+                    sleepMilliseconds(50)
+                    status = try cluster.nodeStatus(record.name)
+                }
+            }
             if command.flag("json") {
                 print(status.prettyText)
                 return
