@@ -7,9 +7,13 @@ import Testing
 @Suite struct ScenarioParserTests {
     func parse(_ text: String) throws -> Scenario { try ScenarioParser.parse(text, file: "t.scenario") }
 
-    func error(_ text: String) -> ScenarioParseError? {
+    /// The parse error of `text`, or nil; with `check`, also what `ScenarioCheck` finds.
+    func error(_ text: String, check: Bool = false) -> ScenarioParseError? {
         do {
-            _ = try ScenarioParser.parse(text, file: "t.scenario")
+            _ =
+                try check
+                ? ScenarioParser.parseAndCheck(text, file: "t.scenario")
+                : ScenarioParser.parse(text, file: "t.scenario")
             return nil
         } catch {
             return error
@@ -130,15 +134,6 @@ import Testing
         #expect(failure.message.contains("at most 10m"), "\(failure.message)")
     }
 
-    func checkError(_ text: String) -> ScenarioParseError? {
-        do {
-            _ = try ScenarioParser.parseAndCheck(text, file: "t.scenario")
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     /// Issue 14: `scenario check` finds undefined references and unknown nodes before anything runs.
     @Test(arguments: [
         ("signup ana@example.com as $ana\nPOST eu /v2/x {} with $bob -> 201", 2, 23, "$bob is not set"),
@@ -157,7 +152,7 @@ import Testing
         throws
     {
         #expect(error(text) == nil, "the syntax alone is fine")
-        let failure = try #require(checkError(text))
+        let failure = try #require(error(text, check: true))
         #expect(failure.line == line, "\(failure)")
         #expect(failure.column == column, "\(failure)")
         #expect(failure.message.contains(message), "\(failure.message)")
