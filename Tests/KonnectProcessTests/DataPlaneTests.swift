@@ -660,6 +660,11 @@ extension ProcessTests {
             let stream = try geo.openStream(
                 "GET", "/internal/v1/dp/sync", headers: ["Authorization": "Bearer \(secret)", "X-Node-Id": nodeID])
             #expect(try stream.awaitHead(timeoutMilliseconds: 3000).get() == 200)
+            // On connect: the calendar's moment (a heartbeat, issue 14), then the configuration.
+            var moment: JSON? = nil
+            if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { moment = message }
+            #expect(moment?["type"]?.stringValue == "heartbeat")
+            #expect(moment?["now"]?.stringValue == "2026-01-01T00:00:00Z")
             var first: JSON? = nil
             if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { first = message }
             #expect(first?["type"]?.stringValue == "config")

@@ -355,6 +355,11 @@ extension ProcessTests {
                 "GET", "/internal/v1/zone/sync",
                 headers: ["Authorization": "Bearer \(zoneToken)", "X-Zone-Name": "zone-2"])
             #expect(try stream.awaitHead(timeoutMilliseconds: 3000).get() == 200)
+            // On connect: the calendar's moment (a heartbeat, issue 14), then the configuration.
+            var moment: JSON? = nil
+            if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { moment = message }
+            #expect(moment?["type"]?.stringValue == "heartbeat")
+            #expect(moment?["now"]?.stringValue == "2026-01-01T00:00:00Z")
             var first: JSON? = nil
             if case .message(let message) = stream.next(timeoutMilliseconds: 3000) { first = message }
             #expect(first?["type"]?.stringValue == "config")
