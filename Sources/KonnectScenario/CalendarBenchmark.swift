@@ -38,7 +38,7 @@ extension Benchmarks {
         let body = try bench.expect(response, 200, "advance")
         let events = body["events"]?.intValue ?? 0
         print(
-            "advanced \(duration) in \(format(elapsed)) (\(body["elapsed_ms"]?.intValue ?? 0) ms inside the auth node, \(body["cpu_ms"]?.intValue ?? 0) ms of CPU): \(events) due events (\(body["by_kind"]?.text ?? "")), \(Int(Double(events) / max(elapsed / 1000, 0.000001))) events/s"
+            "advanced \(duration) in \(format(elapsed)) (\(body["elapsed_ms"]?.intValue ?? 0) ms inside the auth node, \(body["cpu_ms"]?.intValue ?? 0) ms of CPU, \(body["purge_wait_ms"]?.intValue ?? 0) ms waiting for the geos to confirm its purges): \(events) due events (\(body["by_kind"]?.text ?? "")), \(Int(Double(events) / max(elapsed / 1000, 0.000001))) events/s"
         )
     }
 }

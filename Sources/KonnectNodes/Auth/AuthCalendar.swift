@@ -135,8 +135,10 @@ final class AuthCalendar: Sendable {
             }
             // Geos carry out the purges this move issued as the calendar reaches them: each is stamped
             // with its own due moment when every geo confirms it before the move ends (A5).
+            let waitStarted = Monotonic.nanoseconds
             let unconfirmed =
                 (counts[.retentionEnd] ?? 0) > 0 ? try awaitPurges(issuedAfter: startedAfter) : PurgeWait()
+            let purgeWait = Int64((Monotonic.nanoseconds - waitStarted) / 1_000_000)
             try db.write { work in try clockStore.finishMove(work, at: target) }
             let total = counts.values.reduce(0, +)
             Log.info("calendar moved from \(start.iso8601) to \(target.iso8601) by \(actor): \(total) due events")
@@ -149,6 +151,7 @@ final class AuthCalendar: Sendable {
                 "purges_pending": [
                     "organizations": .strings(unconfirmed.organizations), "geos": .strings(unconfirmed.geos),
                 ],
+                "purge_wait_ms": .int(purgeWait),
                 "elapsed_ms": .int(elapsed), "cpu_ms": .int(AuthCalendar.threadCPUMilliseconds() - cpuAtStart),
             ]
         }

@@ -30,10 +30,8 @@ struct AuthEventFollower: Sendable {
                 let response = try client.send("GET", "/internal/v1/events?geo=\(geo)&after=\(cursor)&wait_ms=20000")
                 let (feed, unreadable) = try response.decode(request, EventFeed.readable(json:))
                 calendar.note(feed.now)
-                for event in feed.events {
-                    try events.apply(event)
-                    cursor = event.seq
-                }
+                try events.apply(feed.events)
+                cursor = feed.events.last?.seq ?? cursor
                 if let unreadable {
                     if stalledAt != cursor {
                         stalledAt = cursor

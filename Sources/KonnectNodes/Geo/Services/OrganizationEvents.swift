@@ -1,7 +1,7 @@
 import KonnectCore
 
-/// Carries out the auth node's lifecycle events in this geo (D4), each in one transaction with the
-/// event cursor, so an event is applied exactly once even across crashes: a deactivation decommissions
+/// Carries out the auth node's lifecycle events in this geo (D4), in one transaction with the event
+/// cursor, so an event is applied exactly once even across crashes: a deactivation decommissions
 /// the organization's objects (D3, D5), a reactivation recommissions them with the restored licenses
 /// (D7), a deletion purges them (A5).
 struct OrganizationEvents: Sendable {
@@ -18,24 +18,39 @@ struct OrganizationEvents: Sendable {
 
     /// Applies one event and advances the cursor, atomically; an event at or below the cursor is
     /// already applied.
-    func apply(_ event: OutboxEvent) throws {
-        let organization = event.organizationID
-        let applied = try database.write { work -> Bool in
-            guard event.seq > (try meta.eventCursor(in: work)) else { return false }
-            switch event.kind {
-            case .deactivated(let reason):
-                try decommissions.decommission(organization: organization, reason: reason, at: event.at, in: work)
-            case .reactivated(let gateway, let mesh):
-                try decommissions.recommission(organization: organization, in: work)
-                // Noted licenses ride along with this write (`GeoDatabase.alsoInEveryWrite`).
-                licenses.note(OrganizationLicenses(gateway: gateway, mesh: mesh), organization: organization)
-            case .deleted:
-                try purge(organization, at: event.at, in: work)
+    func apply(_ event: OutboxEvent) throws { try apply([event]) }
+
+    /// Applies events in order and advances the cursor past the last, in one transaction (one commit
+    /// for a whole page of the feed: a calendar move that deactivates or deletes many organizations is
+    /// purged at once); events at or below the cursor are already applied.
+    func apply(_ events: [OutboxEvent]) throws {
+        let applied = try database.write { work -> [OutboxEvent] in
+            var cursor = try meta.eventCursor(in: work)
+            var applied: [OutboxEvent] = []
+            for event in events where event.seq > cursor {
+                let organization = event.organizationID
+                switch event.kind {
+                case .deactivated(let reason):
+                    try decommissions.decommission(
+                        organization: organization, reason: reason, at: event.at, in: work)
+                case .reactivated(let gateway, let mesh):
+                    try decommissions.recommission(organization: organization, in: work)
+                    // Noted licenses ride along with this write (`GeoDatabase.alsoInEveryWrite`).
+                    licenses.note(OrganizationLicenses(gateway: gateway, mesh: mesh), organization: organization)
+                case .deleted:
+                    try purge(organization, at: event.at, in: work)
+                }
+                cursor = event.seq
+                applied.append(event)
             }
-            try meta.setEventCursor(event.seq, in: work)
-            return true
+            if !applied.isEmpty { try meta.setEventCursor(cursor, in: work) }
+            return applied
         }
-        guard applied else { return }
+        for event in applied { log(event) }
+    }
+
+    private func log(_ event: OutboxEvent) {
+        let organization = event.organizationID
         switch event.kind {
         case .deactivated(let reason):
             Log.info(
