@@ -164,7 +164,7 @@ final class BenchDataPlane {
         // The data plane's process reads its I/O thread count from the environment it is started with.
         setenv("KONNECT_SIM_IO_THREADS", String(ioThreads), 1)
         defer { unsetenv("KONNECT_SIM_IO_THREADS") }
-        port = try bench.cluster.startDataPlane(name: "dp", geo: "eu", controlPlane: cpID).port
+        port = try bench.cluster.startDataPlane(name: "dp", geo: "eu", controlPlane: cpID).descriptor.port
     }
 }
 

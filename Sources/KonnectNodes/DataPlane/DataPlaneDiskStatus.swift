@@ -7,7 +7,10 @@ extension DataPlaneNode {
     public static func diskStatus(directory: String, name: String) -> JSON {
         let cached = ConfigurationCacheStore(path: directory + "/config-cache.json", controlPlaneID: "").load()
         let unreported: JSON
-        if let store = try? UsageReportStore(path: directory + "/usage.sqlite"), let count = try? store.unreported() {
+        if let store = try? UsageReportStore(
+            path: directory + "/usage.sqlite", counterPath: directory + "/usage-counters"),
+            let count = try? store.unreported()
+        {
             unreported = .int(count)
         } else {
             unreported = .null
