@@ -163,12 +163,16 @@ extension ProcessTests {
                 #expect(try stream.awaitHead(timeoutMilliseconds: 5000).get() == 200)
             }
             for stream in streams {
-                guard case .message(let first) = stream.next(timeoutMilliseconds: 5000) else {
-                    Issue.record("a stream sent no first message")
+                // On connect the calendar's moment comes first, then the configuration.
+                guard case .message(let first) = stream.next(timeoutMilliseconds: 5000),
+                    case .message(let second) = stream.next(timeoutMilliseconds: 5000)
+                else {
+                    Issue.record("a stream did not send its heartbeat and configuration")
                     continue
                 }
-                #expect(first["type"]?.stringValue == "config")
-                #expect(first["version"]?.intValue == 3)
+                #expect(first["type"]?.stringValue == "heartbeat")
+                #expect(second["type"]?.stringValue == "config")
+                #expect(second["version"]?.intValue == 3)
             }
             let during = threads()
             // Before the issue each stream held a thread of its own (and its handler ran on it).

@@ -343,6 +343,11 @@ extension OpenAPIDocument {
             supportView[key] = value
         }
         let money: JSON = ["type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"]
+        // Trial credits (P1), in the plan and in the Billing and Usage view.
+        let credits = closed([
+            "granted": money, "used": money, "expired": money, "left": money, "expires_at": nullable(dateTime),
+            "currency": string,
+        ])
         let invoice: JSON = [
             "type": "object",
             "required": [
@@ -454,16 +459,19 @@ extension OpenAPIDocument {
                     "paid": boolean, "subscriptions": array(ref("Subscription")),
                     "contract": closed(["billing": enumeration(["contract"]), "started_at": dateTime]),
                     "trial": closed(["start": dateTime, "end": nullable(dateTime), "active": boolean]),
-                    "credits": closed([
-                        "granted": money, "used": money, "expired": money, "left": money,
-                        "expires_at": nullable(dateTime), "currency": string,
-                    ]),
+                    "credits": credits,
                 ],
             ],
             "Invoice": invoice,
             "Usage": closed([
                 "organization_id": uuid, "cycle": integer(min: 0), "cycle_start": dateTime, "cycle_end": dateTime,
                 "status": enumeration(["open", "closed"]), "currency": string, "periods": array(ref("Invoice")),
+                "plan": enumeration(["plus", "enterprise"]), "payment_method_on_file": boolean,
+                "included": closed([
+                    "portals": integer(min: 0), "api_calls": integer(min: 0), "service_per_cycle": money,
+                    "portal_per_cycle": money, "api_calls_per_million": money,
+                ]),
+                "credits": credits,
             ]),
             "RoleCatalog": [
                 "type": "object",
@@ -509,6 +517,8 @@ extension OpenAPIDocument {
                     "now": dateTime, "previous": dateTime, "events": integer,
                     "by_kind": ["type": "object", "additionalProperties": integer], "elapsed_ms": integer,
                     "cpu_ms": integer,
+                    "purges_pending": closed(["organizations": array(uuid), "geos": array(string)]),
+                    "purge_wait_ms": integer,
                 ]),
         ]
     }

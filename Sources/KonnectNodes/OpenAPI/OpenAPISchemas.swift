@@ -76,6 +76,10 @@ extension OpenAPIDocument {
                     "organization_state": string,
                     "organizations": array(closed(["id": uuid, "name": string, "state": string])),
                     "retry_after": ["type": "integer", "description": "Seconds to wait (429)"],
+                    "expired_at": [
+                        "type": "string", "format": "date-time",
+                        "description": "When the token expired, on the simulated calendar (reason token_expired)",
+                    ],
                 ], required: ["status", "title", "instance", "detail"]),
             "BadRequestError": [
                 "allOf": [ref("Problem"), ["type": "object", "required": ["invalid_parameters"]]]
