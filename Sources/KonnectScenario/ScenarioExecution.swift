@@ -40,8 +40,7 @@ extension ScenarioRunner {
             if let capture { variables[capture] = response.json ?? .string(response.text) }
             if let status { try require(response, status, "\(method) \(try text(path))") }
         case .support(let method, let path, let body, let capture, let status):
-            let response = try requireCluster().support(method, try text(path), try body.map(resolve))
-            remember(response)
+            let response = try supportCall(method, try text(path), try body.map(resolve))
             if let capture { variables[capture] = response.json ?? .string(response.text) }
             if let status { try require(response, status, "support \(method) \(try text(path))") }
         case .proxy(let dataPlane, let method, let path, let body, let headers, let capture, let status):
@@ -54,20 +53,25 @@ extension ScenarioRunner {
                     let resolved = try resolve(value)
                     return resolved.stringValue.map { Array($0.utf8) } ?? resolved.bytes
                 } ?? []
-            let response = try proxyClient(dataPlane).send(method, try text(path), headers: extra, body: bytes)
-            remember(response)
+            let response = try proxy(dataPlane, method, try text(path), headers: extra, body: bytes)
             if let capture { variables[capture] = response.json ?? .string(response.text) }
             if let status { try require(response, status, "request \(dataPlane) \(method) \(try text(path))") }
         case .send(let count, let dataPlane, let method, let path, let status):
-            let client = try proxyClient(dataPlane)
             let target = try text(path)
             var statuses: [Int: Int] = [:]
+            var errors = 0
             for _ in 0..<count {
-                let response = try client.send(method, target)
-                statuses[response.status, default: 0] += 1
-                remember(response)
+                do {
+                    let response = try proxy(dataPlane, method, target)
+                    statuses[response.status, default: 0] += 1
+                } catch {
+                    // In a chaos run a request without an answer is history, not the end of the step.
+                    guard tolerant else { throw error }
+                    errors += 1
+                }
             }
-            let summary = statuses.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
+            var summary = statuses.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
+            if errors > 0 { summary += (summary.isEmpty ? "" : ", ") + "\(errors) without an answer" }
             if let status, statuses[status] != count {
                 throw StepFailure(message: "expected \(count) responses with status \(status), got \(summary)")
             }
@@ -78,43 +82,48 @@ extension ScenarioRunner {
         case .expect(let subject, let path, let comparison, let value, let within):
             try expect(subject, path, comparison, value, withinMilliseconds: within)
         case .upstreamStart(let name):
-            let descriptor = try requireCluster().startUpstream(name: name)
-            variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port), "host": "127.0.0.1"]
+            try recorded(.node("start", kind: "upstream", name: name, details: [:])) {
+                let descriptor = try requireCluster().startUpstream(name: name)
+                variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port), "host": "127.0.0.1"]
+            }
         case .upstreamStop(let name), .dataPlaneStop(let name), .zoneStop(let name):
             let cluster = try requireCluster()
-            cluster.stop(try cluster.requireRecord(name))
-            proxyClients[name] = nil
+            let record = try cluster.requireRecord(name)
+            try recorded(.node("stop", kind: record.kind.rawValue, name: name, details: [:])) {
+                cluster.stop(record)
+                proxyClients[name] = nil
+            }
         case .dataPlaneStart(let name, let geo, let controlPlane, let organization):
-            let descriptor = try requireCluster().startDataPlane(
-                name: name, geo: geo, controlPlane: try stringValue(controlPlane),
-                organizationID: try organization.map(stringValue)
-            ).descriptor
-            variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
+            let target = try stringValue(controlPlane)
+            let organizationID = try organization.map(stringValue)
+            let details: JSON = [
+                "geo": .string(geo), "control_plane": .string(target), "organization_id": .optional(organizationID),
+            ]
+            try recorded(.node("start", kind: "dp", name: name, details: details)) {
+                let descriptor = try requireCluster().startDataPlane(
+                    name: name, geo: geo, controlPlane: target, organizationID: organizationID)
+                variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
+            }
         case .zoneStart(let name, let geo, let mesh, let organization):
-            let descriptor = try requireCluster().startZone(
-                name: name, geo: geo, meshControlPlane: try stringValue(mesh),
-                organizationID: try organization.map(stringValue)
-            ).descriptor
-            variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
+            let target = try stringValue(mesh)
+            let organizationID = try organization.map(stringValue)
+            let details: JSON = [
+                "geo": .string(geo), "mesh_control_plane": .string(target),
+                "organization_id": .optional(organizationID),
+            ]
+            try recorded(.node("start", kind: "zone", name: name, details: details)) {
+                let descriptor = try requireCluster().startZone(
+                    name: name, geo: geo, meshControlPlane: target, organizationID: organizationID)
+                variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
+            }
         case .workload(let zone, let name, let mesh):
             let response = try requireCluster().client(named: zone).json(
                 "POST", "/workloads", ["name": .string(name), "mesh": .string(mesh)])
             try require(response, 201, "register workload \(name)")
         case .advance(let duration):
-            let settlement = try settleBeforeMove()
-            let before = try requireCluster().calendarNow
-            let response = try requireCluster().support(
-                "POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)])
-            remember(response)
-            try require(response, 200, "advance \(duration)")
-            noteCalendar(from: before, response, settlement)
+            try moveCalendar("POST", "/v3/simulator/clock/advance", ["by": .string(duration.description)])
         case .clockSet(let moment):
-            let settlement = try settleBeforeMove()
-            let before = try requireCluster().calendarNow
-            let response = try requireCluster().support("PUT", "/v3/simulator/clock", ["now": .string(moment.iso8601)])
-            remember(response)
-            try require(response, 200, "clock set \(moment.iso8601)")
-            noteCalendar(from: before, response, settlement)
+            try moveCalendar("PUT", "/v3/simulator/clock", ["now": .string(moment.iso8601)])
         case .deactivate(let token):
             let response = try call(
                 "auth", "POST", "/v3/organizations/me/deactivate", body: nil, token: try tokenText(token))
@@ -123,73 +132,83 @@ extension ScenarioRunner {
             let response = try call("auth", "DELETE", "/v3/users/me", body: nil, token: try tokenText(token))
             try require(response, 204, "delete account")
         case .supportDeactivate(let organization):
-            let response = try requireCluster().support(
+            let response = try supportCall(
                 "POST", "/v3/support/organizations/\(try stringValue(organization))/deactivate")
-            remember(response)
             try require(response, 200, "support deactivate")
         case .supportReactivate(let organization):
-            let response = try requireCluster().support(
+            let response = try supportCall(
                 "POST", "/v3/support/organizations/\(try stringValue(organization))/reactivate")
-            remember(response)
             try require(response, 200, "support reactivate")
         case .supportUnlock(let email):
-            let response = try requireCluster().support(
+            let response = try supportCall(
                 "DELETE", "/v3/support/email-locks/\(PercentEncoding.encode(try stringValue(email)))")
-            remember(response)
             try require(response, 204, "support unlock")
         case .kill(let name):
-            try requireCluster().kill(name)
-            fault("kill", name)
+            try fault("kill", name) { try $0.kill(name) }
         case .restart(let name):
-            try requireCluster().restart(name)
+            try fault("restart", name) { _ = try $0.restart(name) }
             proxyClients[name] = nil
-            fault("restart", name)
         case .pause(let name):
-            try requireCluster().pause(name)
-            fault("pause", name)
+            try fault("pause", name) { try $0.pause(name) }
         case .resume(let name):
-            try requireCluster().resume(name)
-            fault("resume", name)
+            try fault("resume", name) { try $0.resume(name) }
         case .partition(let from, let to):
-            try requireCluster().updateLink(from: from, to: to, description: ["fault": "partition"]) {
-                $0.partitioned = true
+            try fault("partition", LinkFault.linkName(from: from, to: to)) {
+                try $0.updateLink(from: from, to: to, description: ["fault": "partition"]) { $0.partitioned = true }
             }
-            fault("partition", "\(from)->\(to)")
         case .heal(let from, let to):
-            try requireCluster().updateLink(from: from, to: to, description: ["fault": "heal"]) { $0 = LinkFault() }
-            fault("heal", "\(from)->\(to)")
+            try fault("heal", LinkFault.linkName(from: from, to: to)) {
+                try $0.updateLink(from: from, to: to, description: ["fault": "heal"]) { $0 = LinkFault() }
+            }
         case .healAll:
-            try requireCluster().healAll()
-            fault("heal", "all links")
+            try fault("heal", "*") { try $0.healAll() }
         case .latency(let from, let to, let milliseconds, let jitter):
-            try requireCluster().updateLink(
-                from: from, to: to,
-                description: ["fault": "latency", "latency_ms": .int(milliseconds), "jitter_ms": .int(jitter)]
-            ) {
-                $0.latencyMilliseconds = milliseconds
-                $0.jitterMilliseconds = jitter
+            try fault("latency", LinkFault.linkName(from: from, to: to), "\(milliseconds)ms+\(jitter)ms") {
+                try $0.updateLink(
+                    from: from, to: to,
+                    description: ["fault": "latency", "latency_ms": .int(milliseconds), "jitter_ms": .int(jitter)]
+                ) {
+                    $0.latencyMilliseconds = milliseconds
+                    $0.jitterMilliseconds = jitter
+                }
             }
-            fault("latency", "\(from)->\(to) \(milliseconds)ms+\(jitter)ms")
         case .drop(let from, let to, let partsPerMillion):
-            try requireCluster().updateLink(
-                from: from, to: to, description: ["fault": "drop", "drop_ppm": .int(partsPerMillion)]
-            ) {
-                $0.dropPartsPerMillion = partsPerMillion
+            try fault("drop", LinkFault.linkName(from: from, to: to), "\(partsPerMillion / 10_000)%") {
+                try $0.updateLink(
+                    from: from, to: to, description: ["fault": "drop", "drop_ppm": .int(partsPerMillion)]
+                ) {
+                    $0.dropPartsPerMillion = partsPerMillion
+                }
             }
-            fault("drop", "\(from)->\(to) \(partsPerMillion / 10_000)%")
         case .settle:
             try settle(timeoutMilliseconds: 20_000)
         case .wait(let milliseconds):
             sleepMilliseconds(milliseconds)
         case .set(let name, let value):
             variables[name] = try resolve(value)
+        case .chaos(let timeout):
+            tolerant = true
+            requestTimeout = timeout
+            for client in proxyClients.values { client.reset() }
+            proxyClients = [:]
+        case .check(let invariants, let within):
+            guard let checks = options.checks else {
+                throw StepFailure(
+                    message:
+                        "this runner has no invariant checkers; run the scenario with 'konnect-sim scenario run', which has them"
+                )
+            }
+            let outcome = try checks.check(
+                self, invariants: invariants.isEmpty ? InvariantNames.all : invariants, boundMilliseconds: within)
+            checkOutcomes.append(outcome)
+            if !outcome.passed { throw StepFailure(message: outcome.summary) }
         }
     }
 
     // MARK: - Cluster
 
     func startCluster(geos: [String], start: SimTime, rateCard: String?) throws {
-        var template = Array("/tmp/kss-XXXXXX".utf8CString)
+        var template = Array((options.workDirectory + "/kss-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw StepFailure(message: "cannot create a temporary directory") }
         let path = String(cString: made)
         directory = path
@@ -208,23 +227,73 @@ extension ScenarioRunner {
         _ = try ClusterBoot.up(
             cluster, ClusterConfiguration(geos: geos, start: start, seed: options.seed, rateCardPath: rateCardPath))
         variables["start"] = .string(start.iso8601)
+        knownCalendar = start
     }
 
-    /// Calls a node's public API over TCP.
-    func call(_ node: String, _ method: String, _ path: String, body: JSON?, token: String?) throws -> ClientResponse {
-        let cluster = try requireCluster()
-        let record = try cluster.requireRecord(node)
-        guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
-            throw StepFailure(message: "\(node) has no public port")
+    /// Runs a step's action outside the scenario's own steps (a `check` step heals and settles with them),
+    /// recorded in the history like any step.
+    public func run(_ action: StepAction) throws {
+        try execute(action)
+    }
+
+    /// Calls a node's public API over TCP, recording the exchange in the history.
+    public func call(_ node: String, _ method: String, _ path: String, body: JSON?, token: String?) throws
+        -> ClientResponse
+    {
+        try exchange(.call(node: node, method: method, path: path, token: token, body: body)) {
+            let cluster = try requireCluster()
+            let record = try cluster.requireRecord(node)
+            guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
+                throw StepFailure(message: "\(node) has no public port")
+            }
+            var headers = HTTPHeaders()
+            if let token { headers.set("Authorization", "Bearer \(token)") }
+            let endpoint = Endpoint.tcp(host: "127.0.0.1", port: descriptor.port)
+            let response = try HTTPClient(endpoint: endpoint, timeoutMilliseconds: requestTimeout)
+                .json(method, path, body, headers: headers)
+            options.responseObserver?(endpoint, method, path, response)
+            return response
         }
-        var headers = HTTPHeaders()
-        if let token { headers.set("Authorization", "Bearer \(token)") }
-        let endpoint = Endpoint.tcp(host: "127.0.0.1", port: descriptor.port)
-        let response = try HTTPClient(endpoint: endpoint, timeoutMilliseconds: 30_000)
-            .json(method, path, body, headers: headers)
-        options.responseObserver?(endpoint, method, path, response)
-        remember(response)
-        return response
+    }
+
+    /// Calls the auth node with the support credential, recording the exchange (token `support`).
+    public func supportCall(_ method: String, _ path: String, _ body: JSON? = nil) throws -> ClientResponse {
+        try exchange(.call(node: "auth", method: method, path: path, token: "support", body: body)) {
+            try requireCluster().support(
+                method, path, body, timeoutMilliseconds: tolerant ? requestTimeout : 60_000)
+        }
+    }
+
+    /// One request through a data plane's proxy, recorded.
+    public func proxy(
+        _ dataPlane: String, _ method: String, _ path: String, headers: HTTPHeaders = [:], body: [UInt8] = []
+    ) throws -> ClientResponse {
+        try exchange(.proxy(dataPlane: dataPlane, method: method, path: path)) {
+            let client = try proxyClient(dataPlane)
+            do {
+                return try client.send(method, path, headers: headers, body: body)
+            } catch {
+                client.reset()
+                throw error
+            }
+        }
+    }
+
+    /// Runs one HTTP exchange and records it: the answer, or why there was none.
+    func exchange(_ action: HistoryAction, _ send: () throws -> ClientResponse) throws -> ClientResponse {
+        let start = elapsed
+        let moment = calendar
+        do {
+            let response = try send()
+            record(
+                action, .response(status: response.status, body: response.json ?? .string(response.text)), since: start,
+                calendar: moment)
+            remember(response)
+            return response
+        } catch {
+            record(action, ScenarioRunner.outcome(of: error), since: start, calendar: moment)
+            throw error
+        }
     }
 
     func proxyClient(_ dataPlane: String) throws -> HTTPClient {
@@ -234,9 +303,27 @@ extension ScenarioRunner {
         guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
             throw StepFailure(message: "\(dataPlane) has no proxy port")
         }
-        let client = HTTPClient(endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: 30_000)
+        let client = HTTPClient(
+            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: requestTimeout)
         proxyClients[dataPlane] = client
         return client
+    }
+
+    /// A calendar move (after letting usage arrive); the runner learns the new moment from the answer,
+    /// and forgets it when the answer is lost (the move may still happen).
+    func moveCalendar(_ method: String, _ path: String, _ body: JSON) throws {
+        let settlement = try settleBeforeMove()
+        let before = calendar
+        let response: ClientResponse
+        do {
+            response = try supportCall(method, path, body)
+        } catch {
+            knownCalendar = nil
+            throw error
+        }
+        try require(response, 200, "\(method) \(path)")
+        knownCalendar = response.json?["now"]?.stringValue.flatMap(SimTime.init(iso8601:))
+        noteCalendar(from: before, response, settlement)
     }
 
     func remember(_ response: ClientResponse) {
@@ -257,9 +344,15 @@ extension ScenarioRunner {
         }
     }
 
-    func fault(_ kind: String, _ subject: String) {
+    /// Injects a fault (or repairs one), records it in the history and marks it on the timeline.
+    func fault(_ kind: String, _ target: String, _ detail: String = "", _ body: (Cluster) throws -> Void) throws {
+        let cluster = try requireCluster()
+        try recorded(.fault(kind, target: target)) { try body(cluster) }
+        let subject = target == "*" ? "all links" : target
         timeline.append(
-            TimelineEvent(at: elapsed, kind: .fault, subject: subject, state: kind, detail: "\(kind) \(subject)"))
+            TimelineEvent(
+                at: elapsed, kind: .fault, subject: subject, state: kind,
+                detail: "\(kind) \(subject)\(detail.isEmpty ? "" : " " + detail)"))
     }
 
     func noteCalendar(from before: SimTime?, _ response: ClientResponse, _ settlement: UsageSettlement) {
@@ -278,18 +371,31 @@ extension ScenarioRunner {
     /// Waits until data planes and geos have delivered their usage (`Cluster.settleUsage`); fails naming
     /// what could not be delivered.
     func settle(timeoutMilliseconds: Int) throws {
-        let settlement = try requireCluster().settleUsage(timeoutMilliseconds: timeoutMilliseconds)
+        let cluster = try requireCluster()
+        let start = elapsed
+        let moment = knownCalendar
+        let settlement = cluster.settleUsage(timeoutMilliseconds: timeoutMilliseconds)
         guard settlement.isComplete else {
-            throw StepFailure(
-                message:
-                    "usage was not delivered within \(timeoutMilliseconds / 1000) s: \(settlement.unsettled.map(\.reason).joined(separator: "; "))"
-            )
+            let message =
+                "usage was not delivered within \(timeoutMilliseconds / 1000) s: \(settlement.unsettled.map(\.reason).joined(separator: "; "))"
+            record(.settle(clean: false), .refused(message), since: start, calendar: moment)
+            throw StepFailure(message: message)
         }
+        record(.settle(clean: true), .done, since: start, calendar: moment)
     }
 
     /// Before moving the calendar, let usage arrive, as `clock advance` does (a node that is down or cut
-    /// off keeps its share; the calendar's timeline entry names it).
-    func settleBeforeMove() throws -> UsageSettlement { try requireCluster().settleUsage() }
+    /// off keeps its share; the calendar's timeline entry names it, and the history records the settle as
+    /// not clean).
+    func settleBeforeMove() throws -> UsageSettlement {
+        let cluster = try requireCluster()
+        let start = elapsed
+        let moment = knownCalendar
+        let settlement = cluster.settleUsage(
+            timeoutMilliseconds: tolerant ? 3000 : Cluster.settleMilliseconds)
+        record(.settle(clean: settlement.isComplete), .done, since: start, calendar: moment)
+        return settlement
+    }
 
     // MARK: - Values
 

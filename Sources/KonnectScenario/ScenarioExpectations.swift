@@ -65,7 +65,7 @@ extension ScenarioRunner {
     func observe(_ subject: ExpectSubject) throws -> JSON {
         let cluster = try requireCluster()
         func support(_ path: String) throws -> JSON {
-            let response = try cluster.support("GET", path)
+            let response = try supportCall("GET", path)
             guard response.status == 200, let body = response.json else {
                 throw StepFailure(message: "GET \(path) answered \(response.status): \(response.text.prefix(300))")
             }

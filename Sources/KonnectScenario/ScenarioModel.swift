@@ -100,6 +100,14 @@ public enum StepAction: Sendable, Equatable {
     /// Lets wall-clock time pass (for behaviour that is about time itself, such as backoff).
     case wait(milliseconds: Int)
     case set(name: String, value: ScenarioValue)
+    /// From here on the steps are a chaos run's: each records its outcome in the history instead of
+    /// failing the scenario (expectations and checks still fail), and requests time out after
+    /// `timeoutMilliseconds`.
+    case chaos(timeoutMilliseconds: Int)
+    /// Heals every fault, lets the cluster settle, observes it, and runs the invariant checkers over
+    /// the history (all of them, or the ones named); `within` bounds how long deactivation effects may
+    /// take once a data plane's path to the auth node is healthy.
+    case check(names: [String], withinMilliseconds: Int?)
 }
 
 /// A step with where it was written.
@@ -107,6 +115,12 @@ public struct ScenarioStep: Sendable, Equatable {
     public var line: Int
     public var text: String
     public var action: StepAction
+
+    public init(line: Int, text: String, action: StepAction) {
+        self.line = line
+        self.text = text
+        self.action = action
+    }
 }
 
 /// A parsed scenario file.
@@ -116,4 +130,11 @@ public struct Scenario: Sendable, Equatable {
     public var steps: [ScenarioStep]
     /// The first comment block: what the story is about.
     public var summary: String
+
+    public init(name: String, file: String, steps: [ScenarioStep], summary: String) {
+        self.name = name
+        self.file = file
+        self.steps = steps
+        self.summary = summary
+    }
 }

@@ -24,13 +24,9 @@ public enum ScenarioParser {
                 if !seenStep { summary.append(String(trimmed.dropFirst()).trimmingLeadingSpace) }
                 continue
             }
-            let tokens = try Tokenizer.tokens(line, file: file, lineNumber: lineNumber)
-            guard !tokens.isEmpty else { continue }
+            guard let step = try step(line, file: file, line: lineNumber) else { continue }
             seenStep = true
-            var cursor = Cursor(tokens: tokens, file: file, line: lineNumber, lineLength: line.count)
-            let action = try parseStep(&cursor)
-            try cursor.expectEnd()
-            steps.append(ScenarioStep(line: lineNumber, text: line.trimmingLeadingSpace, action: action))
+            steps.append(step)
         }
         if steps.isEmpty {
             throw ScenarioParseError(file: file, line: 1, column: 1, message: "expected at least one step")
@@ -50,6 +46,18 @@ public enum ScenarioParser {
         }
         return Scenario(
             name: name, file: file, steps: steps, summary: summary.joined(separator: " ").trimmingLeadingSpace)
+    }
+
+    /// Parses one line: a step, or nil for a blank or comment line.
+    public static func step(_ line: String, file: String, line lineNumber: Int) throws(ScenarioParseError)
+        -> ScenarioStep?
+    {
+        let tokens = try Tokenizer.tokens(line, file: file, lineNumber: lineNumber)
+        guard !tokens.isEmpty else { return nil }
+        var cursor = Cursor(tokens: tokens, file: file, line: lineNumber, lineLength: line.count)
+        let action = try parseStep(&cursor)
+        try cursor.expectEnd()
+        return ScenarioStep(line: lineNumber, text: line.trimmingLeadingSpace, action: action)
     }
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -263,9 +271,24 @@ public enum ScenarioParser {
             let name = try c.variableName()
             try c.expectKeyword("=")
             return .set(name: name, value: try c.value("a value"))
+        case "chaos":
+            let timeout = try c.keyword("timeout") ? try c.milliseconds("a request timeout such as 2s") : 2000
+            guard timeout > 0 else { throw c.error("expected a request timeout above 0 ms, got '0'", back: 1) }
+            return .chaos(timeoutMilliseconds: timeout)
+        case "check":
+            var names: [String] = []
+            while !c.atEnd, c.peekWord != "within" {
+                let name = try c.word("an invariant: \(InvariantNames.all.joined(separator: ", "))")
+                guard InvariantNames.all.contains(name) else {
+                    throw c.error(
+                        "unknown invariant '\(name)'; expected \(InvariantNames.all.joined(separator: ", "))", back: 1)
+                }
+                names.append(name)
+            }
+            return .check(names: names, withinMilliseconds: try c.within())
         default:
             throw c.error(
-                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait or set",
+                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait, set, chaos or check",
                 back: 1)
         }
     }

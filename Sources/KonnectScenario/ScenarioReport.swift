@@ -26,15 +26,12 @@ public enum ScenarioReport {
 
     public static func html(_ results: [ScenarioResult]) -> String {
         let passed = results.filter(\.passed).count
-        var page = """
-            <!DOCTYPE html><html><head><meta charset="utf-8"><title>konnect-sim scenarios</title>
-            <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:36px}.pass{color:#2e7d32}.fail{color:#c62828}
-            table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
-            .skipped{color:#999}code{background:#f4f4f4;padding:1px 3px}
-            \(TimelineChart.css)</style></head><body>
-            <h1>konnect-sim scenarios: <span class="pass">\(passed) passed</span>, <span class="\(passed == results.count ? "pass" : "fail")">\(results.count - passed) failed</span></h1>
-            """
-        page += TimelineChart.legend(markers: [.calendar, .fault, .failure]) + "<ul>"
+        var page = head(
+            title: "konnect-sim scenarios",
+            heading:
+                "konnect-sim scenarios: <span class=\"pass\">\(passed) passed</span>, <span class=\"\(passed == results.count ? "pass" : "fail")\">\(results.count - passed) failed</span>"
+        )
+        page += "<ul>"
         for result in results {
             page +=
                 "<li><a href=\"#\(escape(result.name))\" class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL") \(escape(result.name))</a></li>"
@@ -43,6 +40,18 @@ public enum ScenarioReport {
         for result in results { page += section(result) }
         page += "</body></html>\n"
         return page
+    }
+
+    /// A report page's head: styles, the heading and the timeline's legend (the chaos report's too).
+    public static func head(title: String, heading: String) -> String {
+        """
+        <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:36px}.pass{color:#2e7d32}.fail{color:#c62828}
+        table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
+        .skipped{color:#999}code{background:#f4f4f4;padding:1px 3px}
+        \(TimelineChart.css)</style></head><body>
+        <h1>\(heading)</h1>
+        """ + TimelineChart.legend(markers: [.calendar, .fault, .failure])
     }
 
     static func section(_ result: ScenarioResult) -> String {
@@ -58,14 +67,14 @@ public enum ScenarioReport {
                 "<tr class=\"\(step.outcome == .skipped ? "skipped" : "")\"><td>\(step.line)</td><td><code>\(escape(step.text))</code>"
             if let message = step.message { text += "<br><span class=\"fail\">\(escape(message))</span>" }
             text +=
-                "</td><td class=\"\(step.outcome == .failed ? "fail" : step.outcome == .passed ? "pass" : "skipped")\">\(step.outcome.rawValue)</td>"
+                "</td><td class=\"\(step.outcome == .failed ? "fail" : step.outcome == .passed ? "pass" : step.outcome == .tolerated ? "" : "skipped")\">\(step.outcome.rawValue)</td>"
             text += "<td>\(step.durationMilliseconds)</td><td>\(escape(step.calendar ?? ""))</td></tr>"
         }
         return text + "</table>\n"
     }
 
     /// The SVG timeline of one scenario, followed by the numbered list of its markers.
-    static func timeline(_ result: ScenarioResult) -> String {
+    public static func timeline(_ result: ScenarioResult) -> String {
         TimelineChart.svg(result.timeline, total: result.durationMilliseconds)
             + TimelineChart.markerList(result.timeline) { "\(Double($0.at) / 1000) s" }
     }

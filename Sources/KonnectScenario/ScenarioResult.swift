@@ -2,7 +2,11 @@ import KonnectCore
 
 /// How one step went.
 public struct StepResult: Sendable {
-    public enum Outcome: String, Sendable { case passed, failed, skipped }
+    public enum Outcome: String, Sendable {
+        case passed, failed, skipped
+        /// Failed inside a chaos run, where a step's failure is recorded, not fatal.
+        case tolerated
+    }
 
     public var line: Int
     public var text: String

@@ -10,7 +10,8 @@ import Synchronization
 
 /// Finds, parses and runs scenario files: each in its own cluster, several at once.
 public enum ScenarioSuite {
-    /// Scenario files under the given paths (files, or directories searched for `*.scenario`), sorted.
+    /// Scenario files under the given paths (files, or directories searched recursively for
+    /// `*.scenario`), sorted.
     public static func files(_ paths: [String]) throws -> [String] {
         var found: [String] = []
         for path in paths {
@@ -18,13 +19,21 @@ public enum ScenarioSuite {
             guard stat(path, &info) == 0 else { throw UsageError("no such file or directory: \(path)") }
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 guard let directory = opendir(path) else { throw UsageError("cannot read directory \(path)") }
+                var subdirectories: [String] = []
                 while let entry = readdir(directory) {
                     let name = withUnsafeBytes(of: entry.pointee.d_name) {
                         String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
                     }
-                    if name.hasSuffix(".scenario") { found.append((path.hasSuffix("/") ? path : path + "/") + name) }
+                    let child = (path.hasSuffix("/") ? path : path + "/") + name
+                    if name.hasSuffix(".scenario") {
+                        found.append(child)
+                    } else if !name.hasPrefix("."), entry.pointee.d_type == UInt8(DT_DIR) {
+                        subdirectories.append(child)
+                    }
                 }
                 closedir(directory)
+                // Subdirectories too (Scenarios/found/: shrunk chaos runs kept as regressions).
+                found += try files(subdirectories)
             } else {
                 found.append(path)
             }
@@ -75,7 +84,8 @@ public enum ScenarioSuite {
     }
 
     /// `konnect-sim scenario run|check`.
-    public static func command(_ command: ParsedCommand) throws {
+    /// `checks` runs the scenarios' `check` steps (the chaos module's checkers).
+    public static func command(_ command: ParsedCommand, checks: (any InvariantChecking)? = nil) throws {
         let files = try files(command.arguments)
         guard !files.isEmpty else {
             throw UsageError("no .scenario files in \(command.arguments.joined(separator: " "))")
@@ -98,7 +108,7 @@ public enum ScenarioSuite {
             }
             jobs = value
         }
-        let options = ScenarioOptions(seed: seed, keepGoing: command.flag("keep-going"))
+        let options = ScenarioOptions(seed: seed, keepGoing: command.flag("keep-going"), checks: checks)
         let started = Monotonic.now
         let results = run(scenarios, options: options, jobs: jobs) { result in
             let line =

@@ -101,8 +101,27 @@ import Testing
         #expect(scenario.steps[4].action == .healAll)
     }
 
+    /// Issue 18: chaos runs are scenarios; `chaos` makes the steps after it tolerate failures, `check`
+    /// runs the invariant checkers.
+    @Test func chaosAndCheckSteps() throws {
+        let scenario = try parse("chaos timeout 3s\nchaos\ncheck\ncheck deactivation usage within 5s\n")
+        #expect(scenario.steps[1].action == .chaos(timeoutMilliseconds: 3000))
+        #expect(scenario.steps[2].action == .chaos(timeoutMilliseconds: 2000))
+        #expect(scenario.steps[3].action == .check(names: [], withinMilliseconds: nil))
+        #expect(scenario.steps[4].action == .check(names: ["deactivation", "usage"], withinMilliseconds: 5000))
+    }
+
+    @Test func oneLineAtATime() throws {
+        #expect(try ScenarioParser.step("   # a comment", file: "t", line: 3) == nil)
+        let step = try #require(try ScenarioParser.step("  kill eu", file: "t", line: 7))
+        #expect(step == ScenarioStep(line: 7, text: "kill eu", action: .kill("eu")))
+    }
+
     @Test(arguments: [
         ("frobnicate", 1, 1, "unknown step 'frobnicate'"),
+        ("check writes luck", 1, 14, "unknown invariant 'luck'"),
+        ("chaos timeout 0ms", 1, 15, "above 0 ms"),
+        ("check within soon", 1, 14, "expected a duration"),
         ("advance soon", 1, 9, "expected a duration"),
         ("cluster geos us,mars", 1, 14, "unknown geo 'mars'"),
         (#"POST eu /x {"a":}"#, 1, 17, "invalid JSON"),
