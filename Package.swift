@@ -39,9 +39,15 @@ let package = Package(
         .target(
             name: "KonnectConsole",
             dependencies: ["KonnectCore", "KonnectHTTP", "KonnectSecurity", "KonnectCluster", "KonnectScenario"]),
+        // Chaos runs: a seeded workload and nemesis, invariant checkers over the history, shrinking.
+        .target(
+            name: "KonnectChaos",
+            dependencies: ["KonnectCore", "KonnectHTTP", "KonnectStorage", "KonnectCluster", "KonnectScenario"]),
         .executableTarget(
             name: "konnect-sim",
-            dependencies: ["KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario", "KonnectConsole"]
+            dependencies: [
+                "KonnectCore", "KonnectCluster", "KonnectNodes", "KonnectScenario", "KonnectConsole", "KonnectChaos",
+            ]
         ),
 
         .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore"]),
@@ -51,10 +57,12 @@ let package = Package(
             name: "KonnectNodesTests",
             dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP", "KonnectSecurity"]),
         .testTarget(name: "KonnectConsoleTests", dependencies: ["KonnectConsole", "KonnectCluster", "KonnectCore"]),
+        .testTarget(name: "KonnectChaosTests", dependencies: ["KonnectChaos", "KonnectScenario", "KonnectCore"]),
         .testTarget(
             name: "KonnectProcessTests",
             dependencies: [
                 "konnect-sim", "KonnectCore", "KonnectHTTP", "KonnectCluster", "KonnectScenario", "KonnectConsole",
+                "KonnectChaos",
             ]
         ),
     ],

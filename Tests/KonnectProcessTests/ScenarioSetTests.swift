@@ -1,4 +1,5 @@
 import Foundation
+import KonnectChaos
 import KonnectCore
 import KonnectHTTP
 import KonnectScenario
@@ -11,27 +12,31 @@ extension ProcessTests {
         static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Scenarios").path
 
-        static var files: [String] { (try? ScenarioSuite.files([directory])) ?? [] }
+        /// Every scenario file, also in subdirectories (`found/`: shrunk chaos runs), relative to the set.
+        static var files: [String] {
+            ((try? ScenarioSuite.files([directory])) ?? []).map { String($0.dropFirst(directory.count + 1)) }
+        }
 
         @Test("The scenario set parses and is not empty")
         func everyScenarioParses() throws {
             #expect(Self.files.count >= 1)
-            _ = try ScenarioSuite.parse(Self.files)
+            _ = try ScenarioSuite.parse(Self.files.map { Self.directory + "/" + $0 })
         }
 
-        @Test("Scenario", arguments: ScenarioSet.files.map { URL(fileURLWithPath: $0).lastPathComponent })
+        @Test("Scenario", arguments: ScenarioSet.files)
         func scenario(_ name: String) throws {
             TestCluster.locateExecutable()
-            let scenario = try #require(try ScenarioSuite.parse([Self.directory + "/" + name]).first)
+            let file = Self.directory + "/" + name
+            let scenario = try #require(try ScenarioSuite.parse([file]).first)
             // Every public API answer the steps get is checked against the document its node serves.
             let conformance = ResponseConformance()
             let result = ScenarioRunner(
                 scenario: scenario,
                 options: ScenarioOptions(
-                    seed: 1, baseDirectory: Self.directory,
+                    seed: 1, baseDirectory: URL(fileURLWithPath: file).deletingLastPathComponent().path,
                     responseObserver: { endpoint, method, target, response in
                         conformance.check(endpoint, method, target, response, sourceLocation: #_sourceLocation)
-                    })
+                    }, checks: ChaosChecks())
             ).run()
             conformance.reportPending()
             #expect(result.passed, "\(result.failureText)")

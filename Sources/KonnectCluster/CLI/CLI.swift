@@ -55,6 +55,7 @@ public enum KonnectSimCLI {
         case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]:
             try EdgeCommands.zone(command)
         case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
+        case ["chaos"]: try ChaosCommand.handler(command)
         case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"], ["bench", "proxy"],
             ["bench", "connections"]:
             try BenchCommand.handler(command)
@@ -90,6 +91,12 @@ public enum ScenarioCommand {
 public enum ConsoleCommand {
     nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
         throw UsageError("the console is not available in this build")
+    }
+}
+
+public enum ChaosCommand {
+    nonisolated(unsafe) public static var handler: (ParsedCommand) throws -> Void = { _ in
+        throw UsageError("chaos runs are not available in this build")
     }
 }
 

@@ -205,6 +205,40 @@ public enum CommandTree {
                         arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
                 ]),
             CommandSpec(
+                "chaos",
+                abstract: "Seeded random faults against a workload, then invariant checkers over the history.",
+                discussion: """
+                    Runs a seeded workload (organizations signing up, logging in, changing control planes and
+                    entities, proxying traffic through data planes, inviting members, paying, moving the calendar,
+                    deactivating and reactivating) against a fresh cluster while a seeded nemesis kills, pauses,
+                    partitions, slows and drops; then heals everything, settles, observes and checks the invariants
+                    (writes, usage, isolation, deactivation, availability, calendar). The same seed writes the same
+                    schedule. With --shrink a failing run is reduced to a small .scenario file that reproduces it.
+                    """,
+                options: [
+                    .option("seed", "n", "The seed of the schedule.", default: "1"),
+                    .option("seeds", "a..b", "Run every seed from a to b (inclusive), one after another."),
+                    .option(
+                        "duration", "time", "How long the workload runs before the check (e.g. 60s, 2m).",
+                        default: "60s"),
+                    .option("steps", "n", "At most this many workload and fault steps."),
+                    .option("geos", "list", "The cluster's geos.", default: "us,eu,au"),
+                    .option("fault-rate", "f", "Share of steps that inject a fault, 0 to 1.", default: "0.1"),
+                    .option(
+                        "faults", "list",
+                        "Fault kinds with weights: kill, pause, partition, slow, drop (e.g. kill=2,pause).",
+                        default: "kill=2,pause=1,partition=2,slow=1,drop=1"),
+                    .option(
+                        "bound", "time", "How long deactivation effects may take once a path is healthy.",
+                        default: "10s"),
+                    .flag("shrink", "On failure, reduce the schedule to a small scenario that still fails."),
+                    .option("shrink-time", "time", "Stop shrinking after this long.", default: "10m"),
+                    .option("out", "dir", "Where shrunk scenarios are written.", default: "."),
+                    .option("report", "dir", "Write report.html, verdicts.json and history.jsonl there."),
+                    .option("work-dir", "dir", "Where the runs' cluster directories are made.", default: "/tmp"),
+                    .flag("keep", "Keep the runs' cluster directories (node logs, databases)."),
+                ]),
+            CommandSpec(
                 "bench", abstract: "Benchmarks that print numbers (never timed tests).",
                 subcommands: [
                     CommandSpec(

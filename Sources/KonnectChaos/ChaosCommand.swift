@@ -1,0 +1,138 @@
+import KonnectCluster
+import KonnectCore
+import KonnectHTTP
+import KonnectScenario
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `konnect-sim chaos`: what the command line asks for, as values.
+public struct ChaosRequest: Sendable, Equatable {
+    public var seeds: ClosedRange<UInt64>
+    public var durationMilliseconds: Int
+    public var maximumSteps: Int?
+    public var geos: [String]
+    public var rates: FaultRates
+    public var boundMilliseconds: Int
+    public var shrink: Bool
+    public var shrinkMilliseconds: Int
+    public var outDirectory: String
+    public var reportDirectory: String?
+    public var workDirectory: String
+    public var keep: Bool
+
+    /// Parses the command's options; errors name the bad value.
+    public static func parse(_ command: ParsedCommand) throws(UsageError) -> ChaosRequest {
+        func duration(_ name: String, _ fallback: String) throws(UsageError) -> Int {
+            let text = command.option(name) ?? fallback
+            guard let value = Durations.milliseconds(text), value > 0 else {
+                throw UsageError("invalid value '\(text)' for --\(name); expected a duration such as 500ms, 30s or 2m")
+            }
+            return value
+        }
+        var seeds: ClosedRange<UInt64>
+        if let range = command.option("seeds") {
+            let parts = range.split(separator: ".", omittingEmptySubsequences: true)
+            guard range.contains(".."), parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]),
+                low <= high
+            else {
+                throw UsageError("invalid value '\(range)' for --seeds; expected a range such as 1..20")
+            }
+            seeds = low...high
+        } else {
+            let text = command.option("seed") ?? "1"
+            guard let seed = UInt64(text) else {
+                throw UsageError("invalid value '\(text)' for --seed; expected a non-negative integer")
+            }
+            seeds = seed...seed
+        }
+        var steps: Int? = nil
+        if let text = command.option("steps") {
+            guard let value = Int(text), value > 0 else {
+                throw UsageError("invalid value '\(text)' for --steps; expected a positive integer")
+            }
+            steps = value
+        }
+        let geos: [String]
+        switch ClusterConfiguration.parseGeos(command.option("geos") ?? "us,eu,au") {
+        case .success(let parsed): geos = parsed
+        case .failure(let error): throw error
+        }
+        let rates: FaultRates
+        switch FaultRates.parse(rate: command.option("fault-rate"), kinds: command.option("faults")) {
+        case .success(let parsed): rates = parsed
+        case .failure(let error): throw UsageError(error.message)
+        }
+        return ChaosRequest(
+            seeds: seeds, durationMilliseconds: try duration("duration", "60s"), maximumSteps: steps, geos: geos,
+            rates: rates, boundMilliseconds: try duration("bound", "10s"), shrink: command.flag("shrink"),
+            shrinkMilliseconds: try duration("shrink-time", "10m"), outDirectory: command.option("out") ?? ".",
+            reportDirectory: command.option("report"), workDirectory: command.option("work-dir") ?? "/tmp",
+            keep: command.flag("keep"))
+    }
+
+    public func options(seed: UInt64) -> ChaosOptions {
+        var settings = InvariantSettings.standard
+        settings.deactivationBoundMilliseconds = boundMilliseconds
+        return ChaosOptions(
+            seed: seed, durationMilliseconds: durationMilliseconds, maximumSteps: maximumSteps, geos: geos,
+            rates: rates, settings: settings, workDirectory: workDirectory, keepDirectories: keep)
+    }
+}
+
+/// The `chaos` command: runs seeds, prints a verdict per invariant (or a line per seed), shrinks and
+/// reports on request; exits 1 when an invariant broke.
+public enum ChaosCommandRunner {
+    public static func run(_ command: ParsedCommand) throws {
+        let request = try ChaosRequest.parse(command)
+        let started = Monotonic.now
+        var failures: [ChaosRunResult] = []
+        var count = 0
+        for seed in request.seeds {
+            count += 1
+            let options = request.options(seed: seed)
+            let result = ChaosRun.run(options)
+            let steps = result.lines.count
+            let line =
+                "seed \(seed): \(result.passed ? "PASS" : "FAIL")  (\(steps) steps, \(result.faultCount) fault steps, \(result.history.count) events, \(Double(result.result.durationMilliseconds) / 1000) s)"
+            print(line)
+            if request.seeds.count == 1 || !result.passed {
+                for verdict in result.outcome?.details ?? [] {
+                    print(
+                        "  \(verdict.passed ? "ok  " : "FAIL") \(verdict.invariant): \(verdict.passed ? verdict.notes.joined(separator: "; ") : "\(verdict.violations.count) violations")"
+                    )
+                }
+                if !result.passed { print(ChaosCommandRunner.indent(result.summary)) }
+            }
+            if let report = request.reportDirectory {
+                let directory = request.seeds.count == 1 ? report : "\(report)/seed-\(seed)"
+                try ChaosReport.write(result, to: directory)
+                print("  report: \(directory)/report.html, history: \(directory)/history.jsonl")
+            }
+            if !result.passed {
+                failures.append(result)
+                if request.shrink {
+                    let shrunk = ChaosShrinker(options: options, budgetMilliseconds: request.shrinkMilliseconds) {
+                        print("  shrink: \($0)")
+                    }.shrink(result)
+                    let path = "\(request.outDirectory)/chaos-seed-\(seed).scenario"
+                    try ScenarioText.write(shrunk, seed: seed, original: result, to: path)
+                    print("  shrunk to \(shrunk.lines.count) lines: \(path) (replay: konnect-sim scenario run \(path))")
+                }
+            }
+        }
+        print(
+            "\(count - failures.count) of \(count) seeds passed in \(Double(Monotonic.now - started) / 1000) s (\(request.durationMilliseconds / 1000) s each, \(request.rates.description))"
+        )
+        if !failures.isEmpty {
+            throw ProcessError(
+                "invariants broke for seed\(failures.count == 1 ? "" : "s") \(failures.map { String($0.seed) }.joined(separator: ", "))"
+            )
+        }
+    }
+
+    static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,75 @@
+import KonnectCore
+import KonnectHTTP
+import KonnectScenario
+import KonnectStorage
+
+/// Shrinks a failing chaos run: replays smaller and smaller schedules, each in a fresh cluster, keeping a
+/// removal when the run still breaks one of the invariants the original broke. Bounded by time.
+public struct ChaosShrinker {
+    let options: ChaosOptions
+    let budgetMilliseconds: Int
+    let progress: (String) -> Void
+
+    public init(options: ChaosOptions, budgetMilliseconds: Int, progress: @escaping (String) -> Void) {
+        self.options = options
+        self.budgetMilliseconds = budgetMilliseconds
+        self.progress = progress
+    }
+
+    /// The smallest failing replay found (the original run if nothing smaller fails).
+    public func shrink(_ original: ChaosRunResult) -> ChaosRunResult {
+        let broken = Set(original.failedInvariants)
+        guard !broken.isEmpty else { return original }
+        let deadline = Monotonic.now + budgetMilliseconds
+        let shrinking = Shrinking(lines: original.lines)
+        var attempts = 0
+        var smallest = original
+        let started = Monotonic.now
+        progress("\(original.lines.count) lines, broken: \(broken.sorted().joined(separator: ", "))")
+        let kept = shrinking.shrink(
+            lastNeeded: ChaosShrinker.lastNeededLine(original).map { $0 - 1 },
+            progress: { message in
+                progress("attempt \(attempts) (\((Monotonic.now - started) / 1000) s) \(message)")
+            },
+            shouldStop: { Monotonic.now >= deadline },
+            fails: { lines in
+                attempts += 1
+                let replay = ChaosRun.replay(lines, options)
+                let fails = !Set(replay.failedInvariants).isDisjoint(with: broken)
+                if fails { smallest = replay }
+                return fails
+            })
+        progress(
+            "done after \(attempts) runs in \((Monotonic.now - started) / 1000) s: \(original.lines.count) -> \(kept.count) lines"
+        )
+        return smallest
+    }
+
+    /// The last scenario line (1-based) an offending event of the run proper came from.
+    static func lastNeededLine(_ result: ChaosRunResult) -> Int? {
+        let facts = RunFacts(result.history)
+        let runEnd = facts.finalStart ?? result.history.count
+        let lines = (result.outcome?.details ?? []).flatMap(\.violations).flatMap(\.events).filter { $0 < runEnd }.map {
+            result.history[$0].line
+        }
+        return lines.max()
+    }
+}
+
+/// Writes a shrunk schedule as a scenario file anyone can run with `konnect-sim scenario run`.
+public enum ScenarioText {
+    public static func text(_ shrunk: ChaosRunResult, seed: UInt64, original: ChaosRunResult) -> String {
+        var header = [
+            "Found by konnect-sim chaos --seed \(seed) and shrunk from \(original.lines.count) to \(shrunk.lines.count) lines.",
+            "Broken: \(original.failedInvariants.joined(separator: ", ")).",
+        ]
+        for line in (shrunk.outcome?.summary ?? original.summary).split(separator: "\n").prefix(12) {
+            header.append(String(line))
+        }
+        return header.map { "# " + $0 }.joined(separator: "\n") + "\n" + shrunk.lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func write(_ shrunk: ChaosRunResult, seed: UInt64, original: ChaosRunResult, to path: String) throws {
+        try AtomicFile.write(text(shrunk, seed: seed, original: original), to: path)
+    }
+}

@@ -1,0 +1,220 @@
+import KonnectCore
+import KonnectScenario
+
+/// Usage exactly once (B3): the API calls billed to an organization, per billing cycle, are the calls its
+/// data planes answered, no fewer and no more.
+///
+/// What the history can know, and what this checker assumes:
+/// - A data plane counts a call once a route matched, before it forwards it: an answer from the upstream,
+///   or the data plane's own 502, 504 or "no Service found" 503, is one call; "no Route matched" (404) and
+///   a refusal (503 while orphaned or without configuration) are none; a request without an answer may
+///   have been counted or not (0 or 1), unless the connection was refused (0).
+/// - The auth node bills a call to the cycle open when it records it, which can be later than the answer
+///   (a data plane or geo cut off keeps its counts). A settle that finished with every data plane and geo
+///   running ("clean") proves that every call answered before it was recorded: so a call's cycle lies
+///   between the cycle of its answer and the cycle at the next clean settle. Cycles that calls may share
+///   are judged together, as one group.
+/// - Calls recorded while the organization is not active are never billed (D3). A call is required to be
+///   billed only if it was recorded (a clean settle came) before anything that may have deactivated the
+///   organization: a deactivation attempt, an account deletion, or a calendar move during which its state
+///   history says it became inactive. Later calls only bound the bill from above.
+/// So per organization and group of cycles: required calls <= billed <= answered calls (+ calls without
+/// an answer). The bill is read from the Billing and Usage view of every cycle at the final observations.
+enum UsageInvariant {
+    struct Call {
+        var event: Int
+        var definite: Bool
+        var cycles: ClosedRange<Int64>
+        var required: Bool
+    }
+
+    static func check(_ facts: RunFacts) -> CheckVerdict {
+        var notes: [String] = []
+        var violations: [Violation] = []
+        guard facts.finalStart != nil else {
+            return CheckVerdict(invariant: "usage", notes: ["no final observations: nothing checked"])
+        }
+        let billed = billedCalls(facts)
+        let cleanSettles = facts.events.filter {
+            if case .settle(true) = $0.action { return $0.index < (facts.readsStart ?? facts.events.count) }
+            return false
+        }
+        guard let lastClean = cleanSettles.last, lastClean.index > (facts.finalStart ?? 0) else {
+            return CheckVerdict(
+                invariant: "usage",
+                notes: ["the final observations did not settle usage with every node running: nothing checked"])
+        }
+        var calls: [String: [Call]] = [:]
+        var boundaries: [String: Int] = [:]
+        var unattributed = 0
+        for event in facts.events[..<lastClean.index] {
+            guard case .proxy(let name, _, _) = event.action else { continue }
+            let count = count(event)
+            guard count != .none else { continue }
+            guard let organization = facts.dataPlanes[name]?.organization,
+                let createdAt = facts.organizations[organization]?.createdAt
+            else {
+                unattributed += 1
+                continue
+            }
+            let closing = cleanSettles.first { $0.index > event.index }!
+            guard let answered = calendar(facts, at: event.index), let recorded = closing.calendar else {
+                unattributed += 1
+                continue
+            }
+            let cycles =
+                BillingCycle(containing: answered, createdAt: createdAt)
+                .index...BillingCycle(containing: recorded, createdAt: createdAt).index
+            let boundary = boundaries[organization] ?? deactivationBoundary(facts, organization)
+            boundaries[organization] = boundary
+            calls[organization, default: []].append(
+                Call(
+                    event: event.index, definite: count == .one, cycles: cycles,
+                    required: count == .one && closing.index < boundary))
+        }
+        if unattributed > 0 {
+            notes.append(
+                "\(unattributed) proxied calls not judged (data plane or organization unknown, or calendar unknown)")
+        }
+        var judged = 0
+        for (organization, perCycle) in billed.sorted(by: { $0.key < $1.key }) {
+            let organizationCalls = calls[organization] ?? []
+            for group in groups(cycles: Array(perCycle.keys), calls: organizationCalls) {
+                judged += 1
+                let inGroup = organizationCalls.filter { group.contains($0.cycles.lowerBound) }
+                let required = inGroup.filter(\.required).count
+                let most = inGroup.count
+                var bill: Int64 = 0
+                var viewEvents: [Int] = []
+                var complete = true
+                for cycle in group {
+                    guard let view = perCycle[cycle] else {
+                        complete = false
+                        continue
+                    }
+                    bill += view.calls
+                    viewEvents.append(view.event)
+                }
+                guard complete else {
+                    notes.append(
+                        "organization \(organization): cycles \(group.lowerBound)...\(group.upperBound) not all read")
+                    continue
+                }
+                let cycles =
+                    group.count == 1 ? "cycle \(group.lowerBound)" : "cycles \(group.lowerBound)-\(group.upperBound)"
+                if bill > Int64(most) {
+                    violations.append(
+                        Violation(
+                            "organization \(organization), \(cycles): \(bill) API calls billed, but its data planes answered at most \(most) (double count)",
+                            events: viewEvents + inGroup.prefix(20).map(\.event)))
+                } else if bill < Int64(required) {
+                    violations.append(
+                        Violation(
+                            "organization \(organization), \(cycles): \(bill) API calls billed, but its data planes answered \(required) that had been delivered while it was active (lost usage)",
+                            events: viewEvents + inGroup.filter(\.required).prefix(20).map(\.event)))
+                }
+            }
+        }
+        notes.insert("\(judged) organization cycle groups judged", at: 0)
+        let missing = Set(calls.keys).subtracting(billed.keys)
+        if !missing.isEmpty {
+            notes.append("no usage views read for \(missing.count) organizations with calls")
+        }
+        return CheckVerdict(invariant: "usage", notes: notes, violations: violations)
+    }
+
+    /// How many calls a proxied request counted for usage.
+    enum Count { case none, one, maybe }
+
+    static func count(_ event: HistoryEvent) -> Count {
+        switch event.outcome {
+        case .response(let status, let body):
+            let message = body["message"]?.stringValue ?? ""
+            if status == 404 && message == "no Route matched with those values" { return .none }
+            if status == 503 && message != "no Service found with those values" { return .none }
+            return .one
+        case .unknown: return .maybe
+        case .refused, .done: return .none
+        }
+    }
+
+    /// The calendar when an event started, or the nearest known one before it (the calendar only moves
+    /// by the steps that record it).
+    static func calendar(_ facts: RunFacts, at index: Int) -> SimTime? {
+        facts.events[...index].last { $0.calendar != nil }?.calendar
+    }
+
+    /// The earliest event after which the organization may have stopped being active.
+    static func deactivationBoundary(_ facts: RunFacts, _ organization: String) -> Int {
+        var boundary = facts.events.count
+        for event in facts.runEvents {
+            guard case .call(_, "POST", let path, _, _) = event.action else {
+                if case .call(_, "DELETE", "/v3/users/me", _, _) = event.action,
+                    facts.organization(of: event) == organization, mayHaveHappened(event)
+                {
+                    boundary = min(boundary, event.index)
+                }
+                continue
+            }
+            if path.hasSuffix("/deactivate"), facts.organization(of: event) == organization, mayHaveHappened(event) {
+                boundary = min(boundary, event.index)
+            }
+        }
+        // Deactivations the calendar made: the move during which the state history says it happened.
+        if let view = facts.finalOrganizationViews[organization]?.view {
+            for change in (view["state_history"]?.arrayValue ?? []).dropFirst() {
+                guard change["state"]?.stringValue != "active",
+                    let at = change["at"]?.stringValue.flatMap(SimTime.init(iso8601:)),
+                    let after = facts.events.first(where: { ($0.calendar ?? .init(seconds: .min)) >= at })
+                else { continue }
+                let move = facts.events[..<after.index].last { event in
+                    if case .call("auth", let method, let path, _, _) = event.action {
+                        return method != "GET" && path.hasPrefix("/v3/simulator/clock")
+                    }
+                    return false
+                }
+                boundary = min(boundary, move?.index ?? 0)
+            }
+        }
+        return boundary
+    }
+
+    static func mayHaveHappened(_ event: HistoryEvent) -> Bool {
+        switch event.outcome {
+        case .response(let status, _): (200..<300).contains(status)
+        case .unknown: true
+        case .done, .refused: false
+        }
+    }
+
+    /// API calls billed per organization and cycle, from the final Billing and Usage views.
+    static func billedCalls(_ facts: RunFacts) -> [String: [Int64: (calls: Int64, event: Int)]] {
+        var billed: [String: [Int64: (Int64, Int)]] = [:]
+        for event in facts.finalObservations {
+            guard case .call("auth", "GET", let path, "support", _) = event.action, path.contains("/billing/usage"),
+                event.outcome.status == 200, let body = event.outcome.body,
+                let organization = RunFacts.supportOrganization(path), let cycle = body["cycle"]?.intValue
+            else { continue }
+            let calls = (body["periods"]?.arrayValue ?? []).reduce(Int64(0)) {
+                $0 + ($1["usage"]?["api_calls"]?.intValue ?? 0)
+            }
+            billed[organization, default: [:]][cycle] = (calls, event.index)
+        }
+        return billed
+    }
+
+    /// Cycles grouped so that no call's possible cycles span two groups.
+    static func groups(cycles: [Int64], calls: [Call]) -> [ClosedRange<Int64>] {
+        var ranges = cycles.map { $0...$0 } + calls.map(\.cycles)
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [ClosedRange<Int64>] = []
+        for range in ranges {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
+    }
+}
