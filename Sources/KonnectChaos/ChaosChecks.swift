@@ -64,7 +64,7 @@ struct FinalObservation {
         // Usage delivered, data planes connected: awaited, each with a deadline; what is still missing
         // is for the checkers to judge.
         try? runner.run(.settle)
-        waitUntil("every data plane is connected to its geo", deadline: 15_000) {
+        waitUntil("every data plane is connected to its geo", deadline: Monotonic.now + 15_000) {
             cluster.records.filter { $0.kind == .dataPlane }.allSatisfy { record in
                 guard let state = (try? cluster.nodeStatus(record.name))?["state"]?.stringValue else { return false }
                 return state == "synced" || state == "orphaned"
@@ -77,8 +77,10 @@ struct FinalObservation {
             let view = try? runner.supportCall("GET", "/v3/support/organizations/\(organization)")
             states[organization] = view?.json?["state"]?.stringValue
         }
-        observeGeos(cluster, states: states)
-        probeDataPlanes(facts, states: states)
+        // Deactivation effects get the bound, once, for every geo and data plane together.
+        let deadline = Monotonic.now + settings.deactivationBoundMilliseconds
+        observeGeos(cluster, states: states, deadline: deadline)
+        probeDataPlanes(facts, states: states, deadline: deadline)
         // A clean boundary for usage: every call answered so far is recorded before the views are read.
         try? runner.run(.settle)
         for organization in facts.organizations.keys.sorted() {
@@ -100,25 +102,29 @@ struct FinalObservation {
         }
     }
 
-    /// Waits until `condition` holds or the deadline passes, polling.
+    /// Waits until `condition` holds or the deadline (a `Monotonic` moment) passes, polling.
     @discardableResult
-    func waitUntil(_ what: String, deadline milliseconds: Int, _ condition: () -> Bool) -> Bool {
-        let deadline = Monotonic.now + milliseconds
+    func waitUntil(_ what: String, deadline: Int, _ condition: () -> Bool) -> Bool {
         while true {
             if condition() { return true }
-            if Monotonic.now >= deadline { return false }
+            if Monotonic.now >= deadline {
+                runner.record(
+                    .observation(subject: "check", state: "deadline passed", details: ["waiting until": .string(what)]),
+                    .done, since: runner.elapsed, calendar: runner.calendar)
+                return false
+            }
             usleep(100_000)
         }
     }
 
     /// Each geo's decommissioned organizations, once they agree with the organizations' states (or the
     /// bound passed), recorded as an observation.
-    func observeGeos(_ cluster: Cluster, states: [String: String]) {
+    func observeGeos(_ cluster: Cluster, states: [String: String], deadline: Int) {
         for record in cluster.records where record.kind == .geo {
             var status: JSON? = nil
             waitUntil(
                 "geo \(record.name) agrees with the organizations' states",
-                deadline: settings.deactivationBoundMilliseconds
+                deadline: deadline
             ) {
                 status = try? cluster.client(record, timeoutMilliseconds: 2000).send("GET", "/internal/v1/status").json
                 let listed = Set((status?["decommissioned_organizations"]?.arrayValue ?? []).compactMap(\.stringValue))
@@ -136,7 +142,7 @@ struct FinalObservation {
 
     /// One request through each data plane (for a path it served before), until it answers as its
     /// organization's state says it must (503 when inactive), or the bound passes.
-    func probeDataPlanes(_ facts: RunFacts, states: [String: String]) {
+    func probeDataPlanes(_ facts: RunFacts, states: [String: String], deadline: Int) {
         for dataPlane in facts.dataPlanes.values.sorted(by: { $0.name < $1.name }) {
             let served = facts.runEvents.last { event in
                 if case .proxy(dataPlane.name, "GET", _) = event.action, AvailabilityInvariant.answeredByUpstream(event)
@@ -150,7 +156,7 @@ struct FinalObservation {
             let inactive = dataPlane.organization.flatMap { states[$0] } == "inactive"
             waitUntil(
                 "data plane \(dataPlane.name) answers as its organization's state says",
-                deadline: settings.deactivationBoundMilliseconds
+                deadline: deadline
             ) {
                 guard let response = try? runner.proxy(dataPlane.name, "GET", path) else { return false }
                 let orphaned = response.json?["data_plane_state"]?.stringValue == "orphaned"

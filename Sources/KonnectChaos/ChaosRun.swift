@@ -40,7 +40,9 @@ public struct ChaosOptions: Sendable {
 
     /// The `check` step that ends every chaos schedule.
     var checkLine: String {
-        settings == .standard ? "check" : "check within \(settings.deactivationBoundMilliseconds)ms"
+        let bound = settings.deactivationBoundMilliseconds
+        if settings == .standard { return "check" }
+        return "check within \(bound % 1000 == 0 ? "\(bound / 1000)s" : "\(bound)ms")"
     }
 }
 
