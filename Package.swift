@@ -57,7 +57,8 @@ let package = Package(
             name: "KonnectNodesTests",
             dependencies: ["KonnectNodes", "KonnectCore", "KonnectStorage", "KonnectHTTP", "KonnectSecurity"]),
         .testTarget(name: "KonnectConsoleTests", dependencies: ["KonnectConsole", "KonnectCluster", "KonnectCore"]),
-        .testTarget(name: "KonnectChaosTests", dependencies: ["KonnectChaos", "KonnectScenario", "KonnectCore"]),
+        .testTarget(
+            name: "KonnectChaosTests", dependencies: ["KonnectChaos", "KonnectScenario", "KonnectCluster", "KonnectCore"]),
         .testTarget(
             name: "KonnectProcessTests",
             dependencies: [
