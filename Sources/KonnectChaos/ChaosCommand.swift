@@ -110,11 +110,14 @@ public enum ChaosCommandRunner {
                 try ChaosReport.write(result, to: directory)
                 print("  report: \(directory)/report.html, history: \(directory)/history.jsonl")
             }
+            // Each seed's lines as it finishes, also when the output is a file.
+            fflush(nil)
             if !result.passed {
                 failures.append(result)
                 if request.shrink {
                     let shrunk = ChaosShrinker(options: options, budgetMilliseconds: request.shrinkMilliseconds) {
                         print("  shrink: \($0)")
+                        fflush(nil)
                     }.shrink(result)
                     let path = "\(request.outDirectory)/chaos-seed-\(seed).scenario"
                     try ScenarioText.write(shrunk, seed: seed, original: result, to: path)

@@ -37,7 +37,8 @@ public struct ChaosWorkload: Sendable {
 
         var variable: String { "o\(number)" }
         var token: String { "$t\(number)" }
-        var email: String { "owner\(number)@chaos.test" }
+        /// The owner's email: their own, or an earlier owner's who opened another organization (A2).
+        var email: String
         var id: String { "$o\(number).organization.id" }
     }
 
@@ -64,7 +65,7 @@ public struct ChaosWorkload: Sendable {
     var faults: [Fault] = []
     var counter = 0
 
-    static let maximumOrganizations = 6
+    static let maximumOrganizations = 8
     static let maximumDataPlanes = 6
     static let maximumFaults = 3
 
@@ -184,14 +185,14 @@ public struct ChaosWorkload: Sendable {
     enum Operation: CaseIterable {
         case traffic, login, read, crossRead, createControlPlane, createService, updateService, updateControlPlane
         case deleteRoute, deleteControlPlane, portal, invite, memberLogin, team, paymentMethod, calendar
-        case deactivate, reactivate, support, signup, startDataPlane
+        case deactivate, reactivate, support, signup, secondOrganization, startDataPlane
     }
 
     static let weights: [(Operation, Int)] = [
         (.traffic, 32), (.login, 4), (.read, 6), (.crossRead, 3), (.createControlPlane, 2), (.createService, 4),
         (.updateService, 4), (.updateControlPlane, 2), (.deleteRoute, 2), (.deleteControlPlane, 1), (.portal, 3),
-        (.invite, 3), (.memberLogin, 2), (.team, 2), (.paymentMethod, 3), (.calendar, 4), (.deactivate, 3),
-        (.reactivate, 3), (.support, 2), (.signup, 1), (.startDataPlane, 1),
+        (.invite, 3), (.memberLogin, 2), (.team, 2), (.paymentMethod, 3), (.calendar, 2), (.deactivate, 3),
+        (.reactivate, 3), (.support, 2), (.signup, 2), (.secondOrganization, 1), (.startDataPlane, 1),
     ]
 
     mutating func operation() -> [String] {
@@ -321,7 +322,7 @@ public struct ChaosWorkload: Sendable {
             }
             return ["DELETE auth /v3/organizations/me/payment-method with \(organization.token)"]
         case .calendar:
-            return ["advance \(weighted([("6h", 3), ("1d", 4), ("3d", 2), ("31d", 2)]))"]
+            return ["advance \(weighted([("6h", 3), ("1d", 3), ("3d", 1), ("31d", 1)]))"]
         case .deactivate:
             guard !organization.deactivated else { return nil }
             organizations[index].deactivated = true
@@ -345,9 +346,10 @@ public struct ChaosWorkload: Sendable {
         case .support:
             if chance(0.7) { return ["support GET /v3/support/organizations/\(organization.id)"] }
             return ["support unlock \(organization.email)"]
-        case .signup:
+        case .signup, .secondOrganization:
             guard organizations.count < ChaosWorkload.maximumOrganizations else { return nil }
-            var lines = signup()
+            // An owner who signs up again opens another organization (409 while their email is locked).
+            var lines = signup(email: operation == .secondOrganization ? organization.email : nil)
             let created = organizations.count - 1
             lines += createControlPlane(created, geo: organizations[created].geo)
             lines += createService(created, controlPlane: 0)
@@ -377,11 +379,11 @@ public struct ChaosWorkload: Sendable {
         return (index, organization.controlPlanes[index])
     }
 
-    mutating func signup() -> [String] {
+    mutating func signup(email: String? = nil) -> [String] {
         let number = organizations.count + 1
         let organization = Organization(
             number: number, geo: geos[(number - 1 + below(geos.count)) % geos.count],
-            plan: chance(0.25) ? "enterprise" : "plus")
+            plan: chance(0.25) ? "enterprise" : "plus", email: email ?? "owner\(number)@chaos.test")
         organizations.append(organization)
         return [
             "signup \(organization.email) org org\(number) plan \(organization.plan) geo \(organization.geo) as $\(organization.variable)",
