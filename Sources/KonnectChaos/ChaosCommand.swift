@@ -85,6 +85,7 @@ public struct ChaosRequest: Sendable, Equatable {
 /// reports on request; exits 1 when an invariant broke.
 public enum ChaosCommandRunner {
     public static func run(_ command: ParsedCommand) throws {
+        if let path = command.option("history") { return try judge(path) }
         let request = try ChaosRequest.parse(command)
         let started = Monotonic.now
         var failures: [ChaosRunResult] = []
@@ -132,6 +133,23 @@ public enum ChaosCommandRunner {
             throw ProcessError(
                 "invariants broke for seed\(failures.count == 1 ? "" : "s") \(failures.map { String($0.seed) }.joined(separator: ", "))"
             )
+        }
+    }
+
+    /// `--history FILE`: the checkers over a recorded history.
+    static func judge(_ path: String) throws {
+        guard let bytes = readWholeFile(path) else { throw UsageError("cannot read the history file \(path)") }
+        let events = HistoryFile.events(String(decoding: bytes, as: UTF8.self))
+        guard !events.isEmpty else { throw UsageError("\(path) holds no history events (JSON lines)") }
+        let outcome = ChaosChecks.outcome(Invariants.check(events), history: events)
+        for verdict in outcome.details {
+            print(
+                "\(verdict.passed ? "ok  " : "FAIL") \(verdict.invariant): \(verdict.passed ? verdict.notes.joined(separator: "; ") : "\(verdict.violations.count) violations")"
+            )
+        }
+        if !outcome.passed {
+            print(outcome.summary)
+            throw ProcessError("invariants broke in \(path)")
         }
     }
 

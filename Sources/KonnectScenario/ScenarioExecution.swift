@@ -318,11 +318,16 @@ extension ScenarioRunner {
         do {
             response = try supportCall(method, path, body)
         } catch {
-            knownCalendar = nil
+            // A move that was never delivered changed nothing; one without an answer may still happen.
+            if case .unknown = ScenarioRunner.outcome(of: error) {
+                knownCalendar = nil
+                calendarUncertain = true
+            }
             throw error
         }
         try require(response, 200, "\(method) \(path)")
         knownCalendar = response.json?["now"]?.stringValue.flatMap(SimTime.init(iso8601:))
+        calendarUncertain = false
         noteCalendar(from: before, response, settlement)
     }
 
@@ -373,7 +378,7 @@ extension ScenarioRunner {
     func settle(timeoutMilliseconds: Int) throws {
         let cluster = try requireCluster()
         let start = elapsed
-        let moment = knownCalendar
+        let moment = calendar
         let settlement = cluster.settleUsage(timeoutMilliseconds: timeoutMilliseconds)
         guard settlement.isComplete else {
             let message =
@@ -390,7 +395,7 @@ extension ScenarioRunner {
     func settleBeforeMove() throws -> UsageSettlement {
         let cluster = try requireCluster()
         let start = elapsed
-        let moment = knownCalendar
+        let moment = calendar
         let settlement = cluster.settleUsage(
             timeoutMilliseconds: tolerant ? 3000 : Cluster.settleMilliseconds)
         record(.settle(clean: settlement.isComplete), .done, since: start, calendar: moment)

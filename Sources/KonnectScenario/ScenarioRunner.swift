@@ -70,9 +70,12 @@ public final class ScenarioRunner {
     /// Inside a chaos run: step failures are recorded, not fatal; requests use `requestTimeout`.
     var tolerant = false
     var requestTimeout = 30_000
-    /// The calendar as the runner knows it: the start, then each move's answer; nil after a move whose
-    /// answer was lost, until the auth node tells it again.
+    /// The calendar as the runner knows it: the start, then each move's answer.
     var knownCalendar: SimTime?
+    /// After a move whose answer was lost (it may still happen, when a paused auth node resumes), until
+    /// the next move's answer: the calendar is asked from the auth node each time, unknown when it does
+    /// not answer.
+    var calendarUncertain = false
     /// What `check` steps found, in order.
     public internal(set) var checkOutcomes: [CheckOutcome] = []
 
@@ -167,7 +170,7 @@ public final class ScenarioRunner {
 
     /// The calendar's moment as far as the runner knows, asking the auth node when a move's answer was lost.
     public var calendar: SimTime? {
-        if knownCalendar == nil, let cluster { knownCalendar = cluster.calendarNow }
+        if knownCalendar == nil || calendarUncertain, let cluster { knownCalendar = cluster.calendarNow }
         return knownCalendar
     }
 
@@ -219,7 +222,7 @@ public final class ScenarioRunner {
                 .observation(
                     subject: event.subject, state: event.state,
                     details: ["of": .string(event.kind.rawValue), "detail": .string(event.detail)]),
-                .done, since: elapsed, calendar: knownCalendar)
+                .done, since: elapsed, calendar: calendarUncertain ? nil : knownCalendar)
         }
     }
 

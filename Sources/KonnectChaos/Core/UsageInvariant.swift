@@ -58,13 +58,16 @@ enum UsageInvariant {
                 continue
             }
             let closing = cleanSettles.first { $0.index > event.index }!
-            guard let answered = calendar(facts, at: event.index), let recorded = closing.calendar else {
-                unattributed += 1
-                continue
+            // The calendar only moves forward: the last moment known before the answer bounds the cycle
+            // from below, the first known at or after the closing settle from above (else the last cycle read).
+            let answered = calendar(facts, before: event.index).map {
+                BillingCycle(containing: $0, createdAt: createdAt).index
             }
-            let cycles =
-                BillingCycle(containing: answered, createdAt: createdAt)
-                .index...BillingCycle(containing: recorded, createdAt: createdAt).index
+            let recorded =
+                facts.events[closing.index...].first { $0.calendar != nil }?.calendar.map {
+                    BillingCycle(containing: $0, createdAt: createdAt).index
+                } ?? billed[organization]?.keys.max()
+            let cycles = (answered ?? 0)...max(answered ?? 0, recorded ?? answered ?? 0)
             let boundary = boundaries[organization] ?? deactivationBoundary(facts, organization)
             boundaries[organization] = boundary
             calls[organization, default: []].append(
@@ -74,7 +77,7 @@ enum UsageInvariant {
         }
         if unattributed > 0 {
             notes.append(
-                "\(unattributed) proxied calls not judged (data plane or organization unknown, or calendar unknown)")
+                "\(unattributed) proxied calls not judged (their data plane's organization is unknown)")
         }
         var judged = 0
         for (organization, perCycle) in billed.sorted(by: { $0.key < $1.key }) {
@@ -138,9 +141,8 @@ enum UsageInvariant {
         }
     }
 
-    /// The calendar when an event started, or the nearest known one before it (the calendar only moves
-    /// by the steps that record it).
-    static func calendar(_ facts: RunFacts, at index: Int) -> SimTime? {
+    /// The calendar when an event started, or the nearest known one before it.
+    static func calendar(_ facts: RunFacts, before index: Int) -> SimTime? {
         facts.events[...index].last { $0.calendar != nil }?.calendar
     }
 

@@ -236,6 +236,9 @@ public enum CommandTree {
                     .option("out", "dir", "Where shrunk scenarios are written.", default: "."),
                     .option("report", "dir", "Write report.html, verdicts.json and history.jsonl there."),
                     .option("work-dir", "dir", "Where the runs' cluster directories are made.", default: "/tmp"),
+                    .option(
+                        "history", "file",
+                        "Judge a recorded history.jsonl again (no run): the verdicts with today's checkers."),
                     .flag("keep", "Keep the runs' cluster directories (node logs, databases)."),
                 ]),
             CommandSpec(
