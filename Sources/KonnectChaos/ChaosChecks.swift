@@ -81,8 +81,10 @@ struct FinalObservation {
         let deadline = Monotonic.now + settings.deactivationBoundMilliseconds
         observeGeos(cluster, states: states, deadline: deadline)
         probeDataPlanes(facts, states: states, deadline: deadline)
-        // A clean boundary for usage: every call answered so far is recorded before the views are read.
-        try? runner.run(.settle)
+        // A clean boundary for usage: every call answered so far is recorded before the views are read
+        // (shorter: what the first settle could not deliver is stuck, the probes' calls are quick).
+        try? runner.settle(timeoutMilliseconds: 10_000)
+        observePendingUsage(cluster)
         for organization in facts.organizations.keys.sorted() {
             readBilling(organization)
         }
@@ -162,6 +164,22 @@ struct FinalObservation {
                 let orphaned = response.json?["data_plane_state"]?.stringValue == "orphaned"
                 return inactive ? response.status == 503 : !(response.status == 503 && orphaned)
             }
+        }
+    }
+
+    /// Usage still held by a data plane or a geo after the settle, recorded as observations
+    /// (`usage pending`): with every fault healed, it may never arrive.
+    func observePendingUsage(_ cluster: Cluster) {
+        for record in cluster.records where record.kind == .dataPlane || record.kind == .geo {
+            let status =
+                record.kind == .dataPlane
+                ? try? cluster.nodeStatus(record.name)
+                : (try? cluster.client(record, timeoutMilliseconds: 2000).send("GET", "/internal/v1/status"))?.json
+            let pending = status?[record.kind == .dataPlane ? "unreported_usage" : "pending_usage_records"]?.intValue
+            guard let pending, pending > 0 else { continue }
+            runner.record(
+                .observation(subject: record.name, state: "usage pending", details: ["pending": .int(pending)]),
+                .done, since: runner.elapsed, calendar: runner.calendar)
         }
     }
 

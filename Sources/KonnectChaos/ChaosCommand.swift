@@ -21,6 +21,8 @@ public struct ChaosRequest: Sendable, Equatable {
     public var reportDirectory: String?
     public var workDirectory: String
     public var keep: Bool
+    /// A schedule to run instead of the seed's.
+    public var replay: [String]?
 
     /// Parses the command's options; errors name the bad value.
     public static func parse(_ command: ParsedCommand) throws(UsageError) -> ChaosRequest {
@@ -64,12 +66,30 @@ public struct ChaosRequest: Sendable, Equatable {
         case .success(let parsed): rates = parsed
         case .failure(let error): throw UsageError(error.message)
         }
+        var replay: [String]? = nil
+        if let path = command.option("replay") {
+            guard let bytes = readWholeFile(path) else { throw UsageError("cannot read the schedule \(path)") }
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter {
+                let trimmed = $0.drop { $0 == " " }
+                return !trimmed.isEmpty && !trimmed.hasPrefix("#")
+            }
+            guard lines.first?.hasPrefix("cluster") == true, lines.last?.hasPrefix("check") == true else {
+                throw UsageError(
+                    "\(path) is not a chaos schedule: it must start with a cluster step and end with a check step")
+            }
+            do {
+                _ = try ScenarioParser.parse(lines.joined(separator: "\n"), file: path)
+            } catch {
+                throw UsageError("\(path) does not parse: \(error)")
+            }
+            replay = lines
+        }
         return ChaosRequest(
             seeds: seeds, durationMilliseconds: try duration("duration", "60s"), maximumSteps: steps, geos: geos,
             rates: rates, boundMilliseconds: try duration("bound", "10s"), shrink: command.flag("shrink"),
             shrinkMilliseconds: try duration("shrink-time", "10m"), outDirectory: command.option("out") ?? ".",
             reportDirectory: command.option("report"), workDirectory: command.option("work-dir") ?? "/tmp",
-            keep: command.flag("keep"))
+            keep: command.flag("keep"), replay: replay)
     }
 
     public func options(seed: UInt64) -> ChaosOptions {
@@ -93,7 +113,7 @@ public enum ChaosCommandRunner {
         for seed in request.seeds {
             count += 1
             let options = request.options(seed: seed)
-            let result = ChaosRun.run(options)
+            let result = request.replay.map { ChaosRun.replay($0, options) } ?? ChaosRun.run(options)
             let steps = result.lines.count
             let line =
                 "seed \(seed): \(result.passed ? "PASS" : "FAIL")  (\(steps) steps, \(result.faultCount) fault steps, \(result.history.count) events, \(Double(result.result.durationMilliseconds) / 1000) s)"

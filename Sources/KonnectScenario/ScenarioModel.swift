@@ -108,6 +108,9 @@ public enum StepAction: Sendable, Equatable {
     /// the history (all of them, or the ones named); `within` bounds how long deactivation effects may
     /// take once a data plane's path to the auth node is healthy.
     case check(names: [String], withinMilliseconds: Int?)
+    /// The scenario shows a bug not fixed yet: it is expected to fail, and reported (not counted as a
+    /// failure) while it does; once it passes, the suite says so, so the step is removed.
+    case knownBug(String)
 }
 
 /// A step with where it was written.
@@ -130,6 +133,12 @@ public struct Scenario: Sendable, Equatable {
     public var steps: [ScenarioStep]
     /// The first comment block: what the story is about.
     public var summary: String
+
+    /// What its `known bug` step says, if it has one.
+    public var knownBug: String? {
+        for step in steps { if case .knownBug(let text) = step.action { return text } }
+        return nil
+    }
 
     public init(name: String, file: String, steps: [ScenarioStep], summary: String) {
         self.name = name

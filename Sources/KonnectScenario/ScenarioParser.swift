@@ -275,6 +275,13 @@ public enum ScenarioParser {
             let timeout = try c.keyword("timeout") ? try c.milliseconds("a request timeout such as 2s") : 2000
             guard timeout > 0 else { throw c.error("expected a request timeout above 0 ms, got '0'", back: 1) }
             return .chaos(timeoutMilliseconds: timeout)
+        case "known":
+            try c.expectKeyword("bug")
+            guard let token = c.peek, token.kind == .string, !token.text.isEmpty else {
+                throw c.error("expected what the bug is as a quoted string")
+            }
+            c.advance()
+            return .knownBug(token.text)
         case "check":
             var names: [String] = []
             while !c.atEnd, c.peekWord != "within" {
@@ -288,7 +295,7 @@ public enum ScenarioParser {
             return .check(names: names, withinMilliseconds: try c.within())
         default:
             throw c.error(
-                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait, set, chaos or check",
+                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait, set, chaos, check or known bug",
                 back: 1)
         }
     }

@@ -60,6 +60,9 @@ public enum ScenarioReport {
         text +=
             "<p>\(escape(result.summary))</p><p><code>\(escape(result.file))</code>, seed \(result.seed), \(Double(result.durationMilliseconds) / 1000) s</p>"
         if let error = result.error { text += "<p class=\"fail\">\(escape(error))</p>" }
+        if let bug = result.knownBug {
+            text += "<p>Known bug (expected to fail until fixed): \(escape(bug))</p>"
+        }
         text += timeline(result)
         text += "<table><tr><th>line</th><th>step</th><th>result</th><th>ms</th><th>calendar</th></tr>"
         for step in result.steps {

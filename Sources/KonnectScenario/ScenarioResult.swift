@@ -76,6 +76,8 @@ public struct ScenarioResult: Sendable {
     public var timeline: [TimelineEvent]
     public var durationMilliseconds: Int
     public var error: String?
+    /// The scenario's `known bug`: its failure is expected.
+    public var knownBug: String? = nil
 
     public var failures: [StepResult] { steps.filter { $0.outcome == .failed } }
     public var passed: Bool { error == nil && failures.isEmpty }
@@ -85,6 +87,7 @@ public struct ScenarioResult: Sendable {
             "name": .string(name), "file": .string(file), "summary": .string(summary),
             "seed": .int(Int64(bitPattern: seed)),
             "passed": .bool(passed), "duration_ms": .int(durationMilliseconds), "error": .optional(error),
+            "known_bug": .optional(knownBug),
             "steps": .array(steps.map(\.json)), "timeline": .array(timeline.map(\.json)),
         ]
     }

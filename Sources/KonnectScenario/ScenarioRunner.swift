@@ -153,7 +153,7 @@ public final class ScenarioRunner {
         ScenarioResult(
             name: scenario.name, file: scenario.file, summary: scenario.summary, seed: options.seed, steps: results,
             timeline: timeline, durationMilliseconds: elapsed,
-            error: fatal.map { "the cluster did not start: \($0)" })
+            error: fatal.map { "the cluster did not start: \($0)" }, knownBug: scenario.knownBug)
     }
 
     /// Stops every node and removes the run directory (unless kept). Safe to call twice.

@@ -111,6 +111,13 @@ import Testing
         #expect(scenario.steps[4].action == .check(names: ["deactivation", "usage"], withinMilliseconds: 5000))
     }
 
+    @Test func aKnownBug() throws {
+        let scenario = try parse("known bug \"usage is lost\"\nadvance 1d\n")
+        #expect(scenario.steps[1].action == .knownBug("usage is lost"))
+        #expect(scenario.knownBug == "usage is lost")
+        #expect(try parse("advance 1d\n").knownBug == nil)
+    }
+
     @Test func oneLineAtATime() throws {
         #expect(try ScenarioParser.step("   # a comment", file: "t", line: 3) == nil)
         let step = try #require(try ScenarioParser.step("  kill eu", file: "t", line: 7))
@@ -122,6 +129,7 @@ import Testing
         ("check writes luck", 1, 14, "unknown invariant 'luck'"),
         ("chaos timeout 0ms", 1, 15, "above 0 ms"),
         ("check within soon", 1, 14, "expected a duration"),
+        ("known bug lost", 1, 11, "as a quoted string"),
         ("advance soon", 1, 9, "expected a duration"),
         ("cluster geos us,mars", 1, 14, "unknown geo 'mars'"),
         (#"POST eu /x {"a":}"#, 1, 17, "invalid JSON"),

@@ -39,7 +39,16 @@ extension ProcessTests {
                     }, checks: ChaosChecks())
             ).run()
             conformance.reportPending()
-            #expect(result.passed, "\(result.failureText)")
+            let passed = result.passed
+            // A scenario with a `known bug` step (a shrunk chaos run in found/) is expected to fail until
+            // the bug is fixed; then this test fails, so the step is removed.
+            guard let bug = scenario.knownBug else {
+                #expect(passed, "\(result.failureText)")
+                return
+            }
+            withKnownIssue(Comment(rawValue: bug)) {
+                #expect(passed, "\(result.failureText)")
+            }
         }
     }
 }

@@ -269,9 +269,10 @@ public struct ChaosWorkload: Sendable {
                 "DELETE \(controlPlane.geo) /v2/control-planes/$\(controlPlane.variable).id/core-entities/routes/$\(route).id with \(organization.token)"
             ]
         case .deleteControlPlane:
-            guard organization.controlPlanes.filter({ !$0.deleted }).count > 1,
-                let cp = organization.controlPlanes.indices.last(where: { !organization.controlPlanes[$0].deleted })
-            else { return nil }
+            // Any live control plane but the organization's last, also one a data plane serves.
+            let live = organization.controlPlanes.indices.filter { !organization.controlPlanes[$0].deleted }
+            guard live.count > 1 else { return nil }
+            let cp = pick(live)
             organizations[index].controlPlanes[cp].deleted = true
             let controlPlane = organization.controlPlanes[cp]
             return [

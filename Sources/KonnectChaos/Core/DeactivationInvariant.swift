@@ -10,7 +10,8 @@ import KonnectScenario
 ///   the auth node and the two links between them) last became healthy.
 /// At the final observations (after every fault is healed): every geo lists each inactive organization
 /// as decommissioned and its data planes answer 503; no geo lists an active organization and its data
-/// planes are not orphaned by a deactivation.
+/// planes are not orphaned by a deactivation. A data plane whose control plane was deleted (which
+/// orphans it, like a decommission) answers 503 too.
 ///
 /// Assumption: deactivations without an answer, and those the calendar made (inactivity), have no known
 /// moment, so only the final observations judge them.
@@ -120,6 +121,20 @@ enum DeactivationInvariant {
         var violations: [Violation] = []
         let geos = facts.finalGeoStatus
         if geos.isEmpty { notes.append("no geo status in the final observations") }
+        for dataPlane in facts.dataPlanes.values.sorted(by: { $0.name < $1.name }) {
+            guard
+                let deletion = facts.runEvents.first(where: { event in
+                    guard case .call(_, "DELETE", let path, _, _) = event.action else { return false }
+                    return path == "/v2/control-planes/\(dataPlane.controlPlane)" && event.outcome.isSuccess
+                }),
+                let probe = facts.finalObservations.last(where: { isProxy($0, to: dataPlane.name) }),
+                let status = probe.outcome.status, status != 503
+            else { continue }
+            violations.append(
+                Violation(
+                    "data plane \(dataPlane.name) still answers \(status) after every fault was healed, but its control plane was deleted",
+                    events: [deletion.index, probe.index]))
+        }
         for (organization, view) in facts.finalOrganizationViews.sorted(by: { $0.key < $1.key }) {
             let state = view.view["state"]?.stringValue ?? ""
             guard state == "inactive" || state == "active" else { continue }

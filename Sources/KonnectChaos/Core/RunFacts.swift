@@ -198,6 +198,28 @@ public struct RunFacts {
         finalObservations.last { $0.calendar != nil }?.calendar
     }
 
+    /// The calendar moves (event indices) during which, as the final state history says, the organization
+    /// stopped being active (inactivity, retention): the first event whose calendar reached the change's
+    /// moment, and the last move before it. A change a request made maps to a move at or before it.
+    public func movesDeactivating(_ organization: String) -> [Int] {
+        guard let view = finalOrganizationViews[organization]?.view else { return [] }
+        var moves: [Int] = []
+        for change in (view["state_history"]?.arrayValue ?? []).dropFirst() {
+            guard change["state"]?.stringValue != "active",
+                let at = change["at"]?.stringValue.flatMap(SimTime.init(iso8601:)),
+                let after = events.first(where: { ($0.calendar ?? SimTime(seconds: .min)) >= at })
+            else { continue }
+            let move = events[..<after.index].last { event in
+                if case .call("auth", let method, let path, _, _) = event.action {
+                    return method != "GET" && path.hasPrefix("/v3/simulator/clock")
+                }
+                return false
+            }
+            moves.append(move?.index ?? 0)
+        }
+        return moves.sorted()
+    }
+
     /// A geo's internal status as the final observations recorded it.
     public var finalGeoStatus: [String: (status: JSON, event: Int)] {
         var statuses: [String: (JSON, Int)] = [:]

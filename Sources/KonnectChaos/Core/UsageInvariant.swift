@@ -35,19 +35,16 @@ enum UsageInvariant {
             return CheckVerdict(invariant: "usage", notes: ["no final observations: nothing checked"])
         }
         let billed = billedCalls(facts)
-        let cleanSettles = facts.events.filter {
-            if case .settle(true) = $0.action { return $0.index < (facts.readsStart ?? facts.events.count) }
+        let viewsStart = billed.values.flatMap { $0.values.map(\.event) }.min() ?? facts.events.count
+        let cleanSettles = facts.events[..<viewsStart].filter {
+            if case .settle(true) = $0.action { return true }
             return false
         }
-        guard let lastClean = cleanSettles.last, lastClean.index > (facts.finalStart ?? 0) else {
-            return CheckVerdict(
-                invariant: "usage",
-                notes: ["the final observations did not settle usage with every node running: nothing checked"])
-        }
+        violations += undelivered(facts)
         var calls: [String: [Call]] = [:]
         var boundaries: [String: Int] = [:]
         var unattributed = 0
-        for event in facts.events[..<lastClean.index] {
+        for event in facts.events[..<viewsStart] {
             guard case .proxy(let name, _, _) = event.action else { continue }
             let count = count(event)
             guard count != .none else { continue }
@@ -57,7 +54,10 @@ enum UsageInvariant {
                 unattributed += 1
                 continue
             }
-            let closing = cleanSettles.first { $0.index > event.index }!
+            // Without a clean settle after it, a call may not have arrived when the views were read: it
+            // bounds the bill from above only (and `undelivered` says whether it is stuck).
+            let closing = cleanSettles.first { $0.index > event.index } ?? facts.events[viewsStart - 1]
+            let settled = cleanSettles.contains { $0.index > event.index }
             // The calendar only moves forward: the last moment known before the answer bounds the cycle
             // from below, the first known at or after the closing settle from above (else the last cycle read).
             let answered = calendar(facts, before: event.index).map {
@@ -73,7 +73,7 @@ enum UsageInvariant {
             calls[organization, default: []].append(
                 Call(
                     event: event.index, definite: count == .one, cycles: cycles,
-                    required: count == .one && closing.index < boundary))
+                    required: count == .one && settled && closing.index < boundary))
         }
         if unattributed > 0 {
             notes.append(
@@ -126,6 +126,32 @@ enum UsageInvariant {
         return CheckVerdict(invariant: "usage", notes: notes, violations: violations)
     }
 
+    /// Usage a data plane or geo still held after every fault was healed and the cluster settled: lost,
+    /// unless it belongs to an organization that was deleted (never billed anyway).
+    static func undelivered(_ facts: RunFacts) -> [Violation] {
+        let views = facts.finalOrganizationViews
+        return facts.finalObservations.compactMap { event -> Violation? in
+            guard case .observation(let subject, "usage pending", let details) = event.action else { return nil }
+            let pending = details["pending"]?.intValue ?? 0
+            if let dataPlane = facts.dataPlanes[subject] {
+                let organization = dataPlane.organization ?? "unknown"
+                let state = views[organization]?.view["state"]?.stringValue
+                guard state != "deleted" && state != "deleting" else { return nil }
+                let deletions = facts.runEvents.filter { candidate in
+                    guard case .call(_, "DELETE", let path, _, _) = candidate.action else { return false }
+                    return path == "/v2/control-planes/\(dataPlane.controlPlane)"
+                }.map(\.index)
+                let why = deletions.isEmpty ? "" : ", after its control plane was deleted"
+                return Violation(
+                    "data plane \(subject) of organization \(organization) still holds \(pending) usage report\(pending == 1 ? "" : "s") it could not deliver after every fault was healed\(why) (lost usage)",
+                    events: deletions + [event.index])
+            }
+            return Violation(
+                "geo \(subject) still holds \(pending) usage record\(pending == 1 ? "" : "s") it could not deliver to the auth node after every fault was healed",
+                events: [event.index])
+        }
+    }
+
     /// How many calls a proxied request counted for usage.
     enum Count { case none, one, maybe }
 
@@ -163,21 +189,7 @@ enum UsageInvariant {
             }
         }
         // Deactivations the calendar made: the move during which the state history says it happened.
-        if let view = facts.finalOrganizationViews[organization]?.view {
-            for change in (view["state_history"]?.arrayValue ?? []).dropFirst() {
-                guard change["state"]?.stringValue != "active",
-                    let at = change["at"]?.stringValue.flatMap(SimTime.init(iso8601:)),
-                    let after = facts.events.first(where: { ($0.calendar ?? .init(seconds: .min)) >= at })
-                else { continue }
-                let move = facts.events[..<after.index].last { event in
-                    if case .call("auth", let method, let path, _, _) = event.action {
-                        return method != "GET" && path.hasPrefix("/v3/simulator/clock")
-                    }
-                    return false
-                }
-                boundary = min(boundary, move?.index ?? 0)
-            }
-        }
+        if let move = facts.movesDeactivating(organization).first { boundary = min(boundary, move) }
         return boundary
     }
 

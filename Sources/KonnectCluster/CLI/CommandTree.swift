@@ -237,6 +237,10 @@ public enum CommandTree {
                     .option("report", "dir", "Write report.html, verdicts.json and history.jsonl there."),
                     .option("work-dir", "dir", "Where the runs' cluster directories are made.", default: "/tmp"),
                     .option(
+                        "replay", "file",
+                        "Run this schedule (a scenario file, e.g. a report's schedule.scenario) instead of one from the seed; with --shrink, shrink it."
+                    ),
+                    .option(
                         "history", "file",
                         "Judge a recorded history.jsonl again (no run): the verdicts with today's checkers."),
                     .flag("keep", "Keep the runs' cluster directories (node logs, databases)."),
