@@ -138,7 +138,8 @@ public final class GeoNode: Sendable {
                 endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"),
                 faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 25_000),
             meta: meta,
-            events: OrganizationEvents(geo: geo, stores: stores, licenses: licenses),
+            events: OrganizationEvents(
+                geo: geo, stores: stores, licenses: licenses, plantedBug: PlantedBug.fromEnvironment()),
             calendar: calendar, stop: stopFlag, seed: seed ^ SeededRandom.hash(geo + "events"))
         reporter = UsageReporter(
             geo: geo, client: auth, outbox: usage, queued: wakeups.usage, stop: stopFlag,

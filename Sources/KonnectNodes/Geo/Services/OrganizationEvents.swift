@@ -15,6 +15,8 @@ struct OrganizationEvents: Sendable {
     let portals: PortalStore
     let meshControlPlanes: MeshControlPlaneStore
     let usage: UsageOutboxStore
+    /// Off in every real run (see `PlantedBug`).
+    let plantedBug: PlantedBug
 
     /// Applies one event and advances the cursor, atomically; an event at or below the cursor is
     /// already applied.
@@ -30,6 +32,8 @@ struct OrganizationEvents: Sendable {
             for event in events where event.seq > cursor {
                 let organization = event.organizationID
                 switch event.kind {
+                case .deactivated where plantedBug.skipsDeactivation():
+                    Log.info("planted bug: event \(event.seq) (organization \(organization) deactivated) skipped")
                 case .deactivated(let reason):
                     try decommissions.decommission(
                         organization: organization, reason: reason, at: event.at, in: work)
@@ -79,10 +83,11 @@ struct OrganizationEvents: Sendable {
 }
 
 extension OrganizationEvents {
-    init(geo: String, stores: GeoStores, licenses: LicenseBook) {
+    init(geo: String, stores: GeoStores, licenses: LicenseBook, plantedBug: PlantedBug = PlantedBug(environment: nil)) {
         self.init(
             geo: geo, database: stores.database, meta: stores.meta, decommissions: stores.decommissions,
             licenses: licenses, controlPlanes: stores.controlPlanes, removal: ControlPlaneRemoval(stores),
-            portals: stores.portals, meshControlPlanes: stores.meshControlPlanes, usage: stores.usage)
+            portals: stores.portals, meshControlPlanes: stores.meshControlPlanes, usage: stores.usage,
+            plantedBug: plantedBug)
     }
 }
