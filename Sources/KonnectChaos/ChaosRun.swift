@@ -128,12 +128,3 @@ public enum ChaosRun {
             outcome: runner.checkOutcomes.last)
     }
 }
-
-/// Reading a chaos schedule's lines.
-enum ChaosSchedule {
-    static let faultWords: Set<String> = ["kill", "restart", "pause", "resume", "partition", "heal", "latency", "drop"]
-
-    static func isFault(_ line: String) -> Bool {
-        faultWords.contains(String(line.split(separator: " ").first ?? ""))
-    }
-}

@@ -1,7 +1,6 @@
 import KonnectCore
 import KonnectHTTP
 import KonnectScenario
-import KonnectStorage
 
 /// Shrinks a failing chaos run: replays smaller and smaller schedules, each in a fresh cluster, keeping a
 /// removal when the run still breaks one of the invariants the original broke. Bounded by time.
@@ -53,23 +52,5 @@ public struct ChaosShrinker {
             result.history[$0].line
         }
         return lines.max()
-    }
-}
-
-/// Writes a shrunk schedule as a scenario file anyone can run with `konnect-sim scenario run`.
-public enum ScenarioText {
-    public static func text(_ shrunk: ChaosRunResult, seed: UInt64, original: ChaosRunResult) -> String {
-        var header = [
-            "Found by konnect-sim chaos --seed \(seed) and shrunk from \(original.lines.count) to \(shrunk.lines.count) lines.",
-            "Broken: \(original.failedInvariants.joined(separator: ", ")).",
-        ]
-        for line in (shrunk.outcome?.summary ?? original.summary).split(separator: "\n").prefix(12) {
-            header.append(String(line))
-        }
-        return header.map { "# " + $0 }.joined(separator: "\n") + "\n" + shrunk.lines.joined(separator: "\n") + "\n"
-    }
-
-    public static func write(_ shrunk: ChaosRunResult, seed: UInt64, original: ChaosRunResult, to path: String) throws {
-        try AtomicFile.write(text(shrunk, seed: seed, original: original), to: path)
     }
 }

@@ -1,13 +1,13 @@
 import KonnectCore
 
 /// `$name.path` references inside paths and JSON bodies.
-enum Templates {
+public enum Templates {
     static func isReferenceCharacter(_ character: Character) -> Bool {
         character.isLetter || character.isNumber || character == "_" || character == "-" || character == "."
     }
 
     /// Finds references: (range in characters, name, path).
-    static func references(_ text: String) -> [(Range<Int>, String, String)] {
+    public static func references(_ text: String) -> [(Range<Int>, String, String)] {
         let characters = Array(text)
         var found: [(Range<Int>, String, String)] = []
         var index = 0

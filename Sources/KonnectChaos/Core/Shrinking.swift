@@ -1,3 +1,5 @@
+import KonnectScenario
+
 /// Delta debugging over a schedule's lines (Zeller's ddmin, with the scenario's own dependencies):
 /// find a small subset of the lines that still fails. Pure: `fails` runs a candidate and says whether it
 /// still fails the same way; `shouldStop` ends the search when the time or attempts are used up.
@@ -36,23 +38,7 @@ public struct Shrinking {
 
     /// The names a line needs: its `$name` references, and the nodes it names.
     static func uses(_ line: String, nodes: Set<String>) -> Set<String> {
-        var names: Set<String> = []
-        let characters = Array(line)
-        var index = 0
-        while index < characters.count {
-            guard characters[index] == "$" else {
-                index += 1
-                continue
-            }
-            var end = index + 1
-            while end < characters.count,
-                characters[end].isLetter || characters[end].isNumber || characters[end] == "_" || characters[end] == "-"
-            {
-                end += 1
-            }
-            if end > index + 1 { names.insert(String(characters[(index + 1)..<end])) }
-            index = end
-        }
+        var names = Set(Templates.references(line).map(\.1))
         if let capture = capture(line) { names.remove(capture) }
         for word in line.split(separator: " ").map(String.init) where nodes.contains(word) { names.insert(word) }
         if let started = startedNode(line) { names.remove(started) }

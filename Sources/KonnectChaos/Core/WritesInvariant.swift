@@ -7,9 +7,10 @@ import KonnectScenario
 ///
 /// Assumptions: an answer other than 2xx means nothing was written; a request without an answer may or
 /// may not have been applied, so its value is also accepted, and a delete without an answer exempts the
-/// object. Only fields present both in a write and in the read are compared (Kong splits a service's
-/// `url` into parts, for example). Objects the reads could not observe (no login, 503) are listed in
-/// the notes, not counted as lost.
+/// object. The expected values are what the last acknowledged write's answer said (so server defaults
+/// count), for the fields some write named and the read shows (Kong splits a service's `url` into
+/// parts, for example). Objects the reads could not observe (no login, 503) are listed in the notes, not
+/// counted as lost.
 enum WritesInvariant {
     static func check(_ facts: RunFacts) -> CheckVerdict {
         guard let readsStart = facts.readsStart else {
