@@ -36,13 +36,13 @@ public enum ChaosReport {
     }
 
     public static func html(_ run: ChaosRunResult) -> String {
-        let escape = ScenarioReport.escape
+        let escape = TimelineChart.escape
         let verdicts = run.outcome?.details ?? []
         var page = ScenarioReport.head(
             title: "konnect-sim chaos, seed \(run.seed)",
             heading:
-                "konnect-sim chaos, seed \(run.seed): <span class=\"\(run.passed ? "pass" : "fail")\">\(run.passed ? "invariants held" : "invariants broken")</span>",
-            failureLabel: "offending event")
+                "konnect-sim chaos, seed \(run.seed): <span class=\"\(run.passed ? "pass" : "fail")\">\(run.passed ? "invariants held" : "invariants broken")</span>"
+        )
         page +=
             "<p>\(run.lines.count) scenario lines, \(run.faultCount) fault steps, \(run.history.count) history events, \(Double(run.result.durationMilliseconds) / 1000) s. Files: <a href=\"history.jsonl\">history.jsonl</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"schedule.scenario\">schedule.scenario</a>.</p>"
         if run.outcome == nil { page += "<p class=\"fail\">\(escape(run.summary))</p>" }
@@ -51,7 +51,8 @@ public enum ChaosReport {
             page +=
                 "<tr><td><a href=\"#\(verdict.invariant)\">\(verdict.invariant)</a></td><td class=\"\(verdict.passed ? "pass" : "fail")\">\(verdict.passed ? "held" : "\(verdict.violations.count) violations")</td><td>\(escape(verdict.notes.joined(separator: "; ")))</td></tr>"
         }
-        page += "</table>\n<h2>Timeline</h2>"
+        page +=
+            "</table>\n<h2>Timeline</h2><p>The run's lanes and markers as in the scenario report; the red markers (\"failed expectation\") are the offending events, each named after the invariants it breaks.</p>"
         // The run's timeline, with each offending event marked where it happened.
         var marked = run.result
         var offending: [Int: [String]] = [:]
@@ -90,7 +91,7 @@ public enum ChaosReport {
 
     /// One event: its summary, time, calendar and line, with the request body and the answer.
     static func eventHTML(_ event: HistoryEvent) -> String {
-        let escape = ScenarioReport.escape
+        let escape = TimelineChart.escape
         var text =
             "<code>\(escape(event.summary))</code> at \(Double(event.start) / 1000) s, line \(event.line), calendar \(event.calendar?.iso8601 ?? "unknown")"
         if case .call(_, _, _, _, let body?) = event.action {
