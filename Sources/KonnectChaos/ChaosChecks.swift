@@ -61,6 +61,7 @@ struct FinalObservation {
         guard let cluster else { throw ProcessError("no cluster to check") }
         runner.record(.mark("heal"), .done, since: runner.elapsed, calendar: runner.calendar)
         healEverything(cluster)
+        runner.observe()
         // Usage delivered, data planes connected: awaited, each with a deadline; what is still missing
         // is for the checkers to judge.
         try? runner.run(.settle)
@@ -70,6 +71,7 @@ struct FinalObservation {
                 return state == "synced" || state == "orphaned"
             }
         }
+        runner.observe()
         runner.record(.mark("final"), .done, since: runner.elapsed, calendar: runner.calendar)
         let facts = RunFacts(runner.history)
         var states: [String: String] = [:]

@@ -43,6 +43,7 @@ public enum ChaosReport {
             heading:
                 "konnect-sim chaos, seed \(run.seed): <span class=\"\(run.passed ? "pass" : "fail")\">\(run.passed ? "invariants held" : "invariants broken")</span>"
         )
+        page += "<style>li code{word-break:break-all}</style>"
         page +=
             "<p>\(run.lines.count) scenario lines, \(run.faultCount) fault steps, \(run.history.count) history events, \(Double(run.result.durationMilliseconds) / 1000) s. Files: <a href=\"history.jsonl\">history.jsonl</a>, <a href=\"verdicts.json\">verdicts.json</a>, <a href=\"schedule.scenario\">schedule.scenario</a>.</p>"
         if run.outcome == nil { page += "<p class=\"fail\">\(escape(run.summary))</p>" }

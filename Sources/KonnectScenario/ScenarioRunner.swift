@@ -213,7 +213,7 @@ public final class ScenarioRunner {
     // MARK: - Observation for the timeline
 
     /// Samples every node's process state, every data plane's and zone's sync state and every link.
-    func observe() {
+    public func observe() {
         guard let cluster else { return }
         let events = observer.observe(cluster.snapshot(), at: elapsed)
         timeline += events
