@@ -28,8 +28,8 @@ public struct ChaosRequest: Sendable, Equatable {
     public static func parse(_ command: ParsedCommand) throws(UsageError) -> ChaosRequest {
         func duration(_ name: String, _ fallback: String) throws(UsageError) -> Int {
             let text = command.option(name) ?? fallback
-            guard let value = Durations.milliseconds(text), value > 0 else {
-                throw UsageError("invalid value '\(text)' for --\(name); expected a duration such as 500ms, 30s or 2m")
+            guard let value = WallDuration.milliseconds(text), value > 0 else {
+                throw UsageError("invalid value '\(text)' for --\(name); expected \(WallDuration.expected)")
             }
             return value
         }
