@@ -78,7 +78,7 @@ struct ScenarioCheck {
             try start(name, kind: "zone", geo: geo, step, line)
         case .zoneStop(let name), .workload(let name, _, _):
             try node(name, ["zone"], as: "a zone")
-        case .advance, .clockSet, .healAll, .settle, .wait:
+        case .advance, .clockSet, .healAll, .settle, .wait, .chaos, .check, .knownBug:
             break
         case .deactivate(let token), .deleteAccount(let token):
             try refs(token)

@@ -101,7 +101,8 @@ extension ScenarioRunner {
             ]
             try recorded(.node("start", kind: "dp", name: name, details: details)) {
                 let descriptor = try requireCluster().startDataPlane(
-                    name: name, geo: geo, controlPlane: target, organizationID: organizationID)
+                    name: name, geo: geo, controlPlane: target, organizationID: organizationID
+                ).descriptor
                 variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
             }
         case .zoneStart(let name, let geo, let mesh, let organization):
@@ -113,7 +114,8 @@ extension ScenarioRunner {
             ]
             try recorded(.node("start", kind: "zone", name: name, details: details)) {
                 let descriptor = try requireCluster().startZone(
-                    name: name, geo: geo, meshControlPlane: target, organizationID: organizationID)
+                    name: name, geo: geo, meshControlPlane: target, organizationID: organizationID
+                ).descriptor
                 variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port)]
             }
         case .workload(let zone, let name, let mesh):
