@@ -17,6 +17,19 @@ public struct StepResult: Sendable {
     public var durationMilliseconds: Int
     public var calendar: String?
 
+    public init(
+        line: Int, text: String, outcome: Outcome, message: String?, startedAt: Int, durationMilliseconds: Int,
+        calendar: String?
+    ) {
+        self.line = line
+        self.text = text
+        self.outcome = outcome
+        self.message = message
+        self.startedAt = startedAt
+        self.durationMilliseconds = durationMilliseconds
+        self.calendar = calendar
+    }
+
     public var json: JSON {
         [
             "line": .int(line), "step": .string(text), "outcome": .string(outcome.rawValue),
@@ -78,6 +91,21 @@ public struct ScenarioResult: Sendable {
     public var error: String?
     /// The scenario's `known bug`: its failure is expected.
     public var knownBug: String? = nil
+
+    public init(
+        name: String, file: String, summary: String, seed: UInt64, steps: [StepResult], timeline: [TimelineEvent],
+        durationMilliseconds: Int, error: String?, knownBug: String? = nil
+    ) {
+        self.name = name
+        self.file = file
+        self.summary = summary
+        self.seed = seed
+        self.steps = steps
+        self.timeline = timeline
+        self.durationMilliseconds = durationMilliseconds
+        self.error = error
+        self.knownBug = knownBug
+    }
 
     public var failures: [StepResult] { steps.filter { $0.outcome == .failed } }
     public var passed: Bool { error == nil && failures.isEmpty }

@@ -86,9 +86,21 @@ public enum ScenarioSuite {
     /// `konnect-sim scenario run|check`.
     /// `checks` runs the scenarios' `check` steps (the chaos module's checkers).
     public static func command(_ command: ParsedCommand, checks: (any InvariantChecking)? = nil) throws {
-        let files = try files(command.arguments)
+        if command.path.last == "merge-reports" { return try ScenarioReportMerge.command(command) }
+        var files = try files(command.arguments)
         guard !files.isEmpty else {
             throw UsageError("no .scenario files in \(command.arguments.joined(separator: " "))")
+        }
+        if let text = command.option("shard") {
+            let shard = try ScenarioShard(parsing: text)
+            files = shard.select(files)
+            print(
+                "shard \(shard.index)/\(shard.count): \(files.count) of the set's scenario files\(files.isEmpty ? " (nothing to run: the set has fewer files than shards)" : "")"
+            )
+            if files.isEmpty {
+                if let report = command.option("report") { try ScenarioReport.write([], to: report) }
+                return
+            }
         }
         let scenarios = try parse(files)
         if command.path.last == "check" {

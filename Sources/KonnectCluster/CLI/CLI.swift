@@ -54,7 +54,8 @@ public enum KonnectSimCLI {
         case ["upstream", "start"], ["upstream", "stop"]: try EdgeCommands.upstream(command)
         case ["zone", "start"], ["zone", "stop"], ["zone", "status"], ["zone", "policies"]:
             try EdgeCommands.zone(command)
-        case ["scenario", "run"], ["scenario", "check"]: try ScenarioCommand.handler(command)
+        case ["scenario", "run"], ["scenario", "check"], ["scenario", "merge-reports"]:
+            try ScenarioCommand.handler(command)
         case ["chaos"]: try ChaosCommand.handler(command)
         case ["bench", "sync"], ["bench", "calendar"], ["bench", "http"], ["bench", "writes"], ["bench", "proxy"],
             ["bench", "connections"]:

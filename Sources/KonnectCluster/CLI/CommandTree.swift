@@ -198,11 +198,23 @@ public enum CommandTree {
                             .option("report", "dir", "Write report.json and report.html there."),
                             .flag("keep-going", "Continue a scenario after a failed expectation."),
                             .option("jobs", "n", "Scenarios at once (default: the number of cores)."),
+                            .option(
+                                "shard", "k/n",
+                                "Run only the k-th of n parts of the files (sorted, dealt out in turn): for CI job matrices."
+                            ),
                         ],
                         arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
                     CommandSpec(
                         "check", abstract: "Parse scenario files without running them.",
                         arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
+                    CommandSpec(
+                        "merge-reports",
+                        abstract:
+                            "Merge the report.json of several runs (such as the shards of one set) into one report.",
+                        options: [.option("out", "dir", "Write the merged report.json and report.html there.")],
+                        arguments: [
+                            ArgumentSpec("dirs", "Directories 'scenario run --report' wrote.", repeating: true)
+                        ]),
                 ]),
             CommandSpec(
                 "chaos",
