@@ -76,6 +76,42 @@ import Testing
         #expect(try stores.credentials.controlPlane(forSecret: "kdp_secret") == plane.id)
     }
 
+    @Test("B3, A5: a removed control plane's credentials are kept for usage reports until its organization is purged")
+    func aRemovedControlPlaneKeepsWhatLateUsageNeeds() throws {
+        let plane = try controlPlane()
+        let other = try stores.database.write { work in
+            try stores.controlPlanes.create(
+                ControlPlaneFields(name: "other"), organization: "o-2", at: moment, in: work)
+        }
+        try stores.database.write { work in
+            _ = try stores.credentials.issue(
+                secret: "kdp_shop", cert: nil, title: nil, controlPlane: plane.id, at: moment, in: work)
+            _ = try stores.credentials.issue(
+                secret: "kdp_other", cert: nil, title: nil, controlPlane: other.id, at: moment, in: work)
+            try stores.nodes.recordUsageReport(node: "n-1", seq: 7, in: work)
+        }
+        let generation = wakeups.credentials.current
+        try stores.database.write { work in
+            try ControlPlaneRemoval(stores).remove(plane.id, organization: "o-1", at: moment, in: work)
+            try ControlPlaneRemoval(stores).remove(other.id, organization: "o-2", at: moment, in: work)
+        }
+        #expect(wakeups.credentials.current > generation, "cached grants are looked up again")
+        // Revoked for sync and ping; retired for usage, with the organization and the node's last report number.
+        #expect(try stores.credentials.controlPlane(forSecret: "kdp_shop") == nil)
+        #expect(try stores.removedControlPlanes.controlPlane(forSecret: "kdp_shop") == plane.id)
+        #expect(try stores.removedControlPlanes.organization(of: plane.id) == "o-1")
+        #expect(try stores.database.write { try stores.nodes.lastUsageReport(node: "n-1", in: $0) } == 7)
+        #expect(try stores.removedControlPlanes.controlPlane(forSecret: "kdp_unknown") == nil)
+
+        // The organization's purge forgets them; another organization's stay.
+        let events = OrganizationEvents(geo: "eu", stores: stores, licenses: LicenseBook(store: stores.licenses))
+        try events.apply(OutboxEvent(seq: 1, organizationID: "o-1", at: moment, kind: .deleted))
+        #expect(try stores.removedControlPlanes.controlPlane(forSecret: "kdp_shop") == nil)
+        #expect(try stores.removedControlPlanes.organization(of: plane.id) == nil)
+        #expect(try stores.removedControlPlanes.controlPlane(forSecret: "kdp_other") == other.id)
+        #expect(try stores.removedControlPlanes.organization(of: other.id) == "o-2")
+    }
+
     @Test("C1: one write that changes several entities makes one new configuration version")
     func oneWriteOneConfigurationVersion() throws {
         let plane = try controlPlane()

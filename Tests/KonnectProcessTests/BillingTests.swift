@@ -411,6 +411,65 @@ extension ProcessTests {
             #expect(usage["periods"]?[0]?["usage"]?["api_calls"]?.intValue == 0)
         }
 
+        @Test(
+            "B3: calls a data plane counted are billed exactly once although its control plane was deleted before they were reported (found by chaos)"
+        )
+        func usageOutlivesItsControlPlane() throws {
+            let cluster = try TestCluster(geos: ["eu"])
+            let shop = try cluster.gwShop()
+            try cluster.blPay(shop.token)
+            try cluster.gwStartDataPlane("dp1", controlPlane: shop.controlPlane)
+            try cluster.gwWaitForVersion("dp1", 3)
+            try cluster.gwSend(4, to: "dp1", "/orders/a")
+            try cluster.waitForUsageDelivered(geos: ["eu"], dataPlanes: ["dp1"])
+
+            // Cut off from its geo, the data plane counts 6 calls it cannot report; meanwhile the control
+            // plane is deleted (its credential revoked, its node records removed).
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "partition"]) {
+                $0.partitioned = true
+            }
+            try cluster.gwWaitForState("dp1", "disconnected", timeout: 5)
+            try cluster.gwSend(6, to: "dp1", "/orders/b")
+            try cluster.waitUntil("dp1 holds the 6 calls it could not report", timeout: 5) {
+                try cluster.dataPlaneStatus("dp1")["unreported_usage"]?.intValue == 6
+            }
+            try cluster.expect(204, "eu", "DELETE", "/v2/control-planes/\(shop.controlPlane)", token: shop.token)
+
+            // Healed: the report reaches the geo with the retired credential and counts for the organization.
+            try cluster.cluster.updateLink(from: "dp1", to: "eu", description: ["fault": "heal"]) {
+                $0.partitioned = false
+            }
+            try cluster.waitForUsageDelivered(geos: ["eu"], dataPlanes: ["dp1"])
+
+            // The retired credential is good for usage reports only: the sync stream and the heartbeat
+            // refuse it as before, and a report sent again is acknowledged without counting.
+            let record = try cluster.record("dp1")
+            let secret = try String(contentsOfFile: record.directory + "/credential", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let nodeID = try #require(try cluster.dataPlaneStatus("dp1")["node_id"]?.stringValue)
+            let geo = try cluster.unix("eu")
+            let bearer: HTTPHeaders = [
+                "Authorization": "Bearer \(secret)", "X-Node-Id": nodeID, "Content-Type": "application/json",
+            ]
+            #expect(try geo.send("GET", "/internal/v1/dp/sync", headers: bearer).status == 401)
+            let ping: JSON = [
+                "node_id": .string(nodeID), "config_hash": .string(DeclarativeConfig.emptyHash), "state": "synced",
+            ]
+            #expect(try geo.send("POST", "/internal/v1/dp/ping", headers: bearer, body: ping.bytes).status == 401)
+            let replay: JSON = [
+                "node_id": .string(nodeID), "seq": 1,
+                "counts": [["service_id": "s", "route_id": "r", "count": 100]],
+            ]
+            let receipt = try geo.send("POST", "/internal/v1/dp/usage", headers: bearer, body: replay.bytes)
+            #expect(receipt.status == 200)
+            #expect(receipt.json?["accepted"]?.boolValue == false)
+            try cluster.waitForUsageDelivered(geos: ["eu"], dataPlanes: ["dp1"])
+
+            try cluster.advance("1d")
+            let usage = try cluster.blUsage(shop.organization)
+            #expect(usage["periods"]?[0]?["usage"]?["api_calls"]?.intValue == 10)
+        }
+
         @Test("B4: a custom rate card (TestCluster(rateCard:)) prices services, portals and credits")
         func customRateCard() throws {
             let card: JSON = [

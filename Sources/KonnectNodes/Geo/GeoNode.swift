@@ -119,7 +119,12 @@ public final class GeoNode: Sendable {
             credentials: CredentialCache(generation: wakeups.credentials, maximumLength: 16384) { secret in
                 try credentials.controlPlane(forSecret: secret)
             },
-            controlPlanes: controlPlanes, nodes: nodes, presence: presence, usage: usage,
+            usageCredentials: CredentialCache(generation: wakeups.credentials, maximumLength: 16384) { secret in
+                try credentials.controlPlane(forSecret: secret)
+                    ?? stores.removedControlPlanes.controlPlane(forSecret: secret)
+            },
+            controlPlanes: controlPlanes, removedControlPlanes: stores.removedControlPlanes, nodes: nodes,
+            presence: presence, usage: usage,
             feed: GatewayConfigurationFeed(
                 database: database, controlPlanes: controlPlanes, entities: entities, decommissions: decommissions,
                 licenses: licenses, wakeups: wakeups),

@@ -2,12 +2,18 @@ import KonnectCore
 import KonnectHTTP
 
 /// The geo's side of the data-plane link, on its Unix socket only (C2, B3): the push stream, the
-/// heartbeat and the usage reports, each authorized by the data plane's credential.
+/// heartbeat and the usage reports, each authorized by the data plane's credential. Usage reports are
+/// also accepted with the credential of a control plane removed since (until its organization is purged):
+/// calls counted before the removal are billed all the same.
 struct DataPlaneSyncRoutes: Sendable {
     let database: GeoDatabase
     let calendar: GeoCalendar
+    /// Live credentials: the sync stream and the heartbeat.
     let credentials: CredentialCache<String>
+    /// Live and retired credentials (`RemovedControlPlaneStore`): usage reports only.
+    let usageCredentials: CredentialCache<String>
     let controlPlanes: ControlPlaneStore
+    let removedControlPlanes: RemovedControlPlaneStore
     let nodes: DataPlaneNodeStore
     let presence: NodePresence
     let usage: UsageOutboxStore
@@ -23,7 +29,7 @@ struct DataPlaneSyncRoutes: Sendable {
     }
 
     /// The control plane the request's credential was issued for; 401 when unknown or revoked.
-    private func controlPlane(_ request: APIRequest) throws -> String {
+    private func controlPlane(_ request: APIRequest, in credentials: CredentialCache<String>) throws -> String {
         guard let controlPlane = try credentials.grant(request.bearerToken) else {
             throw APIError(status: 401, detail: "Unauthorized: the data-plane credential is unknown or was revoked")
         }
@@ -32,7 +38,7 @@ struct DataPlaneSyncRoutes: Sendable {
 
     /// `GET /internal/v1/dp/sync`: registers the node and opens its push stream.
     func sync(_ request: APIRequest) throws -> HTTPResponse {
-        let controlPlane = try controlPlane(request)
+        let controlPlane = try controlPlane(request, in: credentials)
         let node = request.http.headers["x-node-id"] ?? ""
         try requireUUID(node, "X-Node-Id")
         let hostname = String((request.http.headers["x-node-hostname"] ?? "unknown").prefix(255))
@@ -54,7 +60,7 @@ struct DataPlaneSyncRoutes: Sendable {
     /// `POST /internal/v1/dp/ping`: the data plane's heartbeat with the hash it runs (noted in memory,
     /// written to the node list every few seconds).
     func ping(_ request: APIRequest) throws -> HTTPResponse {
-        let controlPlane = try controlPlane(request)
+        let controlPlane = try controlPlane(request, in: credentials)
         let ping = try request.contract(DataPlanePing.init(json:))
         guard try nodes.isRegistered(ping.nodeID, controlPlane: controlPlane) else {
             throw APIError.notFound("Unknown node: reconnect the sync stream to register")
@@ -64,20 +70,25 @@ struct DataPlaneSyncRoutes: Sendable {
     }
 
     /// `POST /internal/v1/dp/usage`: proxied-call counts from a data plane, numbered per node; a number
-    /// at or below the last one counted is acknowledged without counting (B3, exactly once).
+    /// at or below the last one counted is acknowledged without counting (B3, exactly once). The control
+    /// plane may have been removed since the calls were counted: they count for its organization when
+    /// they arrive (the auth node bills nothing while the organization is inactive, D3).
     func report(_ request: APIRequest) throws -> HTTPResponse {
-        let controlPlane = try controlPlane(request)
+        let controlPlane = try controlPlane(request, in: usageCredentials)
         let report = try request.contract(DataPlaneUsageReport.init(json:))
         let accepted = try database.write { work -> Bool in
             guard report.seq > (try nodes.lastUsageReport(node: report.nodeID, in: work)) else { return false }
-            if report.total > 0, let found = try controlPlanes.find(controlPlane, in: work) {
+            let organization =
+                try controlPlanes.find(controlPlane, in: work)?.organizationID
+                ?? removedControlPlanes.organization(of: controlPlane, in: work)
+            if report.total > 0, let organization {
                 // One record carries at most `UsageRecord.maximumCount` calls.
                 var remaining = report.total
                 while remaining > 0 {
                     let count = min(remaining, UsageRecord.maximumCount)
                     try usage.queue(
                         .apiCalls(
-                            organizationID: found.organizationID, controlPlaneID: controlPlane, nodeID: report.nodeID,
+                            organizationID: organization, controlPlaneID: controlPlane, nodeID: report.nodeID,
                             count: count, at: calendar.now),
                         in: work)
                     remaining -= count

@@ -12,6 +12,7 @@ struct OrganizationEvents: Sendable {
     let licenses: LicenseBook
     let controlPlanes: ControlPlaneStore
     let removal: ControlPlaneRemoval
+    let removedControlPlanes: RemovedControlPlaneStore
     let portals: PortalStore
     let meshControlPlanes: MeshControlPlaneStore
     let usage: UsageOutboxStore
@@ -66,11 +67,13 @@ struct OrganizationEvents: Sendable {
         }
     }
 
-    /// Removes every object of an organization from this geo (A5); published portals stop counting.
+    /// Removes every object of an organization from this geo (A5); published portals stop counting, and
+    /// the credentials its removed control planes left for late usage reports are no longer accepted.
     private func purge(_ organization: String, at moment: SimTime, in work: GeoWork) throws {
         for id in try controlPlanes.ids(organization: organization, in: work) {
             try removal.remove(id, organization: organization, at: moment, in: work)
         }
+        try removedControlPlanes.forget(organization: organization, in: work)
         for portal in try portals.list(organization: organization, in: work) where portal.published {
             try usage.queue(
                 .portalUnpublished(organizationID: organization, portalID: portal.id, at: moment), in: work)
@@ -87,6 +90,7 @@ extension OrganizationEvents {
         self.init(
             geo: geo, database: stores.database, meta: stores.meta, decommissions: stores.decommissions,
             licenses: licenses, controlPlanes: stores.controlPlanes, removal: ControlPlaneRemoval(stores),
+            removedControlPlanes: stores.removedControlPlanes,
             portals: stores.portals, meshControlPlanes: stores.meshControlPlanes, usage: stores.usage,
             plantedBug: plantedBug)
     }

@@ -78,5 +78,17 @@ enum GeoSchema {
                 CREATE INDEX group_members_by_group ON group_members(group_id, added_at);
                 ALTER TABLE control_planes ADD COLUMN group_config TEXT;
                 """),
+        // A removed control plane's organization and its data planes' credentials, kept for their late
+        // usage reports until the organization is purged (B3, A5: `RemovedControlPlaneStore`).
+        Migration(
+            version: 4,
+            sql: """
+                CREATE TABLE removed_control_planes (
+                    cp_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, removed_at INTEGER NOT NULL);
+                CREATE INDEX removed_control_planes_by_org ON removed_control_planes(org_id);
+                CREATE TABLE retired_dp_credentials (
+                    secret_hash TEXT PRIMARY KEY, cp_id TEXT NOT NULL, retired_at INTEGER NOT NULL);
+                CREATE INDEX retired_dp_credentials_by_cp ON retired_dp_credentials(cp_id);
+                """),
     ]
 }

@@ -8,6 +8,7 @@ struct GeoStores: Sendable {
     let groups: ControlPlaneGroupStore
     let credentials: DataPlaneCredentialStore
     let nodes: DataPlaneNodeStore
+    let removedControlPlanes: RemovedControlPlaneStore
     let portals: PortalStore
     let usage: UsageOutboxStore
     let licenses: OrganizationLicenseStore
@@ -25,6 +26,7 @@ struct GeoStores: Sendable {
         entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes, groups: groups)
         credentials = DataPlaneCredentialStore(database: database)
         nodes = DataPlaneNodeStore(database: database)
+        removedControlPlanes = RemovedControlPlaneStore(database: database)
         portals = PortalStore(database: database)
         usage = UsageOutboxStore(database: database)
         licenses = OrganizationLicenseStore(database: database)
