@@ -279,6 +279,9 @@ public final class HTTPStream: @unchecked Sendable {
     private var pending: [UInt8] = []
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var isClosed = false
+    /// The whole stream arrived with its head (a short stream the server ended at once): its messages are
+    /// in `pending`, and nothing more will come.
+    private var arrivedWhole = false
     public private(set) var status: Int?
     public private(set) var errorBody: [UInt8] = []
 
@@ -318,7 +321,14 @@ public final class HTTPStream: @unchecked Sendable {
             switch parser.next() {
             case .response(let response):
                 status = response.status
-                errorBody = response.body
+                if response.status == 200,
+                    HTTPHeaders.value(response.headers["transfer-encoding"] ?? "", contains: "chunked")
+                {
+                    pending.append(contentsOf: response.body)
+                    arrivedWhole = true
+                } else {
+                    errorBody = response.body
+                }
                 return .success(response.status)
             case .failure(let why):
                 return .failure(HTTPClientError(kind: .protocolViolation, endpoint: endpoint, message: why))
@@ -366,6 +376,7 @@ public final class HTTPStream: @unchecked Sendable {
             if let link, let faults, faults.fault(on: link)?.partitioned == true {
                 return .closed("link \(link) is partitioned (injected fault)")
             }
+            if arrivedWhole { return .closed("the server ended the stream") }
             // Bytes that arrived together with the head (or an earlier message) are decoded first.
             let (buffered, ended, failure) = parser.takeStreamData()
             if let failure { return .closed(failure) }

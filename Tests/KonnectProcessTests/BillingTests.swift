@@ -440,9 +440,18 @@ extension ProcessTests {
                 $0.partitioned = false
             }
             try cluster.waitForUsageDelivered(geos: ["eu"], dataPlanes: ["dp1"])
+            // Back in touch, the data plane learns its control plane is gone and stops proxying.
+            // (Calls it still proxies until then are counted and billed too.)
+            var servedMeanwhile = 0
+            try cluster.waitUntil("dp1 answers 503 once it hears its control plane was deleted", timeout: 15) {
+                let status = try cluster.gwProxy("dp1", "GET", "/orders/c").status
+                if status == 200 { servedMeanwhile += 1 }
+                return status == 503
+            }
 
-            // The retired credential is good for usage reports only: the sync stream and the heartbeat
-            // refuse it as before, and a report sent again is acknowledged without counting.
+            // The retired credential is good for usage reports only: the sync stream says the control plane
+            // was deleted, the heartbeat is refused as before, and a report sent again is acknowledged
+            // without counting.
             let record = try cluster.record("dp1")
             let secret = try String(contentsOfFile: record.directory + "/credential", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -451,7 +460,24 @@ extension ProcessTests {
             let bearer: HTTPHeaders = [
                 "Authorization": "Bearer \(secret)", "X-Node-Id": nodeID, "Content-Type": "application/json",
             ]
-            #expect(try geo.send("GET", "/internal/v1/dp/sync", headers: bearer).status == 401)
+            let sync = try geo.openStream("GET", "/internal/v1/dp/sync", headers: bearer)
+            defer { sync.close() }
+            #expect(try sync.awaitHead(timeoutMilliseconds: 5000).get() == 200)
+            var seen: [String] = []
+            var reason: String? = nil
+            for _ in 0..<3 {
+                let next = sync.next(timeoutMilliseconds: 5000)
+                guard case .message(let message) = next else {
+                    seen.append("\(next)")
+                    break
+                }
+                seen.append(message.text)
+                if message["type"]?.stringValue == "decommissioned" {
+                    reason = message["reason"]?.stringValue
+                    break
+                }
+            }
+            #expect(reason == "the control plane was deleted", "the stream sent \(seen)")
             let ping: JSON = [
                 "node_id": .string(nodeID), "config_hash": .string(DeclarativeConfig.emptyHash), "state": "synced",
             ]
@@ -467,7 +493,7 @@ extension ProcessTests {
 
             try cluster.advance("1d")
             let usage = try cluster.blUsage(shop.organization)
-            #expect(usage["periods"]?[0]?["usage"]?["api_calls"]?.intValue == 10)
+            #expect(usage["periods"]?[0]?["usage"]?["api_calls"]?.intValue == Int64(10 + servedMeanwhile))
         }
 
         @Test("B4: a custom rate card (TestCluster(rateCard:)) prices services, portals and credits")

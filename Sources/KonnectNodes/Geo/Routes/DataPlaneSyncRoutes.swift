@@ -36,8 +36,16 @@ struct DataPlaneSyncRoutes: Sendable {
         return controlPlane
     }
 
-    /// `GET /internal/v1/dp/sync`: registers the node and opens its push stream.
+    /// `GET /internal/v1/dp/sync`: registers the node and opens its push stream. A data plane whose control
+    /// plane was removed while it was away (its credential retired, not unknown) is told so on the stream, as
+    /// a connected one is, and stops proxying (503) instead of retrying a refused credential forever.
     func sync(_ request: APIRequest) throws -> HTTPResponse {
+        if try credentials.grant(request.bearerToken) == nil, try usageCredentials.grant(request.bearerToken) != nil {
+            return stream.response(
+                SyncSubscription(
+                    stillAuthorized: { false }, state: { .deleted },
+                    configuration: { _ in throw APIError.notFound("The control plane was deleted") }))
+        }
         let controlPlane = try controlPlane(request, in: credentials)
         let node = request.http.headers["x-node-id"] ?? ""
         try requireUUID(node, "X-Node-Id")
