@@ -50,7 +50,8 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore"]),
+        // The configuration tests hash with the real SHA-256 and MD5 (KonnectSecurity), as nodes do.
+        .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore", "KonnectSecurity"]),
         .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore"]),
         .testTarget(name: "KonnectStorageTests", dependencies: ["KonnectStorage", "KonnectSecurity"]),
         .testTarget(

@@ -15,7 +15,8 @@ public enum Benchmarks {
         case "sync":
             try sync(
                 dataPlanes: try count(command, "dps", 1...500, 50),
-                changes: try count(command, "changes", 1...100_000, 200))
+                changes: try count(command, "changes", 1...100_000, 200),
+                entities: try count(command, "entities", 1...1_000_000, 1))
         case "proxy":
             try ProxyBenchmark.run(command)
         case "connections":

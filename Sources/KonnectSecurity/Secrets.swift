@@ -36,6 +36,25 @@ public enum Secrets {
     /// MD5 as lowercase hex: Kong's configuration hash format (a content fingerprint, not a secret).
     public static func md5Hex(_ bytes: [UInt8]) -> String { hex(digest(bytes, EVP_md5(), length: 16)) }
 
+    /// MD5 as lowercase hex of bytes handed over in pieces: `feed` calls its argument with each piece
+    /// in order (a configuration's build, hashed without being assembled).
+    public static func md5Hex(feeding feed: (_ update: ([UInt8]) -> Void) -> Void) -> String {
+        guard let context = EVP_MD_CTX_new() else { preconditionFailure("OpenSSL cannot allocate a digest context") }
+        defer { EVP_MD_CTX_free(context) }
+        precondition(EVP_DigestInit_ex(context, EVP_md5(), nil) == 1, "OpenSSL's EVP_DigestInit_ex failed")
+        feed { piece in
+            let status = piece.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+            precondition(status == 1, "OpenSSL's EVP_DigestUpdate failed")
+        }
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var size: UInt32 = 0
+        let status = output.withUnsafeMutableBytes {
+            EVP_DigestFinal_ex(context, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), &size)
+        }
+        precondition(status == 1, "OpenSSL's EVP_DigestFinal_ex failed")
+        return hex(Array(output[0..<Int(size)]))
+    }
+
     private static func digest(_ bytes: [UInt8], _ type: OpaquePointer?, length: Int) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var size: UInt32 = 0

@@ -175,11 +175,12 @@ import Testing
 
     static let configuration = SyncedConfiguration(
         target: .controlPlane(id: "cp-1"), version: 7, hash: "0123456789abcdef0123456789abcdef",
+        digest: ConfigurationDigest(element: Array(0..<32)),
         body: ["_format_version": "3.0", "services": [["id": "s", "name": "orders"]], "routes": []], license: license)
 
     @Test func syncMessagesRoundTrip() throws {
         let zone = SyncedConfiguration(
-            target: .meshControlPlane(id: "m-1"), version: 2, hash: DeclarativeConfig.emptyHash,
+            target: .meshControlPlane(id: "m-1"), version: 2, hash: DeclarativeConfig.emptyHash, digest: .zero,
             body: ["meshes": [], "policies": []], license: .null)
         let messages: [SyncMessage] = [
             .configuration(Self.configuration), .configuration(zone),
@@ -192,6 +193,94 @@ import Testing
         // The wire shape data planes and zones have always read.
         #expect(SyncMessage.configuration(Self.configuration).json["config"]?["services"]?[0]?["name"] == "orders")
         #expect(SyncMessage.configuration(zone).json["policies"]?["meshes"] == [])
+    }
+
+    static let delta = SyncedDelta(
+        target: .controlPlane(id: "cp-1"), fromVersion: 7, version: 9, hash: "fedcba9876543210fedcba9876543210",
+        digest: ConfigurationDigest(element: Array(100..<132)),
+        changes: ConfigurationDelta(
+            upserts: [
+                ConfigurationItem(
+                    id: ConfigurationItemID(collection: "services", key: "s"),
+                    bytes: (["id": "s", "name": "orders", "tags": ["é", "\n"]] as JSON).canonicalBytes)
+            ], deletes: [ConfigurationItemID(collection: "routes", key: "r")]),
+        license: license)
+
+    @Test func deltaMessagesRoundTrip() throws {
+        let zone = SyncedDelta(
+            target: .meshControlPlane(id: "m-1"), fromVersion: 2, version: 2, hash: DeclarativeConfig.emptyHash,
+            digest: .zero, changes: .empty, license: .null)
+        var withoutHash = Self.delta
+        withoutHash.hash = nil
+        let hash = SyncedHash(target: .controlPlane(id: "cp-1"), version: 9, hash: "fedcba9876543210fedcba9876543210")
+        let part = SyncedConfigurationPart(
+            target: .controlPlane(id: "cp-1"), version: 9, index: 2, items: Self.delta.changes.upserts)
+        var header = Self.configuration
+        header.body = ["_format_version": "3.0"]
+        header.parts = 3
+        for message in [
+            SyncMessage.delta(Self.delta), .delta(zone), .delta(withoutHash), .hash(hash), .configurationPart(part),
+            .configuration(header),
+        ] {
+            #expect(try SyncMessage(json: JSONParser.parse(message.line)) == message)
+            #expect(try SyncMessage(json: message.json) == message)
+        }
+        let json = SyncMessage.delta(Self.delta).json
+        #expect(json["type"] == "delta")
+        #expect(json["from_version"] == 7)
+        #expect(json["upserts"]?[0]?["collection"] == "services")
+        #expect(json["upserts"]?[0]?["item"]?["name"] == "orders")
+        #expect(json["deletes"]?[0] == ["collection": "routes", "key": "r"])
+        #expect(json["digest"]?.stringValue == Self.delta.digest.hex)
+        // On the stream the hash follows the delta in its own message.
+        #expect(SyncMessage.delta(withoutHash).json["hash"] == nil)
+        #expect(
+            SyncMessage.hash(hash).json == [
+                "type": "hash", "control_plane_id": "cp-1", "version": 9, "hash": "fedcba9876543210fedcba9876543210",
+            ])
+        #expect(throws: ContractError.self) {
+            try SyncMessage(json: ["type": "hash", "control_plane_id": "cp-1", "version": 9])
+        }
+    }
+
+    @Test func aConfigurationLineFromABuildIsTheConfigurationMessage() throws {
+        let content = try ConfigurationContent(
+            layout: .gateway,
+            items: [
+                try ConfigurationLayout.gateway.item(
+                    ["id": "s", "name": "orders", "x": ["b": 1, "a": 2.5]], in: "services"),
+                try ConfigurationLayout.gateway.item(["id": "r", "paths": ["/o"]], in: "routes"),
+            ])
+        let line = SyncMessage.configurationLine(
+            target: .controlPlane(id: "cp-1"), version: 4, hash: "h", digest: .zero, body: content,
+            license: Self.license)
+        let message = SyncMessage.configuration(
+            SyncedConfiguration(
+                target: .controlPlane(id: "cp-1"), version: 4, hash: "h", digest: .zero,
+                body: try JSONParser.parse(content.canonicalBytes), license: Self.license))
+        #expect(line == message.line)
+        #expect(try SyncMessage(json: JSONParser.parse(line)) == message)
+    }
+
+    @Test func malformedDeltasAreErrorsNamingTheField() throws {
+        let base = SyncMessage.delta(Self.delta).json
+        let cases: [(String, (inout JSON) -> Void)] = [
+            ("digest", { $0["digest"] = "not hex" }),
+            ("digest", { $0["digest"] = nil }),
+            ("from_version", { $0["from_version"] = nil }),
+            ("upserts", { $0["upserts"] = "everything" }),
+            ("upserts[0].item", { $0["upserts"] = [["collection": "services", "item": ["name": "no id"]]] }),
+            ("upserts[0].collection", { $0["upserts"] = [["collection": "upstreams", "item": ["id": "u"]]] }),
+            ("deletes[0].key", { $0["deletes"] = [["collection": "routes"]] }),
+            ("deletes", { $0["deletes"] = nil }),
+        ]
+        for (field, change) in cases {
+            var json = base
+            change(&json)
+            let error = #expect(throws: ContractError.self, "\(field)") { try SyncMessage(json: json) }
+            let fields = error?.problems.map { $0.field } ?? []
+            #expect(fields.contains(field), "\(field): \(fields)")
+        }
     }
 
     @Test func malformedSyncMessagesAreErrors() throws {

@@ -117,6 +117,73 @@ enum MachineStart: String, CaseIterable, CustomTestStringConvertible {
         #expect(machine.hash == "other")
     }
 
+    // MARK: - A delta arrives
+
+    @Test(arguments: MachineStart.allCases.filter(\.hasConfiguration))
+    func aDeltaFromTheRunningVersionIsAppliedLikeAConfiguration(start: MachineStart) {
+        var viaDelta = start.machine()
+        var viaConfiguration = start.machine()
+        #expect(
+            viaDelta.onDelta(from: 3, version: 5, hash: "h5")
+                == viaConfiguration.onConfiguration(version: 5, hash: "h5"))
+        #expect(viaDelta.state == .synced)
+        #expect(viaDelta.version == 5)
+        #expect(viaDelta.hash == "h5")
+    }
+
+    @Test(arguments: MachineStart.allCases.filter(\.hasConfiguration))
+    func aDeltaWhoseHashFollowsAppliesAndPingsOnceTheHashArrives(start: MachineStart) {
+        var machine = start.machine()
+        var expected: [DataPlaneDirective] = [.applyConfiguration(version: 5, hash: nil)]
+        if start.isOrphaned { expected.append(.persistOrphaned(reason: nil)) }
+        #expect(machine.onDelta(from: 3, version: 5, hash: nil) == expected, "no ping before the hash is known")
+        #expect(machine.state == .synced)
+        #expect(machine.version == 5)
+        #expect(machine.hash == nil)
+        #expect(machine.onHash(version: 4, hash: "h4") == [], "a stale hash is ignored")
+        #expect(machine.hash == nil)
+        #expect(machine.onHash(version: 5, hash: "h5") == [.ping])
+        #expect(machine.hash == "h5")
+        #expect(machine.onHash(version: 5, hash: "h5") == [])
+        // An empty delta without a hash keeps the one it has.
+        #expect(machine.onDelta(from: 5, version: 5, hash: nil) == [.ping])
+        #expect(machine.hash == "h5")
+    }
+
+    @Test(arguments: MachineStart.allCases.filter(\.hasConfiguration))
+    func anEmptyDeltaTellsAReconnectedNodeItIsUpToDate(start: MachineStart) {
+        var machine = start.machine()
+        let directives = machine.onDelta(from: 3, version: 3, hash: "h3")
+        #expect(directives == (start.isOrphaned ? [.persistOrphaned(reason: nil), .ping] : [.ping]))
+        #expect(machine.state == .synced)
+    }
+
+    @Test(arguments: MachineStart.allCases)
+    func aDeltaFromAnotherVersionAsksForTheFullConfigurationAndChangesNothing(start: MachineStart) {
+        var machine = start.machine()
+        let before = (machine.state, machine.version, machine.hash)
+        let directives = machine.onDelta(from: 2, version: 4, hash: "h4")
+        guard case .resync(let reason)? = directives.first, directives.count == 1 else {
+            Issue.record("expected one resync directive, got \(directives)")
+            return
+        }
+        #expect(reason.contains("version 2"))
+        #expect(machine.lastError == reason)
+        #expect(machine.state == before.0)
+        #expect(machine.version == before.1)
+        #expect(machine.hash == before.2)
+    }
+
+    @Test(arguments: MachineStart.allCases)
+    func anUpdateThatDoesNotVerifyKeepsWhatRunsAndAsksForTheFullConfiguration(start: MachineStart) {
+        var machine = start.machine()
+        let proxyMode = machine.proxyMode
+        #expect(machine.onVerificationFailed("digest differs") == [.resync(reason: "digest differs")])
+        #expect(machine.lastError == "digest differs")
+        #expect(machine.version == (start.hasConfiguration ? 3 : nil))
+        #expect(machine.proxyMode == proxyMode, "a node keeps serving what it runs while it resyncs")
+    }
+
     // MARK: - The control plane is decommissioned
 
     @Test(arguments: MachineStart.allCases)

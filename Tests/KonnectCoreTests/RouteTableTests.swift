@@ -131,6 +131,70 @@ private func request(
         #expect(routes.match(request("/same"))?.routeID == "older")
     }
 
+    @Test func onATieOfEverythingTheSmallerIDWinsAsInAnIDSortedScan() {
+        let routes = table([
+            ["id": "b-route", "paths": ["/same"], "created_at": 10],
+            ["id": "a-route", "paths": ["/same"], "created_at": 10],
+            ["id": "c-route", "paths": ["/same"], "created_at": 10],
+        ])
+        #expect(routes.match(request("/same"))?.routeID == "a-route")
+    }
+
+    // MARK: - Updated per change
+
+    /// C2, C3: a table updated by each delta routes every request exactly like one built from the whole
+    /// configuration of the same version.
+    @Test(arguments: [31, 32, 33] as [UInt64])
+    func aTableUpdatedByDeltasRoutesLikeOneBuiltFromScratch(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        func below(_ bound: Int) -> Int { Int(random.next() % UInt64(bound)) }
+        let serviceIDs = (0..<6).map { "s\($0)" }
+        let routeIDs = (0..<12).map { "r\($0)" }
+        let paths = ["/a", "/a/b", "/b", "/", "~/a/\\d+$"]
+        var content = ConfigurationContent(layout: .gateway)
+        var incremental = RouteTable(content: content)
+        let requests = ["/a", "/a/b/c", "/a/12", "/b", "/x"].flatMap { path in
+            [request(path), request(path, method: "POST"), request(path, host: "h1.example")]
+        }
+        for _ in 0..<120 {
+            var changes: [ConfigurationChange] = []
+            for _ in 0...below(3) {
+                if below(3) == 0 {
+                    let id = serviceIDs[below(serviceIDs.count)]
+                    let service: JSON = [
+                        "id": .string(id), "host": .string("host-\(below(3))"), "port": .int(below(3) + 80),
+                    ]
+                    changes.append(
+                        below(4) == 0
+                            ? .delete(ConfigurationItemID(collection: "services", key: id))
+                            : .upsert(try ConfigurationLayout.gateway.item(service, in: "services")))
+                } else {
+                    let id = routeIDs[below(routeIDs.count)]
+                    var route: JSONObject = [
+                        "id": .string(id), "paths": [.string(paths[below(paths.count)])],
+                        "service": ["id": .string(serviceIDs[below(serviceIDs.count)])],
+                        "created_at": .int(below(3)), "regex_priority": .int(below(2)),
+                    ]
+                    if below(3) == 0 { route["methods"] = ["GET"] }
+                    if below(4) == 0 { route["hosts"] = ["h1.example"] }
+                    if below(6) == 0 { route["protocols"] = ["tcp"] }
+                    changes.append(
+                        below(4) == 0
+                            ? .delete(ConfigurationItemID(collection: "routes", key: id))
+                            : .upsert(try ConfigurationLayout.gateway.item(.object(route), in: "routes")))
+                }
+            }
+            let delta = ConfigurationDelta(merging: changes)
+            for id in delta.deletes { content.remove(id) }
+            for item in delta.upserts { try content.upsert(item) }
+            incremental.apply(delta)
+            let rebuilt = RouteTable(content: content)
+            #expect(incremental.routeCount == rebuilt.routeCount)
+            #expect(incremental.serviceCount == rebuilt.serviceCount)
+            for request in requests { #expect(incremental.match(request) == rebuilt.match(request), "\(request.path)") }
+        }
+    }
+
     // MARK: - Where a match goes
 
     @Test func aMatchCarriesTheServiceTargetAndPreserveHost() throws {

@@ -115,8 +115,9 @@ import Testing
     @Test("C1: one write that changes several entities makes one new configuration version")
     func oneWriteOneConfigurationVersion() throws {
         let plane = try controlPlane()
+        let builds = ConfigurationBuilds(database: stores.database, source: .gateway(stores))
         #expect(plane.configVersion == 1)
-        #expect(plane.configHash == DeclarativeConfig.emptyHash)
+        #expect(try builds.latest(plane.id)?.hash == DeclarativeConfig.emptyHash)
         let streams = wakeups.streams.current
         try stores.database.write { work in
             for (index, name) in ["a", "b", "c"].enumerated() {
@@ -127,9 +128,24 @@ import Testing
         }
         let after = try #require(try stores.controlPlanes.find(plane.id))
         #expect(after.configVersion == 2)
-        #expect(after.configHash == (try stores.entities.declarativeConfig(controlPlane: plane.id)).kongHash)
-        #expect(after.configHash != DeclarativeConfig.emptyHash)
+        let bodies = try stores.entities.all(controlPlane: plane.id).map(\.body)
+        let hash = try #require(try builds.latest(plane.id)).hash
+        #expect(hash == DeclarativeConfig(services: bodies).kongHash)
+        #expect(hash != DeclarativeConfig.emptyHash)
         #expect(wakeups.streams.current == streams + 1)
+    }
+
+    @Test("A committed write keeps nothing alive: its work (and the item changes it noted) is released")
+    func aWriteReleasesItsWork() throws {
+        let plane = try controlPlane()
+        weak var released: GeoWork? = nil
+        try stores.database.write { work in
+            released = work
+            try stores.entities.insert(
+                service("00000000-0000-4000-8000-000000000009", name: "kept"), controlPlane: plane.id, at: moment,
+                in: work)
+        }
+        #expect(released == nil)
     }
 
     @Test func aWriteThatTouchesNoEntityMakesNoConfigurationVersion() throws {

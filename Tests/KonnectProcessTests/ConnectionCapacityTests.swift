@@ -138,7 +138,7 @@ extension ProcessTests {
         }
 
         @Test(
-            "issue 13, C2: 100 config push streams on a geo hold no thread each; every stream gets the configuration and the change after it"
+            "issue 13, C2: 100 config push streams on a geo hold no thread each; every stream gets the configuration and the change after it (issue 12: as a delta)"
         )
         func pushStreamsHoldNoThreads() throws {
             let cluster = try TestCluster(geos: ["eu"])
@@ -186,12 +186,13 @@ extension ProcessTests {
                 // Heartbeats may come first.
                 for _ in 0..<10 {
                     guard case .message(let message) = stream.next(timeoutMilliseconds: 5000) else { break }
-                    if message["type"]?.stringValue == "config" {
+                    if message["type"]?.stringValue == "delta" {
+                        #expect(message["from_version"]?.intValue == 3)
                         version = message["version"]?.intValue
                         break
                     }
                 }
-                #expect(version == 4)
+                #expect(version == 4, "the change reaches every stream as a delta from version 3")
             }
         }
     }

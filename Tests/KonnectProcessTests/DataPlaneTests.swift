@@ -73,11 +73,13 @@ extension TestCluster {
         try dataPlaneStatus(dataPlane)["config"]?["version"]?.intValue
     }
 
-    /// Waits until the data plane is synced on exactly this configuration version.
+    /// Waits until the data plane is synced on exactly this configuration version, with its hash (which
+    /// follows a delta in its own message).
     func gwWaitForVersion(_ dataPlane: String, _ version: Int64, timeout: Double = 5) throws {
         try waitUntil("\(dataPlane) is synced on configuration version \(version)", timeout: timeout) {
             let status = try dataPlaneStatus(dataPlane)
             return status["state"]?.stringValue == "synced" && status["config"]?["version"]?.intValue == version
+                && status["config"]?["hash"]?.stringValue != nil
         }
     }
 

@@ -70,11 +70,12 @@ extension TestCluster {
         }
     }
 
-    /// Waits until a zone is synced on this policy version.
+    /// Waits until a zone is synced on this policy version, with its hash (which follows a delta).
     func mzWaitForVersion(_ zone: String, _ version: Int64, timeout: Double = 5) throws {
         try waitUntil("\(zone) is synced on policies version \(version)", timeout: timeout) {
             let status = try dataPlaneStatus(zone)
             return status["state"]?.stringValue == "synced" && status["policies"]?["version"]?.intValue == version
+                && status["policies"]?["hash"]?.stringValue != nil
         }
     }
 
@@ -380,6 +381,10 @@ extension ProcessTests {
             try cluster.mzStartZone("zone-1", meshControlPlane: mesh)
             try cluster.mzWorkload("zone-1", "web")
             try cluster.mzWaitForVersion("zone-1", 4)
+            // The disk cache is written off the apply path (as a data plane's is).
+            try cluster.waitUntil("zone-1 cached version 4", timeout: 5) {
+                try cluster.dataPlaneStatus("zone-1")["policies"]?["cached_version"]?.intValue == 4
+            }
 
             try cluster.cluster.kill("eu")
             try cluster.gwWaitForState("zone-1", "disconnected")

@@ -265,6 +265,10 @@ public enum CommandTree {
                         options: [
                             .option("dps", "n", "Data planes.", default: "50"),
                             .option("changes", "n", "Configuration changes.", default: "200"),
+                            .option(
+                                "entities", "n",
+                                "Entities in the control plane (half services, half routes); each change edits one.",
+                                default: "1"),
                         ]),
                     CommandSpec(
                         "calendar", abstract: "Advance the calendar for many organizations.",

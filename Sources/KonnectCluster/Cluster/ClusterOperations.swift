@@ -395,7 +395,9 @@ extension Cluster {
         guard state == .running else {
             // A stopped data plane shows what its disk would serve at the next start.
             if state == .down, record.kind == .dataPlane {
-                return DataPlaneNode.diskStatus(directory: record.directory, name: name)
+                return DataPlaneNode.diskStatus(
+                    directory: record.directory, name: name,
+                    controlPlaneID: record.target["target_id"]?.stringValue ?? "")
             }
             return [
                 "name": .string(name), "state": .string(state == .paused ? "paused" : "down"),

@@ -20,13 +20,17 @@ public enum ProxyMode: Sendable, Equatable {
 /// What the data-plane shell must carry out after an event.
 public enum DataPlaneDirective: Sendable, Equatable {
     /// Swap the routing table to this configuration and write it to the disk cache (write, fsync, rename).
-    case applyConfiguration(version: Int64, hash: String)
+    /// The hash is nil for a delta whose hash follows.
+    case applyConfiguration(version: Int64, hash: String?)
     /// Persist the orphaned state so a restart keeps it.
     case persistOrphaned(reason: String?)
     /// Report the running hash to the control plane's node list.
     case ping
     /// Reconnect after this many milliseconds.
     case reconnect(afterMilliseconds: Int)
+    /// End the stream and reconnect at once, asking for the full configuration (a delta did not apply
+    /// or did not verify); the running configuration keeps serving meanwhile.
+    case resync(reason: String)
 }
 
 /// The data plane's state machine: pure, so every transition is tested without sockets.
@@ -75,6 +79,50 @@ public struct DataPlaneMachine: Sendable {
         }
         directives.append(.ping)
         return directives
+    }
+
+    /// A delta arrived (the shell has verified it against the configuration it runs): it applies only
+    /// on top of the version it was computed from; otherwise the full configuration is needed. Without
+    /// a hash (the control plane sends it next), the new version's hash is unknown until `onHash`, and
+    /// the control plane is told the running hash then.
+    public mutating func onDelta(from: Int64, version newVersion: Int64, hash newHash: String?) -> [DataPlaneDirective]
+    {
+        guard from == version else {
+            let reason =
+                "the control plane sent changes from version \(from), but this node runs \(version.map { "version \($0)" } ?? "no configuration")"
+            lastError = reason
+            return [.resync(reason: reason)]
+        }
+        var directives: [DataPlaneDirective] = []
+        if state == .orphaned { directives.append(.persistOrphaned(reason: nil)) }
+        state = .synced
+        orphanReason = nil
+        lastError = nil
+        backoff.reset()
+        if newVersion != version || (newHash != nil && newHash != hash) {
+            version = newVersion
+            hash = newHash
+            directives.insert(.applyConfiguration(version: newVersion, hash: newHash), at: 0)
+        }
+        // The running hash is reported once it is known.
+        if hash != nil { directives.append(.ping) }
+        return directives
+    }
+
+    /// Kong's hash of a version arrived: it is the running hash when that version runs (a stale one,
+    /// for a version already replaced, is ignored).
+    public mutating func onHash(version hashVersion: Int64, hash newHash: String) -> [DataPlaneDirective] {
+        guard hashVersion == version else { return [] }
+        let changed = hash != newHash
+        hash = newHash
+        return changed ? [.ping] : []
+    }
+
+    /// A configuration or delta did not verify (its digest or hash differs from what it should lead
+    /// to): keep what runs, ask for the full configuration.
+    public mutating func onVerificationFailed(_ reason: String) -> [DataPlaneDirective] {
+        lastError = reason
+        return [.resync(reason: reason)]
     }
 
     /// The control plane says it is decommissioned (now, or on reconnect).

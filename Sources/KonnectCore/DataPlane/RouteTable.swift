@@ -77,12 +77,47 @@ public struct RouteTable: Sendable {
         }
     }
 
-    private var routes: [CompiledRoute] = []
+    /// By id; matching breaks ties on the smaller id, as when routes were scanned sorted by id.
+    private var routes: [String: CompiledRoute] = [:]
     private var services: [String: ServiceTarget] = [:]
 
     public init(config: DeclarativeConfig) {
-        for service in config.services {
-            guard let id = service["id"]?.stringValue, let host = service["host"]?.stringValue else { continue }
+        for service in config.services { upsert(service, in: "services") }
+        for route in config.routes { upsert(route, in: "routes") }
+    }
+
+    /// The table of a configuration's routes and services (items of other collections are ignored).
+    public init(content: ConfigurationContent) {
+        for collection in ["services", "routes"] {
+            for item in content.items(of: collection) {
+                guard let json = try? JSONParser.parse(item.bytes) else { continue }
+                upsert(json, in: collection)
+            }
+        }
+    }
+
+    /// Updates the table for a delta: a route or service changes at the cost of that one entry.
+    public mutating func apply(_ delta: ConfigurationDelta) {
+        for id in delta.deletes {
+            switch id.collection {
+            case "services": services[id.key] = nil
+            case "routes": routes[id.key] = nil
+            default: break
+            }
+        }
+        for item in delta.upserts where item.collection == "services" || item.collection == "routes" {
+            // Remove first: an item whose new body no longer compiles (no host, no HTTP protocol) leaves the table.
+            if item.collection == "services" { services[item.key] = nil } else { routes[item.key] = nil }
+            guard let json = try? JSONParser.parse(item.bytes) else { continue }
+            upsert(json, in: item.collection)
+        }
+    }
+
+    /// Adds or replaces a service or route given as Kong's entity JSON.
+    mutating func upsert(_ entity: JSON, in collection: String) {
+        if collection == "services" {
+            let service = entity
+            guard let id = service["id"]?.stringValue, let host = service["host"]?.stringValue else { return }
             let port = Int(service["port"]?.intValue ?? 80)
             services[id] = ServiceTarget(
                 protocolName: service["protocol"]?.stringValue ?? "http", host: host, port: port,
@@ -93,42 +128,43 @@ public struct RouteTable: Sendable {
                 writeTimeoutMilliseconds: Int(service["write_timeout"]?.intValue ?? 60000),
                 retries: Int(service["retries"]?.intValue ?? 5),
                 enabled: service["enabled"]?.boolValue ?? true)
+            return
         }
-        for route in config.routes {
-            guard let id = route["id"]?.stringValue else { continue }
-            let protocols = route["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? ["http", "https"]
-            guard protocols.contains("http") || protocols.contains("https") else { continue }
-            let paths = route["paths"]?.arrayValue?.compactMap(\.stringValue)
-            var headers: [(String, Set<String>)]? = nil
-            if let object = route["headers"]?.objectValue {
-                headers = object.map {
-                    ($0.key.lowercased(), Set(($0.value.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }))
-                }
+        let route = entity
+        guard let id = route["id"]?.stringValue else { return }
+        let protocols = route["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? ["http", "https"]
+        guard protocols.contains("http") || protocols.contains("https") else { return }
+        let paths = route["paths"]?.arrayValue?.compactMap(\.stringValue)
+        var headers: [(String, Set<String>)]? = nil
+        if let object = route["headers"]?.objectValue {
+            headers = object.map {
+                ($0.key.lowercased(), Set(($0.value.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }))
             }
-            routes.append(
-                CompiledRoute(
-                    id: id, serviceID: route["service"]?["id"]?.stringValue,
-                    methods: route["methods"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) },
-                    hosts: route["hosts"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() },
-                    headers: headers,
-                    prefixes: paths.map { $0.filter { !$0.hasPrefix("~") } }.flatMap { $0.isEmpty ? nil : $0 },
-                    regexes: paths.map { $0.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) } }.flatMap {
-                        $0.isEmpty ? nil : $0
-                    },
-                    stripPath: route["strip_path"]?.boolValue ?? true,
-                    preserveHost: route["preserve_host"]?.boolValue ?? false,
-                    regexPriority: route["regex_priority"]?.intValue ?? 0, createdAt: route["created_at"]?.intValue ?? 0
-                ))
         }
+        routes[id] = CompiledRoute(
+            id: id, serviceID: route["service"]?["id"]?.stringValue,
+            methods: route["methods"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) },
+            hosts: route["hosts"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() },
+            headers: headers,
+            prefixes: paths.map { $0.filter { !$0.hasPrefix("~") } }.flatMap { $0.isEmpty ? nil : $0 },
+            regexes: paths.map { $0.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) } }.flatMap {
+                $0.isEmpty ? nil : $0
+            },
+            stripPath: route["strip_path"]?.boolValue ?? true,
+            preserveHost: route["preserve_host"]?.boolValue ?? false,
+            regexPriority: route["regex_priority"]?.intValue ?? 0, createdAt: route["created_at"]?.intValue ?? 0)
     }
+
+    /// How many routes and services the table holds.
+    public var routeCount: Int { routes.count }
+    public var serviceCount: Int { services.count }
 
     public var isEmpty: Bool { routes.isEmpty }
 
     /// The best route for a request, or nil (Kong answers 404 "no Route matched with those values").
     public func match(_ request: ProxyRequestInfo) -> RouteMatch? {
-        var best: (index: Int, score: (Int, Int, Int64, Int64), matched: String?)? = nil
-        for index in routes.indices {
-            let route = routes[index]
+        var best: (route: CompiledRoute, score: (Int, Int, Int64, Int64), matched: String?)? = nil
+        for route in routes.values {
             var attributes = 0
             if let methods = route.methods {
                 // HEAD goes wherever GET does (RFC 9110 9.3.2).
@@ -174,11 +210,12 @@ public struct RouteTable: Sendable {
                 attributes += 1
             }
             let score = (attributes, pathLength, route.regexPriority, -route.createdAt)
-            if let current = best, !(score > current.score) { continue }
-            best = (index, score, matchedPrefix)
+            if let current = best, score < current.score || (score == current.score && route.id > current.route.id) {
+                continue
+            }
+            best = (route, score, matchedPrefix)
         }
-        guard let (index, _, matched) = best else { return nil }
-        let route = routes[index]
+        guard let (route, _, matched) = best else { return nil }
         let target = route.serviceID.flatMap { services[$0] }
         var remainder = request.path
         if route.stripPath, let matched {

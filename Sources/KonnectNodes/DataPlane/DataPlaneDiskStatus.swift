@@ -2,10 +2,12 @@ import KonnectCore
 
 extension DataPlaneNode {
     /// What a stopped data plane's directory holds, for `dp status` while it is down: the configuration
-    /// its disk cache would serve at the next start (D6), the orphaned state, and the calls counted but
-    /// not reported yet. Nothing is started or written.
-    public static func diskStatus(directory: String, name: String) -> JSON {
-        let cached = ConfigurationCacheStore(path: directory + "/config-cache.json", controlPlaneID: "").load()
+    /// its disk cache would serve at the next start (D6: the snapshot and the delta files that continue
+    /// it), the orphaned state, and the calls counted but not reported yet. Nothing is started or written.
+    public static func diskStatus(directory: String, name: String, controlPlaneID: String) -> JSON {
+        let cached = ConfigurationCacheStore(
+            directory: directory, name: "config-cache", target: .controlPlane(id: controlPlaneID)
+        ).read()?.record
         let unreported: JSON
         if let store = try? UsageReportStore(
             path: directory + "/usage.sqlite", counterPath: directory + "/usage-counters"),
@@ -22,7 +24,8 @@ extension DataPlaneNode {
                 "version": cached.map { .int($0.version) } ?? .null, "hash": .optional(cached?.hash),
                 "received_at": .optional(cached?.receivedAt),
                 "cached_version": cached.map { .int($0.version) } ?? .null,
-                "services": .int(cached?.config.services.count ?? 0), "routes": .int(cached?.config.routes.count ?? 0),
+                "services": .int(cached?.content.count(of: "services") ?? 0),
+                "routes": .int(cached?.content.count(of: "routes") ?? 0),
             ],
             "license": cached?.license ?? .null,
             "last_sync": .optional(cached?.receivedAt),

@@ -36,21 +36,12 @@ public struct DataPlaneConfiguration: Sendable {
     }
 }
 
-/// What a data plane runs: one configuration, applied atomically (swapped as a whole).
-struct RunningConfiguration: Sendable {
-    var cached: CachedConfiguration
-    var routes: RouteTable
+/// What a data plane runs: one version of its control plane's configuration with the route table built
+/// from it, swapped or changed together (C2, C3).
+typealias RunningConfiguration = Replica<RouteTable>
 
-    init(_ cached: CachedConfiguration) {
-        self.cached = cached
-        routes = RouteTable(config: cached.config)
-    }
-
-    var version: Int64 { cached.version }
-    var hash: String { cached.hash }
-    var config: DeclarativeConfig { cached.config }
-    var license: JSON { cached.license }
-    var receivedAt: String { cached.receivedAt }
+extension Replica where Derived == RouteTable {
+    var routes: RouteTable { derived }
 }
 
 /// A simulated Kong Gateway data plane in hybrid mode (C2, C3, D5, D6): syncs configuration from its
@@ -59,22 +50,16 @@ struct RunningConfiguration: Sendable {
 public final class DataPlaneNode: Sendable {
     public let configuration: DataPlaneConfiguration
     let nodeID: String
-    let running: Mutex<RunningConfiguration?>
-    /// Monotonic nanoseconds at which each version was applied (for `bench sync`), newest last.
-    let applied = Mutex<[(version: Int64, at: UInt64)]>([])
+    /// What runs: the configuration with its route table, its disk cache and hash audit.
+    let running: SubscriberConfiguration<RouteTable>
     let usage: UsageReportStore
     let usageQueued = Signal()
     let geo: HTTPClient
     let faults: FaultFile?
     let stopping = Mutex(false)
     let proxyPort = Mutex(0)
-    let cache: ConfigurationCacheStore
-    let pendingCache = Mutex<CachedConfiguration?>(nil)
-    let cacheQueued = Signal()
     /// Asks the ping loop to report the running hash soon (after an apply), off the sync path.
     let pingRequested = Signal()
-    /// The version the disk cache holds.
-    let cachedVersion = Mutex<Int64?>(nil)
     /// Set once in `init`; the subscriber needs `self` for its hooks.
     private let subscriberBox = Mutex<ConfigSubscriber?>(nil)
 
@@ -97,10 +82,10 @@ public final class DataPlaneNode: Sendable {
             path: configuration.directory + "/usage.sqlite", counterPath: configuration.directory + "/usage-counters")
 
         // Start from the disk cache (D6: a data plane restarted during an outage still serves).
-        cache = ConfigurationCacheStore(
-            path: configuration.directory + "/config-cache.json", controlPlaneID: configuration.controlPlaneID)
-        let cached = cache.load()
-        running = Mutex(cached.map(RunningConfiguration.init))
+        running = SubscriberConfiguration(
+            directory: configuration.directory, name: "config-cache",
+            target: .controlPlane(id: configuration.controlPlaneID), label: "dp")
+        let cached = running.current
         let credential = configuration.credential
         let nodeID = self.nodeID
         let hostname = DataPlaneNode.hostname()
@@ -113,24 +98,26 @@ public final class DataPlaneNode: Sendable {
                         "Authorization": "Bearer \(credential)", "X-Node-Id": nodeID,
                         "X-Node-Hostname": "\(hostname)/\(configuration.name)",
                         "X-Node-Version": DataPlaneNode.softwareVersion,
-                        "X-Config-Hash": self?.running.withLock { $0?.hash } ?? hash,
+                        "X-Config-Hash": self?.running.current?.hash ?? hash,
                     ]
                 }, orphanState: OrphanStateStore(path: configuration.directory + "/state.json"),
                 cachedVersion: cached?.version, cachedHash: cached?.hash, cachedAt: cached?.receivedAt, seed: seed,
                 hooks: SubscriberHooks(
-                    apply: { [weak self] configuration in self?.apply(configuration) },
+                    prepare: { [weak self] update, receivedAt in
+                        self?.running.prepare(update, receivedAt: receivedAt)
+                            ?? .failure(ConfigurationError("the data plane is stopping"))
+                    },
+                    hash: { [weak self] hash in self?.running.noteHash(hash) },
                     ping: { [weak self] in self?.pingRequested.fire() }))
-        }
-        if let cached {
-            Log.info("loaded cached configuration version \(cached.version) (\(cached.hash)) from \(cache.path)")
         }
     }
 
     var isStopping: Bool { stopping.withLock { $0 } }
 
     public func start() {
-        cachedVersion.withLock { $0 = running.withLock { $0?.version } }
-        spawnThread(name: "dp-cache") { [self] in cacheLoop() }
+        running.start(
+            isStopping: { [weak self] in self?.isStopping ?? true },
+            resync: { [weak self] reason in self?.subscriber.resync(reason) })
         subscriber.start()
         spawnThread(name: "dp-usage") { [self] in usageLoop() }
         spawnThread(name: "dp-ping") { [self] in pingLoop() }
@@ -140,61 +127,20 @@ public final class DataPlaneNode: Sendable {
         stopping.withLock { $0 = true }
         subscriber.stop()
         usageQueued.fire()
-        cacheQueued.fire()
+        running.stop()
         pingRequested.fire()
-    }
-
-    /// Swaps in a new configuration atomically; the cache loop writes it to disk.
-    func apply(_ configuration: SyncedConfiguration) {
-        let next = CachedConfiguration(
-            version: configuration.version, hash: configuration.hash,
-            config: DeclarativeConfig(json: configuration.body),
-            license: configuration.license, receivedAt: subscriber.calendarNow.withLock { $0 }?.iso8601 ?? "")
-        running.withLock { $0 = RunningConfiguration(next) }
-        let stamp = Monotonic.nanoseconds
-        applied.withLock { list in
-            list.append((next.version, stamp))
-            if list.count > 4096 { list.removeFirst(list.count - 4096) }
-        }
-        pendingCache.withLock { $0 = next }
-        cacheQueued.fire()
-    }
-
-    /// Writes the newest applied configuration to the disk cache (write, fsync, rename) off the apply
-    /// path; versions that arrive while a write is in progress are coalesced into the next write.
-    func cacheLoop() {
-        let log = LoopLog(loop: "dp configuration cache")
-        while !isStopping {
-            let generation = cacheQueued.current
-            // A short pause keeps the fsync out of the moment every data plane applies the change.
-            if pendingCache.withLock({ $0 != nil }) { sleepMilliseconds(25) }
-            if let next = pendingCache.withLock({ pending -> CachedConfiguration? in
-                defer { pending = nil }
-                return pending
-            }) {
-                do {
-                    try cache.save(next)
-                    cachedVersion.withLock { $0 = next.version }
-                    log.succeeded()
-                } catch {
-                    // Keep the newest for the next attempt, unless a newer one arrived meanwhile.
-                    pendingCache.withLock { if $0 == nil { $0 = next } }
-                    log.failed(error, next: "serving version \(next.version) from memory, writing it again in 1 s")
-                    cacheQueued.wait(after: cacheQueued.current, timeoutMilliseconds: 1000)
-                }
-                continue
-            }
-            cacheQueued.wait(after: generation, timeoutMilliseconds: 1000)
-        }
     }
 
     /// Reports the running hash every 5 s, and half a second after an applied configuration (coalesced, so a
     /// burst of changes costs one ping and the push to other data planes is not slowed by it).
     func pingLoop() {
         let log = LoopLog(loop: "dp ping")
+        // A request that comes while a ping is being sent is not lost: it is waited for from `seen`.
+        var seen = pingRequested.current
         while !isStopping {
-            let seen = pingRequested.current
             if pingRequested.wait(after: seen, timeoutMilliseconds: 5000) != seen { sleepMilliseconds(500) }
+            // Everything requested until now is covered by this ping.
+            seen = pingRequested.current
             if isStopping { break }
             do {
                 try sendPing()
@@ -206,7 +152,9 @@ public final class DataPlaneNode: Sendable {
     }
 
     func sendPing() throws {
-        let (hash, state) = subscriber.machine.withLock { ($0.hash, $0.state) }
+        let (version, hash, state) = subscriber.machine.withLock { ($0.version, $0.hash, $0.state) }
+        // Between a delta and its hash the running hash is unknown: the ping that follows the hash says it.
+        if version != nil && hash == nil { return }
         let ping = DataPlanePing(nodeID: nodeID, configHash: hash ?? DeclarativeConfig.emptyHash, state: state)
         let response = try geo.json(
             "POST", "/internal/v1/dp/ping", ping.json,
@@ -228,6 +176,7 @@ public final class DataPlaneNode: Sendable {
             ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError)
         }
         let current = running.withLock { $0 }
+        let content = current?.content
         let pending: JSON
         do {
             pending = .int(try usage.unreported())
@@ -241,9 +190,11 @@ public final class DataPlaneNode: Sendable {
             "orphaned_reason": .optional(reason), "last_error": .optional(error),
             "config": [
                 "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
-                "cached_version": .optional(cachedVersion.withLock { $0 }),
-                "services": .int(current?.config.services.count ?? 0),
-                "routes": .int(current?.config.routes.count ?? 0),
+                "cached_version": .optional(running.cache.cachedVersion.withLock { $0 }),
+                "services": .int(content?.count(of: "services") ?? 0),
+                "routes": .int(content?.count(of: "routes") ?? 0),
+                "resyncs": .int(subscriber.resyncs.withLock { $0 }),
+                "hash_checks": .int(running.audit.checked.withLock { $0.count }),
             ],
             "license": current?.license ?? .null,
             "last_sync": .optional(subscriber.lastSync.withLock { $0 }),

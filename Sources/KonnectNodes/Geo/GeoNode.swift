@@ -2,6 +2,10 @@ import KonnectCore
 import KonnectHTTP
 import KonnectStorage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// How a geo node is started (`konnect-sim node geo ...`).
 public struct GeoConfiguration: Sendable {
     public var directory: String
@@ -37,6 +41,7 @@ public final class GeoNode: Sendable {
     private let follower: AuthEventFollower
     private let reporter: UsageReporter
     private let authenticator: Authenticator
+    private let hasher: ConfigurationHasher
     private let routes: [Router.Route]
 
     public init(configuration: GeoConfiguration) throws {
@@ -77,15 +82,23 @@ public final class GeoNode: Sendable {
         let controlPlaneAccess = ControlPlaneAccess(
             geo: geo, authenticator: authenticator, controlPlanes: controlPlanes)
         let meshAccess = MeshAccess(geo: geo, authenticator: authenticator, meshControlPlanes: meshControlPlanes)
-        let stream = PushStream(wakeups: wakeups.streams, stop: stopFlag, calendar: calendar)
+        let pushed = PushCounters()
+        let stream = PushStream(wakeups: wakeups.streams, stop: stopFlag, calendar: calendar, counters: pushed)
+        // Test-only: corrupts the first delta this process sends (the data plane must notice).
+        let corruptOneDelta = getenv("KONNECT_SIM_TEST_CORRUPT_DELTA") != nil
+        let wakeups = self.wakeups
+        hasher = ConfigurationHasher(stop: stopFlag, ready: { wakeups.hashReady() })
+        let gatewayBuilds = ConfigurationBuilds(database: database, source: .gateway(stores))
+        let meshBuilds = ConfigurationBuilds(database: database, source: .mesh(stores))
 
         let controlPlaneRoutes = ControlPlaneRoutes(
             geo: geo, dataPlaneEndpoint: "unix://" + NodeFiles.socket(configuration.directory),
             access: controlPlaneAccess, database: database, controlPlanes: controlPlanes, removal: removal,
-            creatorRoles: CreatorRoles(geo: geo, client: auth))
+            creatorRoles: CreatorRoles(geo: geo, client: auth), builds: gatewayBuilds)
         let entityRoutes = GatewayEntityRoutes(
             access: controlPlaneAccess, database: database, entities: entities,
-            writer: GatewayEntityWriter(database: database, entities: entities, usage: usage), usage: usage)
+            writer: GatewayEntityWriter(database: database, entities: entities, usage: usage), usage: usage,
+            builds: gatewayBuilds)
         let groupRoutes = ControlPlaneGroupRoutes(
             access: controlPlaneAccess, database: database, controlPlanes: controlPlanes, groups: stores.groups,
             entities: entities, view: controlPlaneRoutes)
@@ -103,17 +116,18 @@ public final class GeoNode: Sendable {
                 try zoneTokens.grant(forToken: token)
             },
             zones: zones,
-            feed: MeshPolicyFeed(
-                database: database, meshControlPlanes: meshControlPlanes, resources: meshResources,
-                decommissions: decommissions, licenses: licenses),
+            feed: ConfigurationFeed(
+                builds: meshBuilds, hasher: hasher, database: database, decommissions: decommissions,
+                licenses: licenses,
+                wakeups: wakeups, corruptOneDelta: corruptOneDelta),
             stream: stream)
         let operatorRoutes = OperatorRoutes(
             geo: geo, database: database, calendar: calendar, controlPlanes: controlPlanes, credentials: credentials,
             meshControlPlanes: meshControlPlanes, zoneTokens: zoneTokens, meta: meta, usage: usage,
-            decommissions: decommissions)
+            decommissions: decommissions, pushed: pushed, builds: [gatewayBuilds, meshBuilds])
         let objectRoutes = OrganizationObjectsRoutes(
             geo: geo, controlPlanes: controlPlanes, entities: entities, portals: stores.portals,
-            meshControlPlanes: meshControlPlanes, nodes: nodes, zones: zones)
+            meshControlPlanes: meshControlPlanes, nodes: nodes, zones: zones, builds: gatewayBuilds)
         let dataPlaneSyncRoutes = DataPlaneSyncRoutes(
             database: database, calendar: calendar,
             credentials: CredentialCache(generation: wakeups.credentials, maximumLength: 16384) { secret in
@@ -125,9 +139,9 @@ public final class GeoNode: Sendable {
             },
             controlPlanes: controlPlanes, removedControlPlanes: stores.removedControlPlanes, nodes: nodes,
             presence: presence, usage: usage,
-            feed: GatewayConfigurationFeed(
-                database: database, controlPlanes: controlPlanes, entities: entities, decommissions: decommissions,
-                licenses: licenses, wakeups: wakeups),
+            feed: ConfigurationFeed(
+                builds: gatewayBuilds, hasher: hasher, database: database, decommissions: decommissions,
+                licenses: licenses, wakeups: wakeups, corruptOneDelta: corruptOneDelta),
             stream: stream)
         routes =
             controlPlaneRoutes.routes + groupRoutes.routes + entityRoutes.routes + portalRoutes.routes
@@ -165,11 +179,13 @@ public final class GeoNode: Sendable {
         }
         spawnThread(name: "geo-events") { [follower] in follower.run() }
         spawnThread(name: "geo-usage") { [reporter] in reporter.run() }
+        spawnThread(name: "geo-hasher") { [hasher] in hasher.run() }
     }
 
     public func stop() {
         stopFlag.stop()
         wakeups.stopping()
+        hasher.wake()
         // What requests noted in memory reaches the disk before the node exits.
         do {
             try calendar.writes.stop()

@@ -230,11 +230,17 @@ extension OpenAPIDocument {
                     ],
                     response: anyObject, errors: [400], unixOnly: true),
                 op(
-                    "GET", "/internal/v1/status", "Pending usage, event cursor, decommissioned organizations.",
+                    "GET", "/internal/v1/status",
+                    "Pending usage, event cursor, decommissioned organizations, configuration messages pushed and builds made.",
                     "Internal", security: .socket,
                     response: closed([
                         "geo": string, "pending_usage_records": integer, "events_cursor": integer,
                         "decommissioned_organizations": array(string),
+                        "push": closed([
+                            "full_messages": integer, "delta_messages": integer, "hash_messages": integer,
+                            "configuration_bytes": integer,
+                        ]),
+                        "configuration_builds": integer,
                     ]), unixOnly: true),
             ]
         for scope in EntityScope.all {

@@ -57,20 +57,23 @@ public enum NodeMain {
                     HTTPResponse.json(
                         node.running.withLock {
                             $0.map {
-                                ["version": .int($0.version), "hash": .string($0.hash), "config": $0.config.json]
+                                [
+                                    "version": .int($0.version), "hash": .optional($0.hash),
+                                    "config": (try? JSONParser.parse($0.content.canonicalBytes)) ?? .null,
+                                ]
                             }
                         } ?? .null)
                 },
                 Router.route("GET", "/version") { _ in
                     HTTPResponse.json([
                         "version": .optional(node.running.withLock { $0?.version }),
-                        "cached_version": .optional(node.cachedVersion.withLock { $0 }),
+                        "cached_version": .optional(node.running.cache.cachedVersion.withLock { $0 }),
                     ])
                 },
                 Router.route("GET", "/applied") { _ in
                     HTTPResponse.json(
                         .array(
-                            node.applied.withLock { $0 }.map {
+                            node.running.applied.withLock { $0 }.map {
                                 ["version": .int($0.version), "monotonic_ns": .int(Int64(bitPattern: $0.at))]
                             }))
                 },

@@ -34,8 +34,8 @@ public struct ZoneConfiguration: Sendable {
 /// the last ones when the global control plane is unreachable or decommissioned.
 public final class ZoneNode: Sendable {
     public let configuration: ZoneConfiguration
-    let policies: Mutex<CachedPolicies?>
-    let cache: PolicyCacheStore
+    /// The policies it serves, with their disk cache and hash audit.
+    let policies: SubscriberConfiguration<NothingDerived>
     let workloads: WorkloadStore
     let geo: HTTPClient
     let stopping = Mutex(false)
@@ -53,11 +53,10 @@ public final class ZoneNode: Sendable {
             link: LinkFault.linkName(from: configuration.name, to: configuration.geo),
             faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500,
             timeoutMilliseconds: 3000)
-        cache = PolicyCacheStore(
-            path: configuration.directory + "/policies-cache.json", meshControlPlaneID: configuration.meshControlPlaneID
-        )
-        let cached = cache.load()
-        policies = Mutex(cached)
+        policies = SubscriberConfiguration(
+            directory: configuration.directory, name: "policies-cache",
+            target: .meshControlPlane(id: configuration.meshControlPlaneID), label: "zone")
+        let cached = policies.current
         workloads = WorkloadStore(path: configuration.directory + "/workloads.json")
         let token = configuration.token
         let name = configuration.name
@@ -68,19 +67,25 @@ public final class ZoneNode: Sendable {
                     [
                         "Authorization": "Bearer \(token)", "X-Zone-Name": name,
                         "X-Zone-Version": ZoneNode.softwareVersion,
-                        "X-Config-Hash": self?.policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash,
+                        "X-Config-Hash": self?.policies.current?.hash ?? DeclarativeConfig.emptyHash,
                     ]
                 }, orphanState: OrphanStateStore(path: configuration.directory + "/state.json"),
                 cachedVersion: cached?.version, cachedHash: cached?.hash, cachedAt: cached?.receivedAt,
                 seed: (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(name),
                 hooks: SubscriberHooks(
-                    apply: { [weak self] configuration in self?.apply(configuration) },
+                    prepare: { [weak self] update, receivedAt in
+                        self?.policies.prepare(update, receivedAt: receivedAt)
+                            ?? .failure(ConfigurationError("the zone is stopping"))
+                    },
+                    hash: { [weak self] hash in self?.policies.noteHash(hash) },
                     ping: { [weak self] in self?.wake.fire() }))
         }
-        if let cached { Log.info("loaded cached policies version \(cached.version) from \(cache.path)") }
     }
 
     public func start() {
+        policies.start(
+            isStopping: { [weak self] in self?.stopping.withLock { $0 } ?? true },
+            resync: { [weak self] reason in self?.subscriber.resync(reason) })
         subscriber.start()
         spawnThread(name: "zone-ping") { [self] in pingLoop() }
     }
@@ -88,27 +93,17 @@ public final class ZoneNode: Sendable {
     public func stop() {
         stopping.withLock { $0 = true }
         subscriber.stop()
+        policies.stop()
         wake.fire()
-    }
-
-    /// Swaps in new policies and caches them (write, fsync, rename).
-    func apply(_ configuration: SyncedConfiguration) {
-        let next = CachedPolicies(
-            version: configuration.version, hash: configuration.hash, body: configuration.body,
-            license: configuration.license, receivedAt: subscriber.calendarNow.withLock { $0 }?.iso8601 ?? "")
-        policies.withLock { $0 = next }
-        do {
-            try cache.save(next)
-        } catch {
-            Log.error("cannot write the policies cache: \(error); serving version \(next.version) from memory")
-        }
     }
 
     /// Reports the policies' hash and the workload count every 5 s, and soon after a change.
     func pingLoop() {
         let log = LoopLog(loop: "zone ping")
+        // A wake-up that comes while a ping is being sent is not lost: it is waited for from `seen`.
+        var seen = wake.current
         while !stopping.withLock({ $0 }) {
-            wake.wait(after: wake.current, timeoutMilliseconds: 5000)
+            seen = wake.wait(after: seen, timeoutMilliseconds: 5000)
             if stopping.withLock({ $0 }) { break }
             do {
                 try sendPing()
@@ -120,8 +115,10 @@ public final class ZoneNode: Sendable {
     }
 
     func sendPing() throws {
+        // Between a delta and its hash the running hash is unknown: the ping that follows the hash says it.
+        if let current = policies.current, current.hash == nil { return }
         let ping = ZonePing(
-            configHash: policies.withLock { $0?.hash } ?? DeclarativeConfig.emptyHash, workloads: workloads.count,
+            configHash: policies.current?.hash ?? DeclarativeConfig.emptyHash, workloads: workloads.count,
             state: subscriber.machine.withLock { $0.state })
         let response = try geo.json(
             "POST", "/internal/v1/zone/ping", ping.json, headers: ["Authorization": "Bearer \(configuration.token)"],
@@ -131,29 +128,35 @@ public final class ZoneNode: Sendable {
 
     /// What the zone serves to its workloads: its last policies, whatever the state of the global control plane.
     var policiesJSON: JSON {
-        let current = policies.withLock { $0 }
+        let current = policies.current
         let state = subscriber.machine.withLock { $0.state }
         return [
             "zone": .string(configuration.name), "state": .string(state.rawValue),
             "version": .optional(current?.version),
-            "hash": .optional(current?.hash), "meshes": current?.body["meshes"] ?? [],
-            "policies": current?.body["policies"] ?? [],
+            "hash": .optional(current?.hash), "meshes": ZoneNode.items(current, "meshes"),
+            "policies": ZoneNode.items(current, "policies"),
             "license": current?.license ?? .null,
         ]
+    }
+
+    /// A collection of the policies that run, as JSON (in build order).
+    static func items(_ current: Replica<NothingDerived>?, _ collection: String) -> JSON {
+        .array((current?.content.items(of: collection) ?? []).compactMap { try? JSONParser.parse($0.bytes) })
     }
 
     var statusJSON: JSON {
         let (state, version, hash, reason, error) = subscriber.machine.withLock {
             ($0.state, $0.version, $0.hash, $0.orphanReason, $0.lastError)
         }
-        let current = policies.withLock { $0 }
+        let current = policies.current
         return [
             "name": .string(configuration.name), "geo": .string(configuration.geo),
             "mesh_control_plane_id": .string(configuration.meshControlPlaneID),
             "state": .string(state.rawValue), "orphaned_reason": .optional(reason), "last_error": .optional(error),
             "policies": [
                 "version": .optional(version), "hash": .optional(hash), "received_at": .optional(current?.receivedAt),
-                "count": .int(current?.body["policies"]?.arrayValue?.count ?? 0),
+                "count": .int(current?.content.count(of: "policies") ?? 0),
+                "cached_version": .optional(policies.cache.cachedVersion.withLock { $0 }),
             ],
             "license": current?.license ?? .null, "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
             "workloads": .int(workloads.count), "version": .string(ZoneNode.softwareVersion),

@@ -11,6 +11,8 @@ struct ControlPlaneRoutes: Sendable {
     let controlPlanes: ControlPlaneStore
     let removal: ControlPlaneRemoval
     let creatorRoles: CreatorRoles
+    /// Kong's hash of the configuration, built when asked for.
+    let builds: ConfigurationBuilds
 
     /// control-planes-v2's `ControlPlaneFilterParameters` (plus the `filter[name]` and
     /// `filter[cluster_type]` shorthands for `[eq]`).
@@ -31,8 +33,9 @@ struct ControlPlaneRoutes: Sendable {
             Router.route("DELETE", "/v2/control-planes/{controlPlaneId}", delete),
             Router.route("GET", "/v2/control-planes/{controlPlaneId}/expected-config-hash") { request in
                 let controlPlane = try access.scope(request, write: false).controlPlane
+                guard let build = try builds.latest(controlPlane.id) else { throw ControlPlaneStore.notFound() }
                 return HTTPResponse.json([
-                    "expected_hash": .string(controlPlane.configHash),
+                    "expected_hash": .string(build.hash),
                     "created_at": .int(controlPlane.createdAt.seconds),
                     "updated_at": .int(controlPlane.configUpdatedAt.seconds),
                 ])

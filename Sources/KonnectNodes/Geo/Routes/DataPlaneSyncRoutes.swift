@@ -17,7 +17,7 @@ struct DataPlaneSyncRoutes: Sendable {
     let nodes: DataPlaneNodeStore
     let presence: NodePresence
     let usage: UsageOutboxStore
-    let feed: GatewayConfigurationFeed
+    let feed: ConfigurationFeed
     let stream: PushStream
 
     var routes: [Router.Route] {
@@ -43,8 +43,9 @@ struct DataPlaneSyncRoutes: Sendable {
         if try credentials.grant(request.bearerToken) == nil, try usageCredentials.grant(request.bearerToken) != nil {
             return stream.response(
                 SyncSubscription(
-                    stillAuthorized: { false }, state: { .deleted },
-                    configuration: { _ in throw APIError.notFound("The control plane was deleted") }))
+                    subscriberVersion: nil, stillAuthorized: { false }, state: { .deleted },
+                    update: { _ in throw APIError.notFound("The control plane was deleted") },
+                    hash: { _ in throw APIError.notFound("The control plane was deleted") }))
         }
         let controlPlane = try controlPlane(request, in: credentials)
         let node = request.http.headers["x-node-id"] ?? ""
@@ -52,6 +53,7 @@ struct DataPlaneSyncRoutes: Sendable {
         let hostname = String((request.http.headers["x-node-hostname"] ?? "unknown").prefix(255))
         let version = String((request.http.headers["x-node-version"] ?? "3.9.0").prefix(64))
         let hash = String((request.http.headers["x-config-hash"] ?? DeclarativeConfig.emptyHash).prefix(64))
+        let runs = try subscriberVersion(request)
         try database.write { work in
             try nodes.register(
                 node, controlPlane: controlPlane, hostname: hostname, version: version, configHash: hash,
@@ -60,9 +62,11 @@ struct DataPlaneSyncRoutes: Sendable {
         let credential = request.bearerToken
         return stream.response(
             SyncSubscription(
+                subscriberVersion: runs,
                 stillAuthorized: { try credentials.grant(credential) == controlPlane },
                 state: { try feed.state(controlPlane) },
-                configuration: { version in try feed.message(controlPlane, version: version) }))
+                update: { from in try feed.update(controlPlane, from: from) },
+                hash: { version in try feed.hash(controlPlane, version: version) }))
     }
 
     /// `POST /internal/v1/dp/ping`: the data plane's heartbeat with the hash it runs (noted in memory,
@@ -107,4 +111,15 @@ struct DataPlaneSyncRoutes: Sendable {
         }
         return HTTPResponse.json(DataPlaneUsageReceipt(seq: report.seq, accepted: accepted).json)
     }
+}
+
+/// `X-Config-Version`: the configuration version a data plane or zone runs when it connects (absent
+/// when it has none or wants the full configuration); a value that is not a version is a 400.
+func subscriberVersion(_ request: APIRequest) throws -> Int64? {
+    guard let text = request.http.headers["x-config-version"] else { return nil }
+    guard let version = Int64(text), version >= 0 else {
+        throw APIError.invalid(
+            field: "X-Config-Version", rule: "invalid", reason: "must be a configuration version (an integer >= 0)")
+    }
+    return version
 }

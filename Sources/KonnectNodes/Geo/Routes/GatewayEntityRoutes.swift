@@ -34,6 +34,7 @@ struct GatewayEntityRoutes: Sendable {
     let entities: GatewayEntityStore
     let writer: GatewayEntityWriter
     let usage: UsageOutboxStore
+    let builds: ConfigurationBuilds
 
     var routes: [Router.Route] {
         EntityScope.all.flatMap { scope -> [Router.Route] in
@@ -49,11 +50,13 @@ struct GatewayEntityRoutes: Sendable {
         } + [
             Router.route("GET", "/v2/control-planes/{controlPlaneId}/core-entities/config", style: .kong) { request in
                 let controlPlane = try access.scope(request, write: false).controlPlane
-                let config = try entities.declarativeConfig(controlPlane: controlPlane.id)
-                return HTTPResponse.json([
-                    "version": .int(controlPlane.configVersion), "hash": .string(controlPlane.configHash),
-                    "config": config.json,
-                ])
+                guard let build = try builds.latest(controlPlane.id) else { throw ControlPlaneStore.notFound() }
+                // The build's canonical bytes go out as they are (never parsed back on the geo).
+                var body = Array("{\"version\":\(build.version),\"hash\":".utf8) + JSON.string(build.hash).bytes
+                body += Array(",\"config\":".utf8)
+                build.content.write { body.append(contentsOf: $0) }
+                body += [UInt8(ascii: "}"), 0x0A]
+                return HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], bytes: body)
             }
         ]
     }

@@ -15,6 +15,9 @@ struct OperatorRoutes: Sendable {
     let meta: GeoMetaStore
     let usage: UsageOutboxStore
     let decommissions: DecommissionStore
+    /// What the push streams sent, and how many configurations were built (`bench sync` reads both).
+    let pushed: PushCounters
+    let builds: [ConfigurationBuilds]
 
     var dataPlaneRoutes: [Router.Route] {
         [
@@ -32,6 +35,8 @@ struct OperatorRoutes: Sendable {
                     "geo": .string(geo), "pending_usage_records": .int(try usage.count()),
                     "events_cursor": .int(try meta.eventCursor()),
                     "decommissioned_organizations": .strings(try decommissions.organizations()),
+                    "push": pushed.json,
+                    "configuration_builds": .int(builds.reduce(0) { $0 + $1.made.load(ordering: .relaxed) }),
                 ])
             },
         ]

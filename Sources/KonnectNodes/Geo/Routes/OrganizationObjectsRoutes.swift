@@ -14,6 +14,8 @@ struct OrganizationObjectsRoutes: Sendable {
     let meshControlPlanes: MeshControlPlaneStore
     let nodes: DataPlaneNodeStore
     let zones: ZoneStore
+    /// Where each control plane's version and hash come from (built when asked, issue 12).
+    let builds: ConfigurationBuilds
 
     var routes: [Router.Route] {
         [Router.route("GET", "/internal/v1/operator/organization-objects", unixOnly: true, objects)]
@@ -42,8 +44,11 @@ struct OrganizationObjectsRoutes: Sendable {
         let meshes = try meshControlPlanes.list(organization: organization)
         return OrganizationObjects(
             organizationID: organization,
-            controlPlanes: planes.map {
-                .init(id: $0.id, name: $0.name, configVersion: $0.configVersion, configHash: $0.configHash)
+            controlPlanes: try planes.compactMap { plane in
+                // A control plane deleted since it was listed is left out.
+                try builds.latest(plane.id).map {
+                    .init(id: plane.id, name: plane.name, configVersion: $0.version, configHash: $0.hash)
+                }
             },
             entities: try planes.reduce(0) { $0 + (try entities.count(controlPlane: $1.id)) },
             portals: try portals.list(organization: organization).count, meshControlPlanes: meshes.count,

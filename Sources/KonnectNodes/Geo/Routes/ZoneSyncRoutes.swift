@@ -7,7 +7,7 @@ struct ZoneSyncRoutes: Sendable {
     let calendar: GeoCalendar
     let grants: CredentialCache<ZoneGrant>
     let zones: ZoneStore
-    let feed: MeshPolicyFeed
+    let feed: ConfigurationFeed
     let stream: PushStream
 
     var routes: [Router.Route] {
@@ -34,14 +34,17 @@ struct ZoneSyncRoutes: Sendable {
         }
         let version = String((request.http.headers["x-zone-version"] ?? "2.9.0").prefix(64))
         let hash = String((request.http.headers["x-config-hash"] ?? DeclarativeConfig.emptyHash).prefix(64))
+        let runs = try subscriberVersion(request)
         try zones.connected(grant, version: version, configHash: hash, at: calendar.now.seconds)
         let token = request.bearerToken
         let meshControlPlane = grant.meshControlPlaneID
         return stream.response(
             SyncSubscription(
+                subscriberVersion: runs,
                 stillAuthorized: { try grants.grant(token)?.meshControlPlaneID == meshControlPlane },
                 state: { try feed.state(meshControlPlane) },
-                configuration: { _ in try feed.message(meshControlPlane) },
+                update: { from in try feed.update(meshControlPlane, from: from) },
+                hash: { version in try feed.hash(meshControlPlane, version: version) },
                 closed: {
                     do {
                         try zones.disconnected(grant, at: calendar.now.seconds)

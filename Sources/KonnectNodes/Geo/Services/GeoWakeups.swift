@@ -36,6 +36,9 @@ final class GeoWakeups: Sendable {
         if wakeStreams { streams.fire() }
     }
 
+    /// A configuration's hash was computed after its delta went out: streams send it.
+    func hashReady() { streams.fire() }
+
     /// Wakes every loop and stream so they notice the node is stopping.
     func stopping() {
         streams.fire()

@@ -1,7 +1,8 @@
 import KonnectCore
 import KonnectStorage
 
-/// A control plane of an organization in this geo (C1), with its configuration's version and hash.
+/// A control plane of an organization in this geo (C1), with its configuration's version (its hash is
+/// built when something needs it: `ConfigurationBuilds`).
 struct ControlPlane: Sendable {
     var id: String
     var organizationID: String
@@ -15,7 +16,8 @@ struct ControlPlane: Sendable {
     var createdAt: SimTime
     var updatedAt: SimTime
     var configVersion: Int64
-    var configHash: String
+    /// The oldest version a delta can start from (the change log reaches back to it).
+    var changesSince: Int64
     var configUpdatedAt: SimTime
     /// Why the operator decommissioned this one control plane (D5), nil while commissioned.
     var decommissioned: String?
@@ -94,13 +96,12 @@ struct ControlPlaneStore: Sendable {
             try work.transaction.execute(
                 """
                 INSERT INTO control_planes(id, org_id, name, description, labels, cluster_type, auth_type, cloud_gateway, proxy_urls,
-                    created_at, updated_at, config_version, config_hash, config_updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                    created_at, updated_at, config_version, changes_since, config_updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)
                 """, .text(id), .text(organization), .text(name), .text(fields.description ?? ""),
                 .text((fields.labels ?? [:]).text), .text(fields.clusterType ?? "CLUSTER_TYPE_CONTROL_PLANE"),
                 .text(fields.authType ?? "pinned_client_certs"), .bool(fields.cloudGateway ?? false),
-                .text((fields.proxyURLs ?? []).text), .time(moment), .time(moment), .text(DeclarativeConfig.emptyHash),
-                .time(moment))
+                .text((fields.proxyURLs ?? []).text), .time(moment), .time(moment), .time(moment))
         }
         return try require(id, in: work)
     }
@@ -134,12 +135,22 @@ struct ControlPlaneStore: Sendable {
         return try require(id, in: work)
     }
 
-    /// Stores a new configuration version with its hash (C1): the version goes up by one.
-    func recordConfiguration(_ id: String, hash: String, at moment: SimTime, in work: GeoWork) throws {
-        try work.transaction.execute(
-            "UPDATE control_planes SET config_version = config_version + 1, config_hash = ?, config_updated_at = ? WHERE id = ?",
-            .text(hash), .time(moment), .text(id))
+    /// A new configuration version (C1): the version goes up by one, and the oldest version a delta can
+    /// start from follows it at `SyncPlan.retainedVersions` behind. Returns both, or nil
+    /// when the control plane is gone.
+    func recordConfiguration(_ id: String, at moment: SimTime, in work: GeoWork) throws
+        -> (version: Int64, changesSince: Int64)?
+    {
+        let row = try work.transaction.query(
+            """
+            UPDATE control_planes SET config_version = config_version + 1, config_updated_at = ?,
+                changes_since = MAX(changes_since, config_version + 1 - ?)
+            WHERE id = ? RETURNING config_version, changes_since
+            """, .time(moment), .int(SyncPlan.retainedVersions), .text(id)
+        ).first
         work.record(.configuration(controlPlaneID: id))
+        guard let row else { return nil }
+        return (try row.integer("config_version"), try row.integer("changes_since"))
     }
 
     /// Decommissions (reason) or recommissions (nil) one control plane; false when there is none with this id.
@@ -170,7 +181,7 @@ struct ControlPlaneStore: Sendable {
             clusterType: try row.text("cluster_type"), authType: try row.text("auth_type"),
             cloudGateway: row.bool("cloud_gateway"), proxyURLs: try row.document("proxy_urls"),
             createdAt: try row.moment("created_at"), updatedAt: try row.moment("updated_at"),
-            configVersion: try row.integer("config_version"), configHash: try row.text("config_hash"),
+            configVersion: try row.integer("config_version"), changesSince: try row.integer("changes_since"),
             configUpdatedAt: try row.moment("config_updated_at"), decommissioned: row.string("decommissioned"))
     }
 }

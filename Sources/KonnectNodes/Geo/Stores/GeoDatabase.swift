@@ -32,12 +32,15 @@ struct GeoSnapshot: GeoReading {
 }
 
 /// One write to `geo.sqlite` in progress: the transaction the stores write in, what they changed, and
-/// the steps that run once just before the commit (a control plane's new configuration version,
-/// computed once however many entities the write touched).
+/// the steps that run once just before the commit (a control plane's new configuration version with
+/// the item changes that make it, recorded once however many entities the write touched).
 final class GeoWork: GeoReading {
     let transaction: Transaction
     private(set) var changes: [GeoChange] = []
-    private var finishing: [(key: String, step: () throws -> Void)] = []
+    /// Steps receive the work rather than capture it: a step that captured it would make a cycle
+    /// (work -> steps -> work) and every write would leak its work and all it noted.
+    private var finishing: [(key: String, step: (GeoWork) throws -> Void)] = []
+    private var itemChanges: [String: [ConfigurationChange]] = [:]
 
     init(transaction: Transaction) { self.transaction = transaction }
 
@@ -46,8 +49,16 @@ final class GeoWork: GeoReading {
         if !changes.contains(change) { changes.append(change) }
     }
 
+    /// Notes a change to the items of a control plane's configuration (Gateway or Mesh).
+    func noteItemChange(_ change: ConfigurationChange, target: String) {
+        itemChanges[target, default: []].append(change)
+    }
+
+    /// The item changes noted for a control plane in this write, in order.
+    func itemChanges(of target: String) -> [ConfigurationChange] { itemChanges[target] ?? [] }
+
     /// Runs `step` once before the commit, however often it is asked for under the same key.
-    func beforeCommit(_ key: String, _ step: @escaping () throws -> Void) {
+    func beforeCommit(_ key: String, _ step: @escaping (GeoWork) throws -> Void) {
         guard !finishing.contains(where: { $0.key == key }) else { return }
         finishing.append((key, step))
     }
@@ -55,9 +66,10 @@ final class GeoWork: GeoReading {
     fileprivate func finish() throws {
         var index = 0
         while index < finishing.count {
-            try finishing[index].step()
+            try finishing[index].step(self)
             index += 1
         }
+        finishing = []
     }
 }
 

@@ -90,5 +90,29 @@ enum GeoSchema {
                     secret_hash TEXT PRIMARY KEY, cp_id TEXT NOT NULL, retired_at INTEGER NOT NULL);
                 CREATE INDEX retired_dp_credentials_by_cp ON retired_dp_credentials(cp_id);
                 """),
+        // Issue 12: a write costs what it changes. Each entity and Mesh resource keeps its canonical
+        // bytes (a build concatenates them); each control plane keeps a bounded log of item changes
+        // per version (deltas for data planes and zones) and the oldest version a delta can start
+        // from. The configuration hash is built when something needs it, no longer stored.
+        Migration(
+            version: 5,
+            sql: """
+                ALTER TABLE entities ADD COLUMN canonical BLOB;
+                ALTER TABLE mesh_resources ADD COLUMN canonical BLOB;
+                ALTER TABLE control_planes ADD COLUMN changes_since INTEGER NOT NULL DEFAULT 0;
+                UPDATE control_planes SET changes_since = config_version;
+                ALTER TABLE control_planes DROP COLUMN config_hash;
+                ALTER TABLE mesh_control_planes ADD COLUMN changes_since INTEGER NOT NULL DEFAULT 0;
+                UPDATE mesh_control_planes SET changes_since = config_version;
+                ALTER TABLE mesh_control_planes DROP COLUMN config_hash;
+                CREATE TABLE entity_changes (
+                    cp_id TEXT NOT NULL REFERENCES control_planes(id) ON DELETE CASCADE, version INTEGER NOT NULL,
+                    collection TEXT NOT NULL, key TEXT NOT NULL, item BLOB,
+                    PRIMARY KEY (cp_id, version, collection, key)) WITHOUT ROWID;
+                CREATE TABLE mesh_resource_changes (
+                    mesh_cp_id TEXT NOT NULL REFERENCES mesh_control_planes(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL, collection TEXT NOT NULL, key TEXT NOT NULL, item BLOB,
+                    PRIMARY KEY (mesh_cp_id, version, collection, key)) WITHOUT ROWID;
+                """),
     ]
 }

@@ -6,6 +6,7 @@ struct GeoStores: Sendable {
     let controlPlanes: ControlPlaneStore
     let entities: GatewayEntityStore
     let groups: ControlPlaneGroupStore
+    let entityChanges: ConfigurationChangeStore
     let credentials: DataPlaneCredentialStore
     let nodes: DataPlaneNodeStore
     let removedControlPlanes: RemovedControlPlaneStore
@@ -15,6 +16,7 @@ struct GeoStores: Sendable {
     let decommissions: DecommissionStore
     let meshControlPlanes: MeshControlPlaneStore
     let meshResources: MeshResourceStore
+    let meshResourceChanges: ConfigurationChangeStore
     let zoneTokens: ZoneTokenStore
     let zones: ZoneStore
 
@@ -23,7 +25,9 @@ struct GeoStores: Sendable {
         meta = GeoMetaStore(database: database)
         controlPlanes = ControlPlaneStore(database: database)
         groups = ControlPlaneGroupStore(database: database)
-        entities = GatewayEntityStore(database: database, controlPlanes: controlPlanes, groups: groups)
+        entityChanges = .gateway(database)
+        entities = GatewayEntityStore(
+            database: database, controlPlanes: controlPlanes, groups: groups, changes: entityChanges)
         credentials = DataPlaneCredentialStore(database: database)
         nodes = DataPlaneNodeStore(database: database)
         removedControlPlanes = RemovedControlPlaneStore(database: database)
@@ -32,7 +36,9 @@ struct GeoStores: Sendable {
         licenses = OrganizationLicenseStore(database: database)
         decommissions = DecommissionStore(database: database)
         meshControlPlanes = MeshControlPlaneStore(database: database)
-        meshResources = MeshResourceStore(database: database, meshControlPlanes: meshControlPlanes)
+        meshResourceChanges = .mesh(database)
+        meshResources = MeshResourceStore(
+            database: database, meshControlPlanes: meshControlPlanes, changes: meshResourceChanges)
         zoneTokens = ZoneTokenStore(database: database)
         zones = ZoneStore(database: database)
     }

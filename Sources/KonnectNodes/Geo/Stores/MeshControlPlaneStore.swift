@@ -1,7 +1,8 @@
 import KonnectCore
 import KonnectStorage
 
-/// A Kong Mesh global control plane of an organization in this geo, with its policies' version and hash.
+/// A Kong Mesh global control plane of an organization in this geo, with its policies' version (their
+/// hash is built when something needs it: `ConfigurationBuilds`).
 struct MeshControlPlane: Sendable {
     var id: String
     var organizationID: String
@@ -11,7 +12,8 @@ struct MeshControlPlane: Sendable {
     var createdAt: SimTime
     var updatedAt: SimTime
     var configVersion: Int64
-    var configHash: String
+    /// The oldest version a delta can start from.
+    var changesSince: Int64
 }
 
 /// `mesh_control_planes`: Mesh global control planes, scoped by organization (T3).
@@ -66,9 +68,9 @@ struct MeshControlPlaneStore: Sendable {
         let id = try database.newID(work)
         try unique(or: MeshControlPlaneStore.nameTaken(name)) {
             try work.transaction.execute(
-                "INSERT INTO mesh_control_planes(id, org_id, name, description, labels, created_at, updated_at, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO mesh_control_planes(id, org_id, name, description, labels, created_at, updated_at, changes_since) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                 .text(id), .text(organization), .text(name), .text(description), .text(labels.text), .time(moment),
-                .time(moment), .text(DeclarativeConfig.emptyHash))
+                .time(moment))
         }
         return try require(id, in: work)
     }
@@ -110,12 +112,19 @@ struct MeshControlPlaneStore: Sendable {
         if !ids.isEmpty { work.record(.zoneTokens) }
     }
 
-    /// Stores a new version of the policies with their hash.
-    func recordConfiguration(_ id: String, hash: String, in work: GeoWork) throws {
-        try work.transaction.execute(
-            "UPDATE mesh_control_planes SET config_version = config_version + 1, config_hash = ? WHERE id = ?",
-            .text(hash), .text(id))
+    /// A new version of the policies: the version goes up by one, and the oldest version a delta can
+    /// start from follows it. Returns both, or nil when the Mesh control plane is gone.
+    func recordConfiguration(_ id: String, in work: GeoWork) throws -> (version: Int64, changesSince: Int64)? {
+        let row = try work.transaction.query(
+            """
+            UPDATE mesh_control_planes SET config_version = config_version + 1,
+                changes_since = MAX(changes_since, config_version + 1 - ?)
+            WHERE id = ? RETURNING config_version, changes_since
+            """, .int(SyncPlan.retainedVersions), .text(id)
+        ).first
         work.record(.meshConfiguration(meshControlPlaneID: id))
+        guard let row else { return nil }
+        return (try row.integer("config_version"), try row.integer("changes_since"))
     }
 
     private func require(_ id: String, in work: GeoWork) throws -> MeshControlPlane {
@@ -128,6 +137,6 @@ struct MeshControlPlaneStore: Sendable {
             id: try row.text("id"), organizationID: try row.text("org_id"), name: try row.text("name"),
             description: try row.text("description"), labels: try row.document("labels"),
             createdAt: try row.moment("created_at"), updatedAt: try row.moment("updated_at"),
-            configVersion: try row.integer("config_version"), configHash: try row.text("config_hash"))
+            configVersion: try row.integer("config_version"), changesSince: try row.integer("changes_since"))
     }
 }
