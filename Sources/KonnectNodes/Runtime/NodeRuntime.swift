@@ -93,9 +93,10 @@ public struct NodeRuntime {
     /// Raises the descriptor limit to the hard limit, blocks termination signals in every thread (the main
     /// thread collects them with `sigwait`) and ignores SIGPIPE. Call before starting any thread. Everything
     /// the node creates from then on is its own: files 0600, directories 0700 (databases, caches, sockets,
-    /// `node.json`).
+    /// `node.json`). Large blocks of memory are mapped on their own (`MemoryRelease`).
     public static func prepareSignals() {
         umask(0o077)
+        MemoryRelease.keepLargeBlocksOutOfArenas()
         // Connections are bounded by descriptors, not threads: take all the kernel allows.
         FileLimit.raiseToHardLimit()
         signal(SIGPIPE, SIG_IGN)
