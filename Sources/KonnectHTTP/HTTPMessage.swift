@@ -119,13 +119,14 @@ public struct HTTPRequest: Sendable {
 
     /// The path part of the target, still percent-encoded.
     public var path: String {
-        if let mark = target.firstIndex(of: "?") { return String(target[..<mark]) }
+        // The UTF-8 view: a search by Character would segment the whole target into grapheme clusters.
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return String(target[..<mark]) }
         return target
     }
 
     public var rawQuery: String? {
-        guard let mark = target.firstIndex(of: "?") else { return nil }
-        return String(target[target.index(after: mark)...])
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return String(target[target.utf8.index(after: mark)...])
     }
 
     public var query: [QueryItem] {

@@ -21,8 +21,62 @@ import Testing
 
     @Test func introspectionRoundTrips() throws {
         #expect(try Introspection(json: wire(Self.introspection.json)) == Self.introspection)
-        let request = IntrospectionRequest(token: "kpat_abc")
+        let request = IntrospectionRequest(tokens: ["kpat_abc", "kses_def"])
         #expect(try IntrospectionRequest(json: wire(request.json)) == request)
+    }
+
+    static let refusal = APIError(
+        status: 401, title: "Organization Deactivated", detail: "Organization o-1 is deactivated",
+        extra: JSONObject([("reason", "organization_deactivated"), ("organization_state", "inactive")]))
+
+    @Test func introspectionAnswersRoundTripEachAnIntrospectionOrAProblem() throws {
+        let answers = IntrospectionAnswers(answers: [
+            .introspection(Self.introspection), .refused(Self.refusal),
+            .refused(APIError(status: 401, title: "Unauthenticated", detail: "The token is invalid")),
+            .refused(APIError(status: 500, detail: "The auth node could not read its database")),
+        ])
+        #expect(try IntrospectionAnswers(json: wire(answers.json)) == answers)
+        #expect(try IntrospectionAnswers(json: wire(IntrospectionAnswers(answers: []).json)).answers.isEmpty)
+    }
+
+    @Test func introspectionAnswersThatAreNeitherAreAnErrorNamingTheAnswer() throws {
+        let refused = try #require(IntrospectionAnswers(answers: [.refused(Self.refusal)]).json["answers"]?[0])
+        var broken = Self.introspection.json
+        broken["organization"]?["id"] = nil
+        let json: JSON = ["answers": [refused, ["introspection": broken]]]
+        let missing = #expect(throws: ContractError.self) { try IntrospectionAnswers(json: json) }
+        #expect(missing?.problems.map(\.field) == ["answers[1].introspection.organization.id"])
+        for answer: JSON in [
+            ["refused": ["status": 200, "title": "OK", "detail": "fine"]], ["refused": ["status": 401]],
+            ["introduction": [:]], "401",
+        ] {
+            let error = #expect(throws: ContractError.self) { try IntrospectionAnswers(json: ["answers": [answer]]) }
+            #expect(error?.problems.map(\.field) == ["answers[0]"], "\(answer)")
+        }
+        #expect(throws: ContractError.self) { try IntrospectionAnswers(json: ["answers": "all fine"]) }
+        #expect(throws: ContractError.self) { try IntrospectionAnswers(json: [:]) }
+    }
+
+    @Test func anIntrospectionRequestCarriesOneToSixtyFourTokensTheAuthNodeCanRead() throws {
+        let sixtyFour = (0..<64).map { "kses_\($0)" }
+        #expect(try IntrospectionRequest(json: IntrospectionRequest(tokens: sixtyFour).json).tokens == sixtyFour)
+        for tokens in [[], sixtyFour + ["kses_64"], [""], [String(repeating: "k", count: 1025)]] {
+            #expect(throws: ContractError.self, "\(tokens.count)") {
+                try IntrospectionRequest(json: IntrospectionRequest(tokens: tokens).json)
+            }
+        }
+        #expect(throws: ContractError.self) { try IntrospectionRequest(json: ["token": "kses_1"]) }
+        #expect(throws: ContractError.self) { try IntrospectionRequest(json: ["tokens": [1]]) }
+    }
+
+    @Test func aTokenTooLongOrEmptyToAskAboutGetsTheSame400OnEitherSide() throws {
+        #expect(IntrospectionRequest.problem(token: "kses_abc") == nil)
+        #expect(IntrospectionRequest.problem(token: String(repeating: "é", count: 1024)) == nil)
+        let long = try #require(IntrospectionRequest.problem(token: String(repeating: "k", count: 1025)))
+        #expect(long.status == 400)
+        #expect(long.detail == "Invalid introspection request: check token")
+        #expect(long.invalidParameters.map(\.rule) == ["max_length"])
+        #expect(IntrospectionRequest.problem(token: "")?.invalidParameters.map(\.rule) == ["min_length"])
     }
 
     @Test(arguments: ["organization.id", "user.id", "now", "token_kind", "roles", "gateway_license"])

@@ -27,7 +27,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
     @Test("T5: an introspection answer the geo understands authenticates the request")
     func aWellFormedIntrospectionAuthenticates() throws {
         let auth = try FakeAuthNode()
-        auth.answer { _ in HTTPResponse.json(introspection.json) }
+        auth.answer { _ in HTTPResponse.json(IntrospectionAnswers(answers: [.introspection(introspection)]).json) }
         let node = try GeoNode(
             configuration: GeoConfiguration(
                 directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
@@ -50,7 +50,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
             case "body": return HTTPResponse(status: 200, bytes: Array("not json".utf8))
             default: json[missing] = nil
             }
-            return HTTPResponse.json(json)
+            return HTTPResponse.json(["answers": [["introspection": json]]])
         }
         let node = try GeoNode(
             configuration: GeoConfiguration(
@@ -68,10 +68,12 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         let auth = try FakeAuthNode()
         auth.answer { _ in
             HTTPResponse.json(
-                [
-                    "status": 401, "title": "Unauthorized", "detail": "The organization is deactivated",
-                    "reason": "organization_deactivated",
-                ], status: 401)
+                IntrospectionAnswers(answers: [
+                    .refused(
+                        APIError(
+                            status: 401, title: "Unauthorized", detail: "The organization is deactivated",
+                            extra: JSONObject([("reason", "organization_deactivated")])))
+                ]).json)
         }
         let node = try GeoNode(
             configuration: GeoConfiguration(

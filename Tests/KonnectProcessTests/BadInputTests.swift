@@ -399,11 +399,12 @@ extension ProcessTests {
 
             let authTCP = try setup.cluster.tcp("auth")
             let authUnix = try setup.cluster.unix("auth")
-            let introspect: JSON = ["token": .string(setup.token)]
+            let introspect: JSON = ["tokens": [.string(setup.token)]]
             #expect(try authTCP.json("POST", "/internal/v1/introspect", introspect).status == 404)
             let resolved = try authUnix.json("POST", "/internal/v1/introspect", introspect)
             #expect(resolved.status == 200)
-            #expect(resolved.json?["user"]?["email"]?.stringValue == "ana@example.com")
+            #expect(
+                resolved.json?["answers"]?[0]?["introspection"]?["user"]?["email"]?.stringValue == "ana@example.com")
             #expect(try authTCP.send("GET", "/internal/v1/clock").status == 404)
             #expect(try authUnix.send("GET", "/internal/v1/clock").status == 200)
             #expect(try authTCP.send("GET", "/internal/v1/events?geo=eu").status == 404)

@@ -1,17 +1,123 @@
-/// What a geo sends the auth node to resolve a bearer token (`POST /internal/v1/introspect`, T5).
+/// What a geo sends the auth node to resolve the bearer tokens of the API requests waiting on it
+/// (`POST /internal/v1/introspect`, T5): at most `maximumTokens` distinct tokens, resolved in one read.
+/// The answer is an `IntrospectionAnswers` with one answer per token, in the same order.
 public struct IntrospectionRequest: Sendable, Hashable {
-    public var token: String
+    /// The most tokens one ask carries (a geo batches at most this many waiting requests).
+    public static let maximumTokens = 64
+    /// The longest token the auth node reads.
+    public static let maximumTokenLength = 1024
 
-    public init(token: String) { self.token = token }
+    public var tokens: [String]
 
-    public var json: JSON { ["token": .string(token)] }
+    public init(tokens: [String]) { self.tokens = tokens }
+
+    public var json: JSON { ["tokens": .strings(tokens)] }
 
     public init(json: JSON) throws(ContractError) {
-        self = try decodeContract("introspection request", json) { reader in
-            reader.string("token", required: true, nullable: false, minLength: 1, maxLength: 1024).map {
-                IntrospectionRequest(token: $0)
+        self = try decodeContract("introspection request", json) { reader -> IntrospectionRequest? in
+            guard
+                let tokens = reader.stringArray(
+                    "tokens", required: true, nullable: false, maxItems: Self.maximumTokens,
+                    maxLength: Self.maximumTokenLength, validate: { $0.isEmpty ? "must not be empty" : nil })
+            else { return nil }
+            guard !tokens.isEmpty else {
+                reader.fail("tokens", "min_items", "must have at least 1 item", minimum: 1)
+                return nil
             }
+            return IntrospectionRequest(tokens: tokens)
         }
+    }
+
+    /// Why a bearer token cannot be asked about at all (empty or longer than `maximumTokenLength`):
+    /// the 400 a request that carried it gets, the same whichever side notices.
+    public static func problem(token: String) -> APIError? {
+        if !token.isEmpty && token.utf8.count <= maximumTokenLength { return nil }
+        do {
+            _ = try decodeContract("introspection request", ["token": .string(token)]) { reader in
+                reader.string(
+                    "token", required: true, nullable: false, minLength: 1, maxLength: Self.maximumTokenLength)
+            }
+            return nil
+        } catch {
+            return error.apiError
+        }
+    }
+}
+
+/// The auth node's answers to an `IntrospectionRequest`, one per token in the order asked: who is
+/// calling (an `Introspection`), or why the token is refused (the problem a request with it gets:
+/// status, title, detail and members such as `reason`).
+public struct IntrospectionAnswers: Sendable, Equatable {
+    public enum Answer: Sendable, Equatable {
+        case introspection(Introspection)
+        case refused(APIError)
+    }
+
+    public var answers: [Answer]
+
+    public init(answers: [Answer]) { self.answers = answers }
+
+    public var json: JSON {
+        [
+            "answers": .array(
+                answers.map { answer in
+                    switch answer {
+                    case .introspection(let introspection): ["introspection": introspection.json]
+                    case .refused(let problem): ["refused": Self.json(problem)]
+                    }
+                })
+        ]
+    }
+
+    public init(json: JSON) throws(ContractError) {
+        self = try decodeContract("introspection answers", json) { reader -> IntrospectionAnswers? in
+            guard let items = reader.raw("answers") else {
+                reader.fail("answers", "required", "is required")
+                return nil
+            }
+            guard case .array(let array) = items else {
+                reader.fail("answers", "is_array", "must be an array, got \(items.typeName)")
+                return nil
+            }
+            var answers: [Answer] = []
+            for (position, item) in array.enumerated() {
+                if let introspection = item["introspection"] {
+                    do throws(ContractError) {
+                        answers.append(.introspection(try Introspection(json: introspection)))
+                    } catch {
+                        for problem in error.problems {
+                            reader.fail(
+                                "answers[\(position)].introspection.\(problem.field)", problem.rule, problem.reason)
+                        }
+                    }
+                } else if let refused = item["refused"], let problem = Self.problem(refused) {
+                    answers.append(.refused(problem))
+                } else {
+                    reader.fail(
+                        "answers[\(position)]", "invalid",
+                        "must hold an introspection or a refusal with status, title and detail")
+                }
+            }
+            return answers.count == array.count ? IntrospectionAnswers(answers: answers) : nil
+        }
+    }
+
+    /// A refusal on the wire: status, title, detail and the extra members (invalid parameters are not carried).
+    private static func json(_ problem: APIError) -> JSON {
+        var body = JSONObject([
+            ("status", .int(problem.status)), ("title", .string(problem.title)), ("detail", .string(problem.detail)),
+        ])
+        for (key, value) in problem.extra { body[key] = value }
+        return .object(body)
+    }
+
+    private static func problem(_ json: JSON) -> APIError? {
+        guard case .object(let body) = json, let status = body["status"]?.intValue, (400...599).contains(status),
+            let title = body["title"]?.stringValue, let detail = body["detail"]?.stringValue
+        else { return nil }
+        var extra = JSONObject()
+        for (key, value) in body where !["status", "title", "detail"].contains(key) { extra[key] = value }
+        return APIError(status: Int(status), title: title, detail: detail, extra: extra)
     }
 }
 

@@ -274,9 +274,11 @@ extension OpenAPIDocument {
         [
             op(
                 "POST", "/internal/v1/introspect",
-                "Resolve a token for a geo: user, organization, roles, calendar, licenses (Introspection).",
-                "Internal", security: .socket, request: closed(["token": string(min: 1, max: 1024)]),
-                response: anyObject, errors: [401], unixOnly: true),
+                "Resolve a geo's waiting tokens in one read: for each, user, organization, roles, calendar and "
+                    + "licenses, or the problem (IntrospectionRequest, IntrospectionAnswers).",
+                "Internal", security: .socket,
+                request: closed(["tokens": array(string(min: 1, max: 1024), max: 64)], required: ["tokens"]),
+                response: anyObject, errors: [400], unixOnly: true),
             op(
                 "GET", "/internal/v1/events", "Outbox events after a geo's cursor, long-polled (EventFeed).",
                 "Internal", security: .socket,

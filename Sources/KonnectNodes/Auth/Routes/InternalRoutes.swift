@@ -30,8 +30,9 @@ struct InternalRoutes: Sendable {
         ]
     }
 
-    /// Resolves a token for a geo: who, which organization, which roles, the calendar's moment and the
-    /// organization's licenses (which the geo passes on to data planes, P4). One read, nothing written.
+    /// Resolves the tokens a geo asks about (at most `IntrospectionRequest.maximumTokens`), all in one
+    /// read: for each, who, which organization, which roles, the calendar's moment and the organization's
+    /// licenses (which the geo passes on to data planes, P4), or the problem a request with it gets.
     func introspect(_ request: APIRequest) throws -> HTTPResponse {
         let asked: IntrospectionRequest
         do {
@@ -39,24 +40,34 @@ struct InternalRoutes: Sendable {
         } catch let error as ContractError {
             throw error.apiError
         }
-        let answer = try db.read { tx -> Result<Introspection, APIError> in
-            let principal: Principal
-            switch try principals.resolve(tx, token: asked.token) {
-            case .success(let resolved): principal = resolved
-            case .failure(let error): return .failure(error)
+        let now = clock.now
+        let answers = try db.read { tx -> [IntrospectionAnswers.Answer] in
+            var held: [String: [LicenseRecord]] = [:]
+            return try asked.tokens.map { token in
+                let principal: Principal
+                switch try principals.resolve(tx, token: token) {
+                case .success(let resolved): principal = resolved
+                case .failure(let error): return .refused(error)
+                }
+                let licenses: [LicenseRecord]
+                if let known = held[principal.organizationID] {
+                    licenses = known
+                } else {
+                    licenses = try self.licenses.licenses(tx, organizationID: principal.organizationID)
+                    held[principal.organizationID] = licenses
+                }
+                return .introspection(
+                    Introspection(
+                        user: .init(id: principal.userID, email: principal.email, fullName: principal.fullName),
+                        organization: .init(
+                            id: principal.organizationID, name: principal.organizationName, state: .active,
+                            plan: principal.plan, ownerID: principal.ownerID, homeGeo: principal.homeGeo),
+                        roles: principal.roles, tokenKind: principal.tokenKind, now: now,
+                        gatewayLicense: licenses.payload(of: .gatewayEnterprise, customer: principal.organizationName),
+                        meshLicense: licenses.payload(of: .mesh, customer: principal.organizationName)))
             }
-            let held = try licenses.licenses(tx, organizationID: principal.organizationID)
-            return .success(
-                Introspection(
-                    user: .init(id: principal.userID, email: principal.email, fullName: principal.fullName),
-                    organization: .init(
-                        id: principal.organizationID, name: principal.organizationName, state: .active,
-                        plan: principal.plan, ownerID: principal.ownerID, homeGeo: principal.homeGeo),
-                    roles: principal.roles, tokenKind: principal.tokenKind, now: clock.now,
-                    gatewayLicense: held.payload(of: .gatewayEnterprise, customer: principal.organizationName),
-                    meshLicense: held.payload(of: .mesh, customer: principal.organizationName)))
         }
-        return HTTPResponse.json(try answer.get().json)
+        return HTTPResponse.json(IntrospectionAnswers(answers: answers).json)
     }
 
     /// `GET /internal/v1/events?geo=eu&after=N&wait_ms=M`: outbox events after N, waiting up to M ms for

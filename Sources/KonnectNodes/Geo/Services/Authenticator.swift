@@ -14,15 +14,23 @@ struct Caller: Sendable {
 }
 
 /// Resolves every request's bearer token at the auth node (T5): 401 as the auth node says, 503 when it
-/// cannot be reached within the budget or answers something this geo does not understand. Notes the
-/// calendar's moment and the organization's licenses the answer carries, in memory only.
+/// cannot be reached within the budget or answers something this geo does not understand. Requests
+/// waiting at the same time share one round trip (`IntrospectionBatcher`), each still answered by an
+/// ask sent after it arrived. Notes the calendar's moment and the organization's licenses the answer
+/// carries, in memory only.
 struct Authenticator: Sendable {
-    let client: HTTPClient
+    let batcher: IntrospectionBatcher
     let calendar: GeoCalendar
     let licenses: LicenseBook
 
     /// The auth node must answer within this budget, or the geo answers 503 (T5).
     static let budgetMilliseconds = 800
+
+    init(client: HTTPClient, calendar: GeoCalendar, licenses: LicenseBook) {
+        batcher = IntrospectionBatcher(client: client, budgetMilliseconds: Authenticator.budgetMilliseconds)
+        self.calendar = calendar
+        self.licenses = licenses
+    }
 
     func caller(_ request: APIRequest) throws(APIError) -> Caller {
         guard let token = request.bearerToken else {
@@ -30,28 +38,11 @@ struct Authenticator: Sendable {
                 status: 401, title: "Unauthenticated",
                 detail: "A valid token is required: send 'Authorization: Bearer <token>'")
         }
-        let response: ClientResponse
-        do {
-            response = try client.json("POST", "/internal/v1/introspect", IntrospectionRequest(token: token).json)
-        } catch {
-            throw Authenticator.unavailable(error.description)
+        // A token the auth node would not read gets the 400 it would answer, passed on as a 401.
+        if let problem = IntrospectionRequest.problem(token: token) {
+            throw Authenticator.unauthenticated(problem)
         }
-        switch response.status {
-        case 200:
-            break
-        case 400, 401:
-            if let problem = response.json { throw Authenticator.unauthenticated(problem) }
-            throw Authenticator.unavailable("it answered \(response.status) without a problem document")
-        default:
-            throw Authenticator.unavailable("it answered \(response.status)")
-        }
-        let introspection: Introspection
-        do {
-            introspection = try Introspection(json: response.json ?? .null)
-        } catch {
-            Log.error("the auth node sent an introspection answer this geo does not understand: \(error)")
-            throw Authenticator.unexpectedAnswer(error)
-        }
+        let introspection = try batcher.introspect(token).get()
         calendar.note(introspection.now)
         licenses.note(
             OrganizationLicenses(gateway: introspection.gatewayLicense, mesh: introspection.meshLicense),
@@ -60,14 +51,12 @@ struct Authenticator: Sendable {
     }
 
     /// The auth node's 401 (or 400 for a malformed token), passed on as a 401 with its reason.
-    static func unauthenticated(_ problem: JSON) -> APIError {
+    static func unauthenticated(_ problem: APIError) -> APIError {
         var extra = JSONObject()
         for key in ["reason", "organization_state", "expired_at"] {
-            if let value = problem[key] { extra[key] = value }
+            if let value = problem.extra[key] { extra[key] = value }
         }
-        return APIError(
-            status: 401, title: problem["title"]?.stringValue ?? "Unauthenticated",
-            detail: problem["detail"]?.stringValue ?? "The auth node did not accept the token", extra: extra)
+        return APIError(status: 401, title: problem.title, detail: problem.detail, extra: extra)
     }
 
     static func unavailable(_ why: String) -> APIError {
