@@ -102,6 +102,42 @@ private func nested(_ depth: Int, open: String = "[", close: String = "]") -> St
         #expect(parseError(text) != nil, "accepted \(text.debugDescription)")
     }
 
+    @Test(
+        "An object finds, replaces and removes members alike when small (scanned) and large (indexed), keeps their order, and compares and hashes regardless of it",
+        arguments: [3, JSONObject.scannedMembers, JSONObject.scannedMembers + 1, 100])
+    func objectMembersSmallAndLarge(count: Int) throws {
+        var object = JSONObject()
+        for number in 0..<count { object["k\(number)"] = .int(number) }
+        #expect(object.count == count)
+        #expect(object.keys == (0..<count).map { "k\($0)" })
+        for number in 0..<count { #expect(object["k\(number)"] == .int(Int64(number))) }
+        #expect(object["k\(count)"] == nil)
+        object["k1"] = "one"
+        #expect(object["k1"] == "one")
+        #expect(object.keys[1] == "k1")
+        object["k0"] = nil
+        #expect(object["k0"] == nil)
+        #expect(object.count == count - 1)
+        #expect(object.keys.first == "k1")
+        for number in 2..<count { #expect(object["k\(number)"] == .int(Int64(number))) }
+        object["k0"] = true
+        #expect(object.keys.last == "k0")
+        #expect(object["k0"] == true)
+
+        let reversed = JSONObject(object.members.reversed().map { ($0.key, $0.value) })
+        #expect(reversed == object)
+        #expect(reversed.hashValue == object.hashValue)
+        #expect(Set([JSON.object(object), JSON.object(reversed)]).count == 1)
+        var different = object
+        different["k1"] = "uno"
+        #expect(different != object)
+        different["k1"] = nil
+        #expect(different != object)
+        let parsed = try JSONParser.parse(JSON.object(object).bytes)
+        #expect(parsed == .object(object))
+        #expect(parsed.objectValue?.keys == object.keys)
+    }
+
     @Test func duplicateMemberIsRejectedAtTheKeyOffset() throws {
         let error = try #require(parseError(#"{"a": 1, "a": 2}"#))
         #expect(error.reason == "duplicate member \"a\"")

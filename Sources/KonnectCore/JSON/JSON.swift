@@ -88,48 +88,86 @@ public enum JSON: Sendable, Hashable {
 
 /// A JSON object that keeps its members in insertion order (so responses read like the specs) while
 /// comparing and hashing like a dictionary.
+///
+/// Members live in one array; an object finds a member by scanning it while it is small (most API
+/// objects: no hashing, no second allocation) and through a key index once it has more than
+/// `scannedMembers`, so lookups stay constant-time in large (and hostile) objects.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var keys: [String] = []
-    private var values: [String: JSON] = [:]
+    static let scannedMembers = 16
+
+    public private(set) var members: [(key: String, value: JSON)] = []
+    /// Each key's position in `members`; only for objects with more than `scannedMembers` members.
+    private var index: [String: Int]?
 
     public init() {}
 
     public init(_ members: [(String, JSON)]) {
+        self.members.reserveCapacity(members.count)
         for (key, value) in members { self[key] = value }
     }
 
     public init(dictionaryLiteral elements: (String, JSON)...) {
+        members.reserveCapacity(elements.count)
         for (key, value) in elements { self[key] = value }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
 
     public subscript(key: String) -> JSON? {
-        get { values[key] }
+        get { position(of: key).map { members[$0].value } }
         set {
-            if let newValue {
-                if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if values.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            let found = position(of: key)
+            switch (found, newValue) {
+            case (let found?, let newValue?):
+                members[found].value = newValue
+            case (nil, let newValue?):
+                members.append((key, newValue))
+                if index != nil {
+                    index?[key] = members.count - 1
+                } else if members.count > JSONObject.scannedMembers {
+                    index = Dictionary(
+                        uniqueKeysWithValues: members.enumerated().map { ($0.element.key, $0.offset) })
+                }
+            case (let found?, nil):
+                members.remove(at: found)
+                if index != nil {
+                    index = Dictionary(
+                        uniqueKeysWithValues: members.enumerated().map { ($0.element.key, $0.offset) })
+                }
+            case (nil, nil):
+                break
             }
         }
     }
 
-    public func contains(_ key: String) -> Bool { values[key] != nil }
+    public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
-        var index = 0
-        return AnyIterator {
-            guard index < keys.count else { return nil }
-            defer { index += 1 }
-            let key = keys[index]
-            return (key, values[key]!)
-        }
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSON)]> { members.makeIterator() }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
     }
 
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.values == rhs.values }
-    public func hash(into hasher: inout Hasher) { hasher.combine(values) }
+    /// Independent of member order, like a dictionary's.
+    public func hash(into hasher: inout Hasher) {
+        var combined = 0
+        for (key, value) in members {
+            var member = Hasher()
+            member.combine(key)
+            member.combine(value)
+            combined ^= member.finalize()
+        }
+        hasher.combine(members.count)
+        hasher.combine(combined)
+    }
 }
 
 extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,

@@ -60,14 +60,15 @@ struct JSONWriter {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            let keys = sortKeys ? object.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } : object.keys
-            for (position, key) in keys.enumerated() {
+            let members =
+                sortKeys ? object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : object.members
+            for (position, member) in members.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, level: level + 1)
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(UInt8(ascii: " ")) }
-                write(object[key]!, into: &out, level: level + 1)
+                write(member.value, into: &out, level: level + 1)
             }
             newline(&out, level: level)
             out.append(UInt8(ascii: "}"))
