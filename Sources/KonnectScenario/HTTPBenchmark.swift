@@ -12,6 +12,7 @@ extension Benchmarks {
     /// of a data plane's proxy.
     static func http(requests: Int, clients: Int) throws {
         print("bench http: \(clients) clients x \(requests) requests each, one geo and the auth node (\(cores) cores)")
+        print("load average before the run (other processes share the machine): \(ExternalTool.loadAverage())")
         let bench = try BenchCluster(geos: ["eu"])
         let token = try bench.organization("http@example.com")
         let geo = try bench.endpoint("eu")
@@ -57,6 +58,7 @@ extension Benchmarks {
         print(
             "data-plane proxy GET /echo -> upstream: \(proxied.summary), "
                 + "\(percent(proxied.perSecond, of: floor.perSecond)) of the floor")
+        print("load average after the run: \(ExternalTool.loadAverage())")
         let met = geoRead.perSecond >= floor.perSecond / 2
         print(
             "goal (issue 11): the authenticated geo read at >= 50% of the floor: \(met ? "met" : "not met") "
