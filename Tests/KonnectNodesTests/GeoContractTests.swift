@@ -178,7 +178,9 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
 
         // The auth node cannot record the role: no control plane, a 503 to retry.
         auth.answer { request in
-            if request.target == "/internal/v1/introspect" { return HTTPResponse.json(GeoContractTests.creator.json) }
+            if request.target == "/internal/v1/introspect" {
+                return HTTPResponse.json(IntrospectionAnswers(answers: [.introspection(GeoContractTests.creator)]).json)
+            }
             return HTTPResponse(status: 500)
         }
         let (refused, problem) = create("shop")
@@ -189,7 +191,9 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
 
         // It records it: the control plane exists, with the id the role names, in this geo only.
         auth.answer { request in
-            if request.target == "/internal/v1/introspect" { return HTTPResponse.json(GeoContractTests.creator.json) }
+            if request.target == "/internal/v1/introspect" {
+                return HTTPResponse.json(IntrospectionAnswers(answers: [.introspection(GeoContractTests.creator)]).json)
+            }
             let asked = (try? CreatorRoleRequest(json: JSONParser.parse(request.body)))
             granted.withLock { $0.append(asked?.json ?? .null) }
             guard let asked else { return HTTPResponse(status: 400) }
