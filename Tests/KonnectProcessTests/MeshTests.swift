@@ -413,7 +413,7 @@ extension ProcessTests {
             try cluster.mzRetry(mesh, token: token)
             try cluster.mzWaitForVersion("zone-1", 5)
             #expect(try cluster.mzServed("zone-1")["policies"]?.arrayValue?.count == 3)
-            try cluster.waitUntil("the geo shows zone-1 online", timeout: 5) {
+            try cluster.waitUntil("the geo shows zone-1 online", timeout: 15) {
                 try cluster.expect(200, "eu", "GET", "/v0/mesh/control-planes/\(mesh)/api/zones/zone-1", token: token)[
                     "state"]?.stringValue == "online"
             }
