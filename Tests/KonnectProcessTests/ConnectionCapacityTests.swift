@@ -2,6 +2,7 @@ import Foundation
 import KonnectCluster
 import KonnectCore
 import KonnectHTTP
+import KonnectScenario
 import Testing
 
 #if canImport(Glibc)
@@ -16,54 +17,7 @@ final class HeldConnections {
 
     /// Opens `count` connections to 127.0.0.1:`port`: connects issued without blocking, then awaited.
     init(count: Int, port: Int) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
-        var waiting: [Int32] = []
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            guard fd >= 0 else {
-                failed += 1
-                continue
-            }
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if result == 0 {
-                descriptors.append(fd)
-            } else if errno == EINPROGRESS {
-                waiting.append(fd)
-            } else {
-                close(fd)
-                failed += 1
-            }
-        }
-        let deadline = Monotonic.now + 10_000
-        while !waiting.isEmpty && Monotonic.now < deadline {
-            var polled = waiting.map { pollfd(fd: $0, events: Int16(POLLOUT), revents: 0) }
-            _ = poll(&polled, nfds_t(polled.count), 100)
-            waiting = []
-            for entry in polled {
-                guard entry.revents != 0 else {
-                    waiting.append(entry.fd)
-                    continue
-                }
-                var code: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(entry.fd, SOL_SOCKET, SO_ERROR, &code, &length)
-                if code == 0 {
-                    descriptors.append(entry.fd)
-                } else {
-                    close(entry.fd)
-                    failed += 1
-                }
-            }
-        }
-        for fd in waiting { close(fd) }
-        failed += waiting.count
+        (descriptors, failed) = SilentConnections.open(count, port: port)
     }
 
     /// Connections on which the server wrote something or which it closed (a 503, an early 408).
