@@ -16,18 +16,21 @@ extension Benchmarks {
             guard let made = mkdtemp(&template) else { throw ProcessError("cannot create a temporary directory") }
             directory = String(cString: made)
             cluster = Cluster(directory: directory)
+            ThrowawayClusters.hold(cluster, removeDirectory: true)
             do {
                 _ = try ClusterBoot.up(cluster, ClusterConfiguration(geos: geos, seed: 1))
             } catch {
                 // deinit does not run for an object whose init threw: stop what started here.
                 _ = cluster.down(graceMilliseconds: 3000)
                 removeTree(directory)
+                ThrowawayClusters.release(cluster)
                 throw error
             }
         }
         deinit {
             _ = cluster.down(graceMilliseconds: 3000)
             removeTree(directory)
+            ThrowawayClusters.release(cluster)
         }
         /// The node's public (TCP) API.
         func endpoint(_ name: String) throws -> Endpoint {

@@ -218,6 +218,7 @@ extension ScenarioRunner {
         directory = path
         let cluster = Cluster(directory: path)
         self.cluster = cluster
+        ThrowawayClusters.hold(cluster, removeDirectory: !options.keepDirectory)
         var rateCardPath: String? = nil
         if let rateCard {
             rateCardPath = rateCard.hasPrefix("/") ? rateCard : options.baseDirectory + "/" + rateCard

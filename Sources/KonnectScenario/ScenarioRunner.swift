@@ -164,6 +164,7 @@ public final class ScenarioRunner {
         guard let cluster else { return }
         _ = cluster.down(graceMilliseconds: 3000)
         if !options.keepDirectory, let directory { removeTree(directory) }
+        ThrowawayClusters.release(cluster)
     }
 
     // MARK: - History
@@ -230,23 +231,4 @@ public final class ScenarioRunner {
         guard let cluster else { throw StepFailure(message: "no cluster: the first step must start one") }
         return cluster
     }
-}
-
-/// Removes a directory tree (the scenario's temporary run directory).
-func removeTree(_ path: String) {
-    guard let directory = opendir(path) else {
-        unlink(path)
-        return
-    }
-    var children: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { children.append(path + "/" + name) }
-    }
-    closedir(directory)
-    for child in children {
-        var info = stat()
-        if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-    }
-    rmdir(path)
 }

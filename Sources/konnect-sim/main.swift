@@ -9,8 +9,18 @@ import KonnectScenario
 
 // konnect-sim's single executable: the CLI, and every node role (`konnect-sim node ...`).
 // Scenario runs get the chaos module's invariant checkers, for `check` steps.
-ScenarioCommand.handler = { try ScenarioSuite.command($0, checks: ChaosChecks()) }
-ChaosCommand.handler = ChaosCommandRunner.run
-BenchCommand.handler = Benchmarks.command
+// Commands that start throwaway clusters stop them when interrupted (Ctrl-C).
+ScenarioCommand.handler = {
+    ThrowawayClusters.stopOnInterrupt()
+    try ScenarioSuite.command($0, checks: ChaosChecks())
+}
+ChaosCommand.handler = {
+    ThrowawayClusters.stopOnInterrupt()
+    try ChaosCommandRunner.run($0)
+}
+BenchCommand.handler = {
+    ThrowawayClusters.stopOnInterrupt()
+    try Benchmarks.command($0)
+}
 ConsoleCommand.handler = ConsoleMain.command
 exit(KonnectSimCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -67,6 +67,28 @@ public enum NodeProcess {
         return pid
     }
 
+    /// Kills (SIGKILL) every process started with `--dir` inside `directory` (found through /proc): nodes
+    /// whose files went missing, or that started while their cluster was being stopped.
+    public static func killAll(under directory: String) {
+        guard let entries = opendir("/proc") else { return }
+        var pids: [Int32] = []
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let pid = Int32(name), pid != getpid() { pids.append(pid) }
+        }
+        closedir(entries)
+        for pid in pids {
+            guard let bytes = readWholeFile("/proc/\(pid)/cmdline") else { continue }
+            let arguments = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard let dir = arguments.firstIndex(of: "--dir"), dir + 1 < arguments.count,
+                arguments[dir + 1] == directory || arguments[dir + 1].hasPrefix(directory + "/")
+            else { continue }
+            kill(pid, SIGKILL)
+        }
+    }
+
     /// Marks every descriptor above stderr close-on-exec, so that nothing else the caller holds reaches a
     /// node: one inherited without FD_CLOEXEC (a pipe or socket of whoever ran the CLI) would otherwise
     /// stay open for the node's whole life, and whoever waits for it to close (a shell's `$(...)`, a test

@@ -52,27 +52,11 @@ final class TestCluster {
     deinit {
         conformance.reportPending()
         _ = cluster.down(graceMilliseconds: 3000)
-        TestCluster.killStragglers(under: directory)
+        // A node whose files went missing (the directory removed under a running test) is found by its
+        // command line.
+        NodeProcess.killAll(under: directory)
         if getenv("KONNECT_SIM_KEEP_TEST_DIRS") == nil {
             try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
-
-    /// Kills any process still running from this cluster's directory (`--dir DIRECTORY/...` on its command
-    /// line). `down` finds nodes through the files in the directory; this finds them through /proc, so a
-    /// node whose files went missing (a directory removed under a running test) is not left running.
-    static func killStragglers(under directory: String) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
-        let own = getpid()
-        for entry in entries {
-            guard let pid = Int32(entry), pid != own,
-                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
-            else { continue }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard let dir = arguments.firstIndex(of: "--dir"), dir + 1 < arguments.count,
-                arguments[dir + 1] == directory || arguments[dir + 1].hasPrefix(directory + "/")
-            else { continue }
-            kill(pid, SIGKILL)
         }
     }
 
