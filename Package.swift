@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// konnect-sim uses no Swift packages: only the toolchain and three C libraries found on a fresh
-// Debian machine (SQLite, OpenSSL's libcrypto, libcrypt), each behind one system-library target, plus
+// konnect-sim uses no Swift packages: only the toolchain and four C libraries found on a fresh
+// Debian machine (SQLite, OpenSSL's libcrypto and libssl, libcrypt), each behind one system-library target, plus
 // glibc's epoll headers (CLinux), which the toolchain's Glibc module leaves out.
 let package = Package(
     name: "konnect-sim",
@@ -14,6 +14,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // OpenSSL's libssl for TLS links between nodes (used by KonnectHTTP's TLS files only).
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         // epoll, eventfd and accept4: part of glibc, but not exported by the toolchain's Glibc module.
         .systemLibrary(name: "CLinux"),
 
@@ -22,8 +24,8 @@ let package = Package(
         // Thin shells around the C libraries.
         .target(name: "KonnectStorage", dependencies: ["CSQLite"]),
         .target(name: "KonnectSecurity", dependencies: ["CCrypto", "CCrypt"]),
-        // HTTP/1.1 over Unix and TCP sockets: pure parsers, an epoll event loop, a server and clients.
-        .target(name: "KonnectHTTP", dependencies: ["KonnectCore", "CLinux"]),
+        // HTTP/1.1 over Unix and TCP sockets (TLS for links between nodes): pure parsers, an epoll event loop, a server and clients.
+        .target(name: "KonnectHTTP", dependencies: ["KonnectCore", "CLinux", "CSSL"]),
         // The node processes: auth, geo, data plane, zone, upstream.
         .target(
             name: "KonnectNodes",

@@ -15,24 +15,27 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(endpoint): \(message)" }
 }
 
-/// A blocking HTTP/1.1 client over a Unix or TCP socket, with a small keep-alive pool.
+/// A blocking HTTP/1.1 client over a Unix or TCP socket (with TLS when given a `TLSClientContext`), with a
+/// small keep-alive pool; pooled TLS connections keep their session.
 ///
 /// Every node-to-node call goes through one of these, named after its link (`eu->auth`), so that
 /// partitions, latency and drops injected in `faults.json` act on real connections right here.
 public final class HTTPClient: Sendable {
     public let endpoint: Endpoint
+    private let tls: TLSClientContext?
     public let link: String?
     private let faults: (any LinkFaultSource)?
     public let connectTimeoutMilliseconds: Int
     public let timeoutMilliseconds: Int
-    private let idle = Mutex<[Int32]>([])
+    private let idle = Mutex<[ClientConnection]>([])
     private let maxIdle: Int
 
     public init(
-        endpoint: Endpoint, link: String? = nil, faults: (any LinkFaultSource)? = nil,
+        endpoint: Endpoint, tls: TLSClientContext? = nil, link: String? = nil, faults: (any LinkFaultSource)? = nil,
         connectTimeoutMilliseconds: Int = 1000, timeoutMilliseconds: Int = 10_000, maxIdle: Int = 8
     ) {
         self.endpoint = endpoint
+        self.tls = tls
         self.link = link
         self.faults = faults
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
@@ -40,17 +43,13 @@ public final class HTTPClient: Sendable {
         self.maxIdle = maxIdle
     }
 
-    deinit {
-        for fd in idle.withLock({ $0 }) { close(fd) }
-    }
-
     /// Closes pooled connections (after a fault change or a peer restart).
     public func reset() {
-        let fds = idle.withLock { fds -> [Int32] in
-            defer { fds = [] }
-            return fds
+        let connections = idle.withLock { connections -> [ClientConnection] in
+            defer { connections = [] }
+            return connections
         }
-        for fd in fds { close(fd) }
+        for connection in connections { connection.close() }
     }
 
     /// Sends a request and reads the whole response.
@@ -74,14 +73,14 @@ public final class HTTPClient: Sendable {
         // response byte arrives, retry once on a fresh connection.
         var pooled = takeIdle()
         while true {
-            let fd: Int32
-            if let pooled { fd = pooled } else { fd = try connect() }
-            switch exchange(fd, bytes, method: method, timeout: remaining) {
+            let connection: ClientConnection
+            if let pooled { connection = pooled } else { connection = try connect() }
+            switch exchange(connection, bytes, method: method, timeout: remaining) {
             case .success(let (response, reusable)):
-                finish(fd, reusable: reusable)
+                finish(connection, reusable: reusable)
                 return response
             case .failure(let failure):
-                close(fd)
+                connection.close()
                 guard pooled != nil, !failure.responseStarted else { throw failure.error }
                 pooled = nil
             }
@@ -104,15 +103,15 @@ public final class HTTPClient: Sendable {
         -> HTTPStream
     {
         sleepMilliseconds(min(try applyFaults(), timeoutMilliseconds))
-        let fd = try connect()
+        let connection = try connect()
         do {
-            try Socket.writeAll(
-                fd, serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
+            try connection.writeAll(
+                serialize(method, target, headers: headers, body: []), timeoutMilliseconds: timeoutMilliseconds)
         } catch {
-            close(fd)
+            connection.close()
             throw HTTPClientError(kind: .connectionLost, endpoint: endpoint, message: error.description)
         }
-        return HTTPStream(fd: fd, method: method, endpoint: endpoint, link: link, faults: faults)
+        return HTTPStream(connection: connection, method: method, endpoint: endpoint, link: link, faults: faults)
     }
 
     /// Refuses or drops the request as the link's fault says; returns the latency to add.
@@ -140,29 +139,24 @@ public final class HTTPClient: Sendable {
         return faults.fault(on: link)?.partitioned == true
     }
 
-    private func connect() throws(HTTPClientError) -> Int32 {
-        do {
-            return try Socket.connect(to: endpoint, timeoutMilliseconds: connectTimeoutMilliseconds)
-        } catch {
-            throw HTTPClientError(
-                kind: error.kind == .timedOut ? .timedOut : .unreachable, endpoint: endpoint, message: error.description
-            )
-        }
+    /// A new connection (with its TLS handshake, if any, inside the connect timeout).
+    private func connect() throws(HTTPClientError) -> ClientConnection {
+        try ClientConnection.open(to: endpoint, tls: tls, timeoutMilliseconds: connectTimeoutMilliseconds)
     }
 
-    private func takeIdle() -> Int32? {
+    private func takeIdle() -> ClientConnection? {
         idle.withLock { $0.popLast() }
     }
 
-    private func finish(_ fd: Int32, reusable: Bool) {
+    private func finish(_ connection: ClientConnection, reusable: Bool) {
         let kept =
             reusable
-            && idle.withLock { fds -> Bool in
-                guard fds.count < maxIdle else { return false }
-                fds.append(fd)
+            && idle.withLock { connections -> Bool in
+                guard connections.count < maxIdle else { return false }
+                connections.append(connection)
                 return true
             }
-        if !kept { close(fd) }
+        if !kept { connection.close() }
     }
 
     private func serialize(_ method: String, _ target: String, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
@@ -179,11 +173,11 @@ public final class HTTPClient: Sendable {
         var responseStarted: Bool
     }
 
-    private func exchange(_ fd: Int32, _ bytes: [UInt8], method: String, timeout: Int) -> Result<
+    private func exchange(_ connection: ClientConnection, _ bytes: [UInt8], method: String, timeout: Int) -> Result<
         (ClientResponse, Bool), ExchangeFailure
     > {
         do {
-            try Socket.writeAll(fd, bytes, timeoutMilliseconds: timeout)
+            try connection.writeAll(bytes, timeoutMilliseconds: timeout)
         } catch {
             return .failure(
                 ExchangeFailure(
@@ -232,8 +226,8 @@ public final class HTTPClient: Sendable {
                             message: "link \(link ?? "") was partitioned during the request (injected fault)"),
                         responseStarted: true))
             }
-            switch Socket.read(
-                fd, into: &buffer, timeoutMilliseconds: link != nil && faults != nil ? min(remaining, 100) : remaining)
+            switch connection.read(
+                into: &buffer, timeoutMilliseconds: link != nil && faults != nil ? min(remaining, 100) : remaining)
             {
             case .data(let count):
                 received = true
@@ -271,40 +265,38 @@ public final class HTTPStream: @unchecked Sendable {
         case closed(String)
     }
 
-    private let fd: Int32
+    private let connection: ClientConnection
     private let endpoint: Endpoint
     private let link: String?
     private let faults: (any LinkFaultSource)?
     private var parser: HTTPResponseParser
     private var pending: [UInt8] = []
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-    private var isClosed = false
     /// The whole stream arrived with its head (a short stream the server ended at once): its messages are
     /// in `pending`, and nothing more will come.
     private var arrivedWhole = false
     public private(set) var status: Int?
     public private(set) var errorBody: [UInt8] = []
 
-    init(fd: Int32, method: String, endpoint: Endpoint, link: String?, faults: (any LinkFaultSource)?) {
-        self.fd = fd
+    init(
+        connection: ClientConnection, method: String, endpoint: Endpoint, link: String?,
+        faults: (any LinkFaultSource)?
+    ) {
+        self.connection = connection
         self.endpoint = endpoint
         self.link = link
         self.faults = faults
         self.parser = HTTPResponseParser(method: method)
     }
 
-    deinit { close() }
-
     /// Closes the stream; only the thread that reads it may call this.
     public func close() {
-        guard !isClosed else { return }
-        isClosed = true
-        Glibc.close(fd)
+        connection.close()
     }
 
     /// Wakes and ends a read in progress on another thread (the reader then closes the stream).
     public func interrupt() {
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        connection.interrupt()
     }
 
     /// Waits for the response head; returns its status. A non-200 status carries its body in `errorBody`.
@@ -341,7 +333,7 @@ public final class HTTPStream: @unchecked Sendable {
                     HTTPClientError(
                         kind: .timedOut, endpoint: endpoint, message: "no response within \(timeoutMilliseconds) ms"))
             }
-            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: remaining) {
+            switch connection.read(into: &buffer, timeoutMilliseconds: remaining) {
             case .data(let count): parser.feed(buffer[0..<count])
             case .eof, .failed:
                 return .failure(
@@ -388,7 +380,7 @@ public final class HTTPStream: @unchecked Sendable {
             let remaining = deadline - Monotonic.now
             guard remaining > 0 else { return .timeout }
             // Wake at least every 100 ms to notice injected partitions.
-            switch Socket.read(fd, into: &buffer, timeoutMilliseconds: min(remaining, 100)) {
+            switch connection.read(into: &buffer, timeoutMilliseconds: min(remaining, 100)) {
             case .data(let count):
                 parser.feed(buffer[0..<count])
                 let (data, finished, error) = parser.takeStreamData()

@@ -108,6 +108,8 @@ public struct HTTPRequest: Sendable {
     public var minorVersion: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The certificate the client presented, for a request that arrived on a TLS link (set by the server).
+    public var peer: PeerCertificate? = nil
 
     public init(method: String, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method

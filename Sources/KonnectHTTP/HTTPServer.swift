@@ -6,8 +6,9 @@ import Synchronization
     import Glibc
 #endif
 
-/// Which socket a request arrived on. Internal node-to-node endpoints are served on the Unix socket only.
-public enum ListenerKind: Sendable { case unix, tcp }
+/// Which socket a request arrived on: the node's Unix socket, a plain TCP port (public traffic), or a TLS
+/// link between nodes. Internal node-to-node endpoints are served on the Unix socket and on links only.
+public enum ListenerKind: Sendable { case unix, tcp, link }
 
 /// The HTTP/1.1 server every node runs, on the process's event loops: each loop accepts on every
 /// listener and owns the connections it accepted; request handlers run on a bounded `WorkerPool` (or,
@@ -33,6 +34,8 @@ public final class HTTPServer: Sendable {
         public var maxTCPConnections: Int? = nil
         /// Open Unix-socket connections at most, a capacity TCP traffic cannot take.
         public var maxUnixConnections = 512
+        /// Open TLS link connections (node to node) at most, a capacity public traffic cannot take.
+        public var maxLinkConnections = 512
         /// Renders transport-level errors (400, 408, 413, 431, 503); the default is a problem document.
         public var renderError: @Sendable (APIError, String) -> HTTPResponse = { error, instance in
             HTTPResponse.json(
@@ -74,8 +77,10 @@ public final class HTTPServer: Sendable {
         let descriptors = FileLimit.raiseToHardLimit()
         var configuration = configuration
         if configuration.maxTCPConnections == nil {
-            // What is left after the Unix socket's share and room for files, databases and outgoing calls.
-            configuration.maxTCPConnections = max(64, descriptors - configuration.maxUnixConnections - 256)
+            // What is left after the Unix socket's and the links' shares and room for files, databases and
+            // outgoing calls.
+            configuration.maxTCPConnections = max(
+                64, descriptors - configuration.maxUnixConnections - configuration.maxLinkConnections - 256)
         }
         let core = ServerCore(configuration: configuration, workers: workers, handling: handling)
         self.core = core
@@ -92,11 +97,18 @@ public final class HTTPServer: Sendable {
         listeners.withLock { $0.append(Listener(fd: fd, kind: .unix)) }
     }
 
-    /// Listens on 127.0.0.1; returns the port (the kernel's choice when `port` is 0).
+    /// Listens on 127.0.0.1, plain HTTP; returns the port (the kernel's choice when `port` is 0).
     public func listen(tcpPort port: Int) throws(SocketError) -> Int {
-        let (fd, actual) = try Socket.listenTCP(port: port)
+        try listen(tcpHost: "127.0.0.1", port: port, tls: nil)
+    }
+
+    /// Listens on an IPv4 address (`0.0.0.0` for every interface); returns the port (the kernel's choice
+    /// when `port` is 0). With `tls` the listener is a link between nodes (`ListenerKind.link`): every
+    /// connection does a TLS handshake, presenting a client certificate, before its first request.
+    public func listen(tcpHost host: String, port: Int, tls: TLSServerContext?) throws(SocketError) -> Int {
+        let (fd, actual) = try Socket.listenTCP(host: host, port: port)
         Socket.setNonBlocking(fd, true)
-        listeners.withLock { $0.append(Listener(fd: fd, kind: .tcp)) }
+        listeners.withLock { $0.append(Listener(fd: fd, kind: tls == nil ? .tcp : .link, tls: tls)) }
         return actual
     }
 
@@ -111,11 +123,15 @@ public final class HTTPServer: Sendable {
 
     public var isDraining: Bool { core.isDraining }
 
-    /// Open connections (TCP, Unix), for tests and status.
-    public var openConnections: (tcp: Int, unix: Int) { (core.openCount(.tcp), core.openCount(.unix)) }
+    /// Open connections (TCP, Unix, TLS links), for tests and status.
+    public var openConnections: (tcp: Int, unix: Int, link: Int) {
+        (core.openCount(.tcp), core.openCount(.unix), core.openCount(.link))
+    }
 
-    /// Connection limits in force (TCP, Unix).
-    public var connectionLimits: (tcp: Int, unix: Int) { (core.limit(.tcp), core.limit(.unix)) }
+    /// Connection limits in force (TCP, Unix, TLS links).
+    public var connectionLimits: (tcp: Int, unix: Int, link: Int) {
+        (core.limit(.tcp), core.limit(.unix), core.limit(.link))
+    }
 
     /// Stops accepting, waits up to `drainMilliseconds` for requests in progress, then closes everything.
     /// Call it from outside the event loops.
@@ -153,6 +169,7 @@ public final class HTTPServer: Sendable {
 struct Listener: Sendable {
     var fd: Int32
     var kind: ListenerKind
+    var tls: TLSServerContext? = nil
 }
 
 enum Handling: Sendable {
@@ -168,6 +185,7 @@ final class ServerCore: Sendable {
     private let draining = Atomic<Bool>(false)
     private let openTCP = Atomic<Int>(0)
     private let openUnix = Atomic<Int>(0)
+    private let openLink = Atomic<Int>(0)
     /// Fired whenever a connection closes (shutdown waits on it).
     let changed = Signal()
     /// The 503 sent when a connection cannot be admitted.
@@ -190,43 +208,46 @@ final class ServerCore: Sendable {
     /// Sets the draining flag; false when it was set already.
     func beginDraining() -> Bool { !draining.exchange(true, ordering: .acquiringAndReleasing) }
 
+    /// The open-connection counter of a socket kind.
+    private func count<Result>(_ kind: ListenerKind, _ body: (borrowing Atomic<Int>) -> Result) -> Result {
+        switch kind {
+        case .tcp: body(openTCP)
+        case .unix: body(openUnix)
+        case .link: body(openLink)
+        }
+    }
+
     func openCount(_ kind: ListenerKind) -> Int {
-        kind == .tcp ? openTCP.load(ordering: .acquiring) : openUnix.load(ordering: .acquiring)
+        count(kind) { $0.load(ordering: .acquiring) }
     }
 
     func limit(_ kind: ListenerKind) -> Int {
-        kind == .tcp ? configuration.maxTCPConnections ?? 1024 : configuration.maxUnixConnections
+        switch kind {
+        case .tcp: configuration.maxTCPConnections ?? 1024
+        case .unix: configuration.maxUnixConnections
+        case .link: configuration.maxLinkConnections
+        }
     }
 
-    var totalOpen: Int { openTCP.load(ordering: .acquiring) + openUnix.load(ordering: .acquiring) }
+    var totalOpen: Int { openCount(.tcp) + openCount(.unix) + openCount(.link) }
 
     /// Takes a connection slot; false at the limit.
     func reserve(_ kind: ListenerKind) -> Bool {
         let limit = self.limit(kind)
-        switch kind {
-        case .tcp:
-            if openTCP.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= limit { return true }
-            openTCP.wrappingSubtract(1, ordering: .acquiringAndReleasing)
-        case .unix:
-            if openUnix.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= limit { return true }
-            openUnix.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+        return count(kind) { open in
+            if open.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue <= limit { return true }
+            open.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+            return false
         }
-        return false
     }
 
     /// Takes a slot even at the limit (another loop is closing an idle connection to make room).
     func reserveOverLimit(_ kind: ListenerKind) {
-        switch kind {
-        case .tcp: openTCP.wrappingAdd(1, ordering: .acquiringAndReleasing)
-        case .unix: openUnix.wrappingAdd(1, ordering: .acquiringAndReleasing)
-        }
+        count(kind) { open -> Void in open.wrappingAdd(1, ordering: .acquiringAndReleasing) }
     }
 
     func release(_ kind: ListenerKind) {
-        switch kind {
-        case .tcp: openTCP.wrappingSubtract(1, ordering: .acquiringAndReleasing)
-        case .unix: openUnix.wrappingSubtract(1, ordering: .acquiringAndReleasing)
-        }
+        count(kind) { open -> Void in open.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
         changed.fire()
         // Half a second after many connections closed, hand the freed memory back to the kernel (malloc
         // keeps it otherwise), so a burst of idle connections leaves the node's memory where it was.
@@ -265,17 +286,32 @@ final class ServerLoopContext: @unchecked Sendable {
     /// Idle after at least one answer, per socket kind (closed first under pressure, like nginx).
     private let keepAliveTCP = ConnectionList()
     private let keepAliveUnix = ConnectionList()
+    private let keepAliveLink = ConnectionList()
     /// Open but silent since accepted, per socket kind (closed next).
     private let freshTCP = ConnectionList()
     private let freshUnix = ConnectionList()
+    private let freshLink = ConnectionList()
 
     init(core: ServerCore, loop: EventLoop) {
         self.core = core
         self.loop = loop
     }
 
-    func keepAlive(_ kind: ListenerKind) -> ConnectionList { kind == .tcp ? keepAliveTCP : keepAliveUnix }
-    func fresh(_ kind: ListenerKind) -> ConnectionList { kind == .tcp ? freshTCP : freshUnix }
+    func keepAlive(_ kind: ListenerKind) -> ConnectionList {
+        switch kind {
+        case .tcp: keepAliveTCP
+        case .unix: keepAliveUnix
+        case .link: keepAliveLink
+        }
+    }
+
+    func fresh(_ kind: ListenerKind) -> ConnectionList {
+        switch kind {
+        case .tcp: freshTCP
+        case .unix: freshUnix
+        case .link: freshLink
+        }
+    }
 
     func remove(_ connection: ServerConnection) { connection.list?.remove(connection) }
 
@@ -300,7 +336,8 @@ final class ServerLoopContext: @unchecked Sendable {
         return true
     }
 
-    func admit(_ fd: Int32, kind: ListenerKind) {
+    func admit(_ fd: Int32, listener: Listener) {
+        let kind = listener.kind
         guard !core.isDraining else {
             close(fd)
             return
@@ -311,26 +348,38 @@ final class ServerLoopContext: @unchecked Sendable {
             // that loop has closed its connection).
             if closeOldestIdle(kind) {
                 guard core.reserve(kind) else {
-                    reject(fd)
+                    reject(fd, kind: kind)
                     return
                 }
             } else if let other = siblings.first(where: { $0.idleCount(kind) > 0 }) {
                 other.loop.execute { _ = other.closeOldestIdle(kind) }
                 core.reserveOverLimit(kind)
             } else {
-                reject(fd)
+                reject(fd, kind: kind)
                 return
             }
         }
-        if kind == .tcp { Socket.setNoDelay(fd) }
-        let connection = ServerConnection(fd: fd, kind: kind, context: self)
+        if kind != .unix { Socket.setNoDelay(fd) }
+        var session: TLSSession? = nil
+        if let tls = listener.tls {
+            session = try? TLSSession(server: tls, fd: fd)
+            guard session != nil else {
+                close(fd)
+                core.release(kind)
+                return
+            }
+        }
+        let connection = ServerConnection(fd: fd, kind: kind, tls: session, context: self)
         connections[fd] = connection
         connection.start()
     }
 
-    private func reject(_ fd: Int32) {
-        _ = core.unavailable.withUnsafeBytes { raw in
-            send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+    /// Refuses a connection: a 503 in plain text (a link, which speaks TLS only, is just closed).
+    private func reject(_ fd: Int32, kind: ListenerKind) {
+        if kind != .link {
+            _ = core.unavailable.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
         }
         close(fd)
     }
@@ -382,7 +431,7 @@ final class Acceptor: LoopWatcher {
         for _ in 0..<64 {
             let fd = accept4(listener.fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd >= 0 {
-                context.admit(fd, kind: listener.kind)
+                context.admit(fd, listener: listener)
                 if stopped { return }
                 continue
             }

@@ -9,8 +9,21 @@ public struct APIRequest: Sendable {
     public let http: HTTPRequest
     public let parameters: [String: String]
     public let listener: ListenerKind
+    /// The certificate the peer presented on a TLS link (nil on the Unix socket and plain TCP).
+    public let peer: PeerCertificate?
     /// Konnect-style correlation id, also the `instance` of error bodies.
     public let traceID: String
+
+    init(
+        http: HTTPRequest, parameters: [String: String], listener: ListenerKind, peer: PeerCertificate? = nil,
+        traceID: String
+    ) {
+        self.http = http
+        self.parameters = parameters
+        self.listener = listener
+        self.peer = peer
+        self.traceID = traceID
+    }
 
     public var method: String { http.method }
     public var path: String { http.path }
@@ -129,7 +142,8 @@ public final class Router: Sendable {
         var chosen: (route: Route, parameters: [String: String])? = nil
         var getRoute: (route: Route, parameters: [String: String])? = nil
         for route in table where route.segments.count == segments.count {
-            if route.unixOnly && listener != .unix { continue }
+            // Node-to-node routes: on the Unix socket and on TLS links, never on the public TCP port.
+            if route.unixOnly && listener == .tcp { continue }
             var parameters: [String: String] = [:]
             var matches = true
             for (pattern, value) in zip(route.segments, segments) {
@@ -156,7 +170,8 @@ public final class Router: Sendable {
         // HEAD wherever GET exists (RFC 9110 9.3.2): the GET handler answers; the server sends no body.
         if chosen == nil && request.method == "HEAD" { chosen = getRoute }
         if let (route, parameters) = chosen {
-            let apiRequest = APIRequest(http: request, parameters: parameters, listener: listener, traceID: traceID)
+            let apiRequest = APIRequest(
+                http: request, parameters: parameters, listener: listener, peer: request.peer, traceID: traceID)
             do {
                 return try route.handler(apiRequest)
             } catch let error as APIError {

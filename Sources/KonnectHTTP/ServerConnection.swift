@@ -9,6 +9,10 @@ import Synchronization
 /// each to the server's handler, writes the answer, and keeps its deadlines. Everything here runs on
 /// the loop's thread except `encode`, which whoever has the response calls.
 ///
+/// On a TLS link every byte goes through the connection's `TLSSession`: the handshake comes first (within
+/// the deadline of the first request head), and a read or write that needs the socket in the other
+/// direction (`wantWrite` while reading, `wantRead` while writing) watches for that too.
+///
 /// Phases: `waiting` for a request (nothing of one received), `receiving` one, `busy` while the handler
 /// runs or a deferred answer is awaited, `writing` a complete response, `streaming` a chunked one,
 /// `lingering` after the last response (our side shut, draining the peer's until it closes).
@@ -17,6 +21,15 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
 
     let fd: Int32
     let kind: ListenerKind
+    /// The TLS session of a link connection (nil on Unix sockets and plain TCP).
+    private let tls: TLSSession?
+    /// A link connection whose handshake is not complete yet.
+    private var handshaking: Bool
+    /// The certificate the client presented (a link connection, after its handshake).
+    private var peer: PeerCertificate?
+    /// TLS needs the socket writable to go on reading (handshake or read), or readable to go on writing.
+    private var readWaitsForOutput = false
+    private var writeWaitsForInput = false
     let loop: EventLoop
     unowned let context: ServerLoopContext
     private let core: ServerCore
@@ -49,9 +62,11 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     var listNext: ServerConnection?
     unowned(unsafe) var listPrevious: ServerConnection?
 
-    init(fd: Int32, kind: ListenerKind, context: ServerLoopContext) {
+    init(fd: Int32, kind: ListenerKind, tls: TLSSession?, context: ServerLoopContext) {
         self.fd = fd
         self.kind = kind
+        self.tls = tls
+        handshaking = tls != nil
         self.context = context
         self.loop = context.loop
         core = context.core
@@ -78,12 +93,91 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             closeNow()
             return
         }
-        if events & EpollEvents.output != 0 {
+        if handshaking {
+            continueHandshake()
+            return
+        }
+        let readable =
+            events & (EpollEvents.input | EpollEvents.peerClosed | EpollEvents.hangUp | EpollEvents.error) != 0
+        if events & EpollEvents.output != 0 || (readable && writeWaitsForInput) {
             flush()
             if phase == .closed { return }
         }
-        if events & (EpollEvents.input | EpollEvents.peerClosed | EpollEvents.hangUp | EpollEvents.error) != 0 {
+        if readable || (events & EpollEvents.output != 0 && readWaitsForOutput) {
             readInput()
+        }
+    }
+
+    /// Advances the TLS handshake; once done, the connection reads requests like any other.
+    private func continueHandshake() {
+        guard let tls else { return }
+        switch tls.handshake() {
+        case .done:
+            handshaking = false
+            readWaitsForOutput = false
+            peer = tls.peerCertificate
+            updateInterest()
+            readInput()
+        case .wantRead:
+            readWaitsForOutput = false
+            updateInterest()
+        case .wantWrite:
+            readWaitsForOutput = true
+            updateInterest()
+        case .closed, .failed:
+            // No certificate, a plain-HTTP client, a protocol error: nothing can be answered.
+            closeNow()
+        }
+    }
+
+    private enum Received {
+        case bytes(Int)
+        case wouldBlock, ended, failed
+    }
+
+    /// Reads from the socket, or through TLS on a link.
+    private func receive(_ buffer: UnsafeMutableRawBufferPointer) -> Received {
+        guard let tls else {
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .ended }
+            let code = errno
+            return code == EAGAIN || code == EWOULDBLOCK || code == EINTR ? .wouldBlock : .failed
+        }
+        let outcome = tls.read(into: buffer)
+        let waitedForOutput = readWaitsForOutput
+        readWaitsForOutput = outcome == .wantWrite
+        if readWaitsForOutput != waitedForOutput { updateInterest() }
+        switch outcome {
+        case .done(let count): return .bytes(count)
+        case .wantRead, .wantWrite: return .wouldBlock
+        case .closed: return .ended
+        case .failed: return .failed
+        }
+    }
+
+    private enum Sent {
+        case bytes(Int)
+        case wouldBlock, failed
+    }
+
+    /// Writes to the socket without blocking, or through TLS on a link.
+    private func transmit(_ bytes: UnsafeRawBufferPointer) -> Sent {
+        guard let tls else {
+            while true {
+                let sent = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                if sent > 0 { return .bytes(sent) }
+                if sent < 0 && errno == EINTR { continue }
+                if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return .wouldBlock }
+                return .failed
+            }
+        }
+        let outcome = tls.write(bytes)
+        writeWaitsForInput = outcome == .wantRead
+        switch outcome {
+        case .done(let count): return .bytes(count)
+        case .wantRead, .wantWrite: return .wouldBlock
+        case .closed, .failed: return .failed
         }
     }
 
@@ -92,45 +186,59 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             discardUntilClosed()
             return
         }
-        if readingPaused || peerClosed { return }
+        // Bytes TLS has already taken from the socket do not make it readable again: read them all now.
+        repeat {
+            if readingPaused || peerClosed || phase == .closed { return }
+            guard readOnce() else { return }
+        } while tls?.hasBufferedInput == true
+    }
+
+    /// One read; false when nothing more can be read now.
+    private func readOnce() -> Bool {
         let buffer = loop.readBuffer
-        let count = recv(fd, buffer.baseAddress, buffer.count, 0)
-        if count > 0 {
-            switch phase {
-            case .waiting:
-                context.remove(self)
-                phase = .receiving
-                // The request deadline is set only if the request is still incomplete after these bytes
-                // (below): a request that arrives whole, the usual case, never touches the timer heap.
-                requestStartedAt = answered == 0 ? openedAt : loop.now
-            case .receiving, .lingering, .closed:
-                break
-            case .busy, .writing, .streaming:
-                // Pipelined requests wait for the answer in progress; past a bound, stop reading.
-                bufferedWhileBusy += count
-                if bufferedWhileBusy > ServerConnection.maxBufferedWhileBusy {
-                    readingPaused = true
-                    updateInterest()
-                }
-            }
-            parser.feed(
-                UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
-            if phase == .receiving {
-                processInput()
-                if phase == .receiving, let started = requestStartedAt {
-                    requestStartedAt = nil
-                    timer.set(at: started + core.configuration.requestTimeoutMilliseconds)
-                }
-            }
-            return
-        }
-        if count < 0 {
-            let code = errno
-            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
+        switch receive(buffer) {
+        case .bytes(let count):
+            received(count, in: buffer)
+            return true
+        case .wouldBlock:
+            return false
+        case .failed:
             closeNow()
-            return
+            return false
+        case .ended:
+            peerLeft()
+            return false
         }
-        peerLeft()
+    }
+
+    /// Feeds what was read to the parser (and on to the handler once a request is complete).
+    private func received(_ count: Int, in buffer: UnsafeMutableRawBufferPointer) {
+        switch phase {
+        case .waiting:
+            context.remove(self)
+            phase = .receiving
+            // The request deadline is set only if the request is still incomplete after these bytes
+            // (below): a request that arrives whole, the usual case, never touches the timer heap.
+            requestStartedAt = answered == 0 ? openedAt : loop.now
+        case .receiving, .lingering, .closed:
+            break
+        case .busy, .writing, .streaming:
+            // Pipelined requests wait for the answer in progress; past a bound, stop reading.
+            bufferedWhileBusy += count
+            if bufferedWhileBusy > ServerConnection.maxBufferedWhileBusy {
+                readingPaused = true
+                updateInterest()
+            }
+        }
+        parser.feed(
+            UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+        if phase == .receiving {
+            processInput()
+            if phase == .receiving, let started = requestStartedAt {
+                requestStartedAt = nil
+                timer.set(at: started + core.configuration.requestTimeoutMilliseconds)
+            }
+        }
     }
 
     static let maxBufferedWhileBusy = 1 << 20
@@ -182,6 +290,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
 
     private func dispatch(_ request: consuming HTTPRequest) {
         RequestTarget.normalizeAbsoluteForm(&request)
+        request.peer = peer
         context.remove(self)
         phase = .busy
         timer.cancel()
@@ -193,7 +302,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         case .blocking(let handler):
             let connection = self
             let request = copy request
-            workers.submit(priority: kind == .unix) {
+            workers.submit(priority: kind != .tcp) {
                 let response = handler(request, kind)
                 let reply = connection.encode(
                     response, method: request.method, keepAlive: request.keepAlive, sequence: number)
@@ -266,14 +375,17 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
             timer.cancel()
             if output.isEmpty {
                 // The usual case: the whole answer goes out in one send, without copying it.
-                let sent = bytes.withUnsafeBytes { raw in
-                    send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                }
-                if sent == bytes.count {
+                switch bytes.withUnsafeBytes({ transmit($0) }) {
+                case .bytes(let sent) where sent == bytes.count:
                     responseFinished()
                     return
+                case .bytes(let sent):
+                    output = Array(bytes[sent...])
+                case .wouldBlock, .failed:
+                    // Retried by `flush`, which closes the connection if it fails again (TLS wants the
+                    // same bytes again after a write that would block).
+                    output = bytes
                 }
-                output = sent > 0 ? Array(bytes[sent...]) : bytes
             } else {
                 output.append(contentsOf: bytes)
             }
@@ -319,28 +431,23 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     private func flush() {
         while true {
             while outputOffset < output.count {
-                let sent = output.withUnsafeBytes { raw in
-                    send(
-                        fd, raw.baseAddress! + outputOffset, raw.count - outputOffset,
-                        Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                }
-                if sent > 0 {
+                let offset = outputOffset
+                switch output.withUnsafeBytes({ transmit(UnsafeRawBufferPointer(rebasing: $0[offset...])) }) {
+                case .bytes(let sent):
                     outputOffset += sent
                     if phase == .writing || phase == .streaming {
                         timer.set(after: core.configuration.writeTimeoutMilliseconds)
                     }
-                    continue
-                }
-                if sent < 0 && errno == EINTR { continue }
-                if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                case .wouldBlock:
                     if phase == .writing || phase == .streaming, !timer.isArmed {
                         timer.set(after: core.configuration.writeTimeoutMilliseconds)
                     }
                     updateInterest()
                     return
+                case .failed:
+                    closeNow()
+                    return
                 }
-                closeNow()
-                return
             }
             if output.capacity > 64 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
             outputOffset = 0
@@ -398,6 +505,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         if readingPaused {
             readingPaused = false
             updateInterest()
+            // Requests TLS took from the socket while reading was paused do not make the socket readable.
+            if tls?.hasBufferedInput == true { loop.execute { [self] in readInput() } }
         }
         if parser.hasPartialRequest { processInput() }
     }
@@ -405,6 +514,11 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     // MARK: - Deadlines and closing
 
     private func deadlinePassed() {
+        if handshaking {
+            // The TLS handshake did not complete in time: there is no channel to answer 408 on.
+            closeNow()
+            return
+        }
         let configuration = core.configuration
         switch phase {
         case .waiting:
@@ -438,6 +552,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         }
         context.remove(self)
         phase = .lingering
+        tls?.sendCloseNotify()
         Glibc.shutdown(fd, Int32(SHUT_WR))
         timer.set(after: 2000)
         updateInterest()
@@ -496,7 +611,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         if phase == .lingering || (!peerClosed && !readingPaused) {
             wanted |= EpollEvents.input | EpollEvents.peerClosed
         }
-        if outputOffset < output.count { wanted |= EpollEvents.output }
+        if outputOffset < output.count || readWaitsForOutput { wanted |= EpollEvents.output }
+        if writeWaitsForInput { wanted |= EpollEvents.input }
         guard wanted != interest else { return }
         let first = interest == 0 && !registered
         interest = wanted

@@ -103,29 +103,32 @@ enum Socket {
         return fd
     }
 
-    /// Listens on 127.0.0.1; port 0 asks the kernel for a free one. Returns the descriptor and the port.
-    static func listenTCP(port: Int) throws(SocketError) -> (Int32, Int) {
+    /// Listens on an IPv4 address; port 0 asks the kernel for a free one. Returns the descriptor and the port.
+    static func listenTCP(host: String, port: Int) throws(SocketError) -> (Int32, Int) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw SocketError(
+                kind: .other, operation: "listen \(host):\(port)", message: "not an IPv4 address (such as 0.0.0.0)")
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .errno("socket") }
         setCloseOnExec(fd)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard bound == 0 else {
-            let error = SocketError.errno("bind 127.0.0.1:\(port)")
+            let error = SocketError.errno("bind \(host):\(port)")
             close(fd)
             throw error
         }
         guard listen(fd, backlog) == 0 else {
-            let error = SocketError.errno("listen 127.0.0.1:\(port)")
+            let error = SocketError.errno("listen \(host):\(port)")
             close(fd)
             throw error
         }
