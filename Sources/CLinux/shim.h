@@ -12,3 +12,7 @@ extern int accept4(int fd, void *address, unsigned int *length, int flags);
 // connections close, the server hands the freed pages back to the kernel.
 #include <stddef.h>
 extern int malloc_trim(size_t pad);
+
+// setns is declared by <sched.h> only under _GNU_SOURCE: a node joins its network namespace ("host")
+// at start, and the operator's clients open sockets inside the operator's namespace.
+extern int setns(int fd, int nstype);

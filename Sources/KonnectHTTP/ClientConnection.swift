@@ -34,7 +34,7 @@ final class ClientConnection: @unchecked Sendable {
         guard let tls else { return ClientConnection(fd: fd, tls: nil) }
         let host: String
         switch endpoint {
-        case .tcp(let name, _): host = name
+        case .tcp(let name, _), .tcpInNamespace(_, let name, _): host = name
         case .unix: host = "localhost"
         }
         let session: TLSSession

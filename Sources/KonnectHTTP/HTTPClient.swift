@@ -160,12 +160,7 @@ public final class HTTPClient: Sendable {
     }
 
     private func serialize(_ method: String, _ target: String, headers: HTTPHeaders, body: [UInt8]) -> [UInt8] {
-        let host: String
-        switch endpoint {
-        case .unix: host = "localhost"
-        case .tcp(let name, let port): host = "\(name):\(port)"
-        }
-        return MessageEncoding.request(method, target, headers: headers, body: body, host: host)
+        return MessageEncoding.request(method, target, headers: headers, body: body, host: endpoint.hostHeader)
     }
 
     private struct ExchangeFailure: Error {

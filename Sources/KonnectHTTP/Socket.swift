@@ -35,11 +35,22 @@ public struct SocketError: Error, Sendable, CustomStringConvertible {
 public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     case unix(String)
     case tcp(host: String, port: Int)
+    /// A TCP address as seen from a network namespace (`ip netns`): the socket is opened inside it.
+    case tcpInNamespace(namespace: String, host: String, port: Int)
 
     public var description: String {
         switch self {
         case .unix(let path): "unix:\(path)"
         case .tcp(let host, let port): "http://\(host):\(port)"
+        case .tcpInNamespace(let namespace, let host, let port): "http://\(host):\(port) (from \(namespace))"
+        }
+    }
+
+    /// The `Host` header a request to this endpoint carries.
+    var hostHeader: String {
+        switch self {
+        case .unix: "localhost"
+        case .tcp(let host, let port), .tcpInNamespace(_, let host, let port): "\(host):\(port)"
         }
     }
 }
@@ -162,21 +173,11 @@ enum Socket {
                 }
             }
         case .tcp(let host, let port):
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
-            guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
-                throw SocketError(kind: .other, operation: "connect \(host):\(port)", message: "not an IPv4 address")
-            }
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw .errno("socket") }
-            setCloseOnExec(fd)
-            setNonBlocking(fd, true)
-            setNoDelay(fd)
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
+            (fd, result) = try connectTCP(host: host, port: port)
+        case .tcpInNamespace(let namespace, let host, let port):
+            // Only the socket's creation needs the namespace; connecting and everything after work from here.
+            (fd, result) = try NetworkNamespace.within(namespace) { () throws(SocketError) in
+                try connectTCP(host: host, port: port)
             }
         }
         if result != 0 {
@@ -203,6 +204,27 @@ enum Socket {
         }
         setNonBlocking(fd, false)
         return fd
+    }
+
+    /// A non-blocking TCP socket with a connect started: the descriptor and `connect`'s result.
+    private static func connectTCP(host: String, port: Int) throws(SocketError) -> (Int32, Int32) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
+            throw SocketError(kind: .other, operation: "connect \(host):\(port)", message: "not an IPv4 address")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .errno("socket") }
+        setCloseOnExec(fd)
+        setNonBlocking(fd, true)
+        setNoDelay(fd)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return (fd, result)
     }
 
     /// Waits until `fd` is ready; false on timeout. A negative timeout waits forever.

@@ -11,14 +11,14 @@ extension Benchmarks {
     final class BenchCluster: Sendable {
         let cluster: Cluster
         let directory: String
-        init(geos: [String]) throws {
+        init(geos: [String], topology: Topology = .unix) throws {
             var template = Array("/tmp/ksb-XXXXXX".utf8CString)
             guard let made = mkdtemp(&template) else { throw ProcessError("cannot create a temporary directory") }
             directory = String(cString: made)
             cluster = Cluster(directory: directory)
             ThrowawayClusters.hold(cluster, removeDirectory: true)
             do {
-                _ = try ClusterBoot.up(cluster, ClusterConfiguration(geos: geos, seed: 1))
+                _ = try ClusterBoot.up(cluster, ClusterConfiguration(geos: geos, seed: 1, topology: topology))
             } catch {
                 // deinit does not run for an object whose init threw: stop what started here.
                 _ = cluster.down(graceMilliseconds: 3000)
@@ -35,8 +35,8 @@ extension Benchmarks {
         /// The node's public (TCP) API.
         func endpoint(_ name: String) throws -> Endpoint {
             let record = try cluster.requireRecord(name)
-            guard let port = cluster.descriptor(record)?.port else { throw ProcessError("\(name) has no port") }
-            return .tcp(host: "127.0.0.1", port: port)
+            guard let descriptor = cluster.descriptor(record) else { throw ProcessError("\(name) has no port") }
+            return cluster.publicEndpoint(descriptor)
         }
         func tcp(_ name: String) throws -> HTTPClient {
             HTTPClient(endpoint: try endpoint(name), timeoutMilliseconds: 60_000)

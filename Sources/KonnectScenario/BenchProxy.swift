@@ -280,34 +280,12 @@ final class NginxProcess {
     }
 }
 
-/// Programs the benchmarks use when they are installed.
-enum ExternalTool {
-    /// The executable's path from PATH (and the sbin directories, where Debian puts nginx).
-    static func find(_ name: String) -> String? {
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/sbin", "/sbin"] {
-            let candidate = directory + "/" + name
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-
+/// What the benchmarks add to the external programs they use.
+extension ExternalTool {
     /// The 1, 5 and 15 minute load averages (/proc/loadavg).
     static func loadAverage() -> String {
         let text = String(decoding: readWholeFile("/proc/loadavg") ?? [], as: UTF8.self)
         return text.split(separator: " ").prefix(3).joined(separator: " ")
-    }
-
-    /// Runs a program to completion and returns its output (stdout and stderr).
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let scratch = try ScratchDirectory(prefix: "ksr")
-        let outputPath = scratch.path + "/output"
-        let pid = try NodeProcess.spawn(arguments: arguments, logPath: outputPath, executable: executable)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = String(decoding: readWholeFile(outputPath) ?? [], as: UTF8.self)
-        guard status == 0 else { throw ProcessError("\(executable) failed (status \(status)):\n\(output)") }
-        return output
     }
 
     /// A loopback port the kernel picks (bound, read, released) for a program that cannot take port 0.
@@ -339,17 +317,4 @@ enum ExternalTool {
         }
         throw ProcessError("nothing answered 200 on 127.0.0.1:\(port)\(path) within 10 s")
     }
-}
-
-/// A temporary directory, removed with everything in it when the value goes away.
-final class ScratchDirectory {
-    let path: String
-
-    init(prefix: String) throws {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw ProcessError("cannot create a temporary directory") }
-        path = String(cString: made)
-    }
-
-    deinit { removeTree(path) }
 }

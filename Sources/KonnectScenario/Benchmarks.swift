@@ -13,10 +13,21 @@ public enum Benchmarks {
     public static func command(_ command: ParsedCommand) throws {
         switch command.path.last {
         case "sync":
-            try sync(
-                dataPlanes: try count(command, "dps", 1...500, 50),
-                changes: try count(command, "changes", 1...100_000, 200),
-                entities: try count(command, "entities", 1...1_000_000, 1))
+            let dataPlanes = try count(command, "dps", 1...500, 50)
+            let changes = try count(command, "changes", 1...100_000, 200)
+            let entities = try count(command, "entities", 1...1_000_000, 1)
+            guard try command.topology() == .netns else {
+                _ = try sync(dataPlanes: dataPlanes, changes: changes, entities: entities, topology: .unix)
+                return
+            }
+            // The peer is the same benchmark on Unix sockets, in the same invocation.
+            let unix = try sync(dataPlanes: dataPlanes, changes: changes, entities: entities, topology: .unix)
+            print("")
+            let netns = try sync(dataPlanes: dataPlanes, changes: changes, entities: entities, topology: .netns)
+            let ratio = netns / max(unix, 0.001)
+            print(
+                "\nchange-to-applied p99: netns (TLS over TCP between namespaces) \(format(netns)) against Unix sockets \(format(unix)) in this run: \((ratio * 100).rounded() / 100)x (goal <= 1.5x: \(ratio <= 1.5 ? "met" : "not met"))"
+            )
         case "proxy":
             try ProxyBenchmark.run(command)
         case "connections":

@@ -86,7 +86,8 @@ struct ScenarioCheck {
             try refs(organization)
         case .supportUnlock(let email):
             try refs(email)
-        case .kill(let name), .restart(let name), .pause(let name), .resume(let name):
+        case .kill(let name), .restart(let name), .pause(let name), .resume(let name), .isolate(let name),
+            .rejoin(let name):
             try node(name, ["auth", "geo", "upstream", "dp", "zone"], as: "a node")
         case .partition(let from, let to), .heal(let from, let to), .latency(let from, let to, _, _),
             .drop(let from, let to, _):

@@ -84,7 +84,9 @@ extension ScenarioRunner {
         case .upstreamStart(let name):
             try recorded(.node("start", kind: "upstream", name: name, details: [:])) {
                 let descriptor = try requireCluster().startUpstream(name: name)
-                variables[name] = ["url": .string(descriptor.url), "port": .int(descriptor.port), "host": "127.0.0.1"]
+                variables[name] = [
+                    "url": .string(descriptor.url), "port": .int(descriptor.port), "host": .string(descriptor.host),
+                ]
             }
         case .upstreamStop(let name), .dataPlaneStop(let name), .zoneStop(let name):
             let cluster = try requireCluster()
@@ -154,6 +156,10 @@ extension ScenarioRunner {
             try fault("pause", name) { try $0.pause(name) }
         case .resume(let name):
             try fault("resume", name) { try $0.resume(name) }
+        case .isolate(let name):
+            try fault("isolate", name) { try $0.isolate(name) }
+        case .rejoin(let name):
+            try fault("rejoin", name) { try $0.rejoin(name) }
         case .partition(let from, let to):
             try fault("partition", LinkFault.linkName(from: from, to: to)) {
                 try $0.updateLink(from: from, to: to, description: ["fault": "partition"]) { $0.partitioned = true }
@@ -230,7 +236,9 @@ extension ScenarioRunner {
             }
         }
         _ = try ClusterBoot.up(
-            cluster, ClusterConfiguration(geos: geos, start: start, seed: options.seed, rateCardPath: rateCardPath))
+            cluster,
+            ClusterConfiguration(
+                geos: geos, start: start, seed: options.seed, rateCardPath: rateCardPath, topology: options.topology))
         variables["start"] = .string(start.iso8601)
         knownCalendar = start
     }
@@ -253,7 +261,7 @@ extension ScenarioRunner {
             }
             var headers = HTTPHeaders()
             if let token { headers.set("Authorization", "Bearer \(token)") }
-            let endpoint = Endpoint.tcp(host: "127.0.0.1", port: descriptor.port)
+            let endpoint = cluster.publicEndpoint(descriptor)
             let response = try HTTPClient(endpoint: endpoint, timeoutMilliseconds: requestTimeout)
                 .json(method, path, body, headers: headers)
             options.responseObserver?(endpoint, method, path, response)
@@ -308,8 +316,7 @@ extension ScenarioRunner {
         guard let descriptor = cluster.descriptor(record), descriptor.port > 0 else {
             throw StepFailure(message: "\(dataPlane) has no proxy port")
         }
-        let client = HTTPClient(
-            endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: requestTimeout)
+        let client = HTTPClient(endpoint: cluster.publicEndpoint(descriptor), timeoutMilliseconds: requestTimeout)
         proxyClients[dataPlane] = client
         return client
     }

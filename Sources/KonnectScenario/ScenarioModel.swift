@@ -89,6 +89,9 @@ public enum StepAction: Sendable, Equatable {
     case restart(String)
     case pause(String)
     case resume(String)
+    /// A node's host leaves the network (its link down; `--topology netns` only).
+    case isolate(String)
+    case rejoin(String)
     case partition(from: String, to: String)
     case heal(from: String, to: String)
     case healAll

@@ -243,6 +243,8 @@ public enum ScenarioParser {
         case "restart": return .restart(try c.word("a node name"))
         case "pause": return .pause(try c.word("a node name"))
         case "resume": return .resume(try c.word("a node name"))
+        case "isolate": return .isolate(try c.word("a node name"))
+        case "rejoin": return .rejoin(try c.word("a node name"))
         case "partition":
             return .partition(from: try c.word("the connecting node"), to: try c.word("the node it connects to"))
         case "heal":
@@ -295,7 +297,7 @@ public enum ScenarioParser {
             return .check(names: names, withinMilliseconds: try c.within())
         default:
             throw c.error(
-                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, partition, heal, latency, drop, settle, wait, set, chaos, check or known bug",
+                "unknown step '\(first)'; expected cluster, signup, login, GET/POST/PUT/PATCH/DELETE, support, request, send, expect, upstream, dp, zone, advance, clock, deactivate, delete, kill, restart, pause, resume, isolate, rejoin, partition, heal, latency, drop, settle, wait, set, chaos, check or known bug",
                 back: 1)
         }
     }

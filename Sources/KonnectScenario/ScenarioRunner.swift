@@ -28,12 +28,15 @@ public struct ScenarioOptions: Sendable {
     public var workDirectory: String
     /// What `check` steps run (the chaos module's checkers); nil fails them.
     public var checks: (any InvariantChecking)?
+    /// The topology of the clusters the scenarios start (`--topology`).
+    public var topology: Topology
 
     public init(
         seed: UInt64 = 1, keepGoing: Bool = false, baseDirectory: String = ".", keepDirectory: Bool = false,
         responseObserver: (@Sendable (Endpoint, String, String, ClientResponse) -> Void)? = nil,
-        workDirectory: String = "/tmp", checks: (any InvariantChecking)? = nil
+        workDirectory: String = "/tmp", checks: (any InvariantChecking)? = nil, topology: Topology = .unix
     ) {
+        self.topology = topology
         self.seed = seed
         self.keepGoing = keepGoing
         self.baseDirectory = baseDirectory

@@ -120,7 +120,9 @@ public enum ScenarioSuite {
             }
             jobs = value
         }
-        let options = ScenarioOptions(seed: seed, keepGoing: command.flag("keep-going"), checks: checks)
+        let options = ScenarioOptions(
+            seed: seed, keepGoing: command.flag("keep-going"), checks: checks, topology: try command.topology() ?? .unix
+        )
         let started = Monotonic.now
         let results = run(scenarios, options: options, jobs: jobs) { result in
             let verdict =

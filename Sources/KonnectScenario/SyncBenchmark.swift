@@ -13,11 +13,12 @@ extension Benchmarks {
     /// comparison; with `entities` > 1, a control plane of that many entities (half services, half
     /// routes), one entity changed at a time, with the bytes pushed per change and the memory of the
     /// geo and the data planes.
-    static func sync(dataPlanes: Int, changes: Int, entities: Int) throws {
+    /// Returns the change-to-applied p99 in milliseconds.
+    static func sync(dataPlanes: Int, changes: Int, entities: Int, topology: Topology) throws -> Double {
         print(
-            "bench sync: \(dataPlanes) data planes, \(entities) entities, \(changes) configuration changes (\(cores) cores)"
+            "bench sync: \(dataPlanes) data planes, \(entities) entities, \(changes) configuration changes (\(cores) cores, load \(ExternalTool.loadAverage()), topology \(topology.rawValue)\(topology == .netns ? ": a network namespace per node, TLS over TCP" : ": Unix sockets"))"
         )
-        let bench = try BenchCluster(geos: ["eu"])
+        let bench = try BenchCluster(geos: ["eu"], topology: topology)
         let token = try bench.organization("bench@example.com")
         let geo = try bench.tcp("eu")
         let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
@@ -148,6 +149,7 @@ extension Benchmarks {
         print(
             "VmRSS: geo \(round1(geoRSS)) MB (goal <= 60 MB: \(geoRSS <= 60 ? "met" : "not met")); data planes median \(round1(percentile(dataPlaneRSS, 0.5))) MB, largest \(round1(largest)) MB (goal <= 40 MB each: \(largest <= 40 ? "met" : "not met"))"
         )
+        return p99
     }
 
     /// The service names: `svc` alone (the small benchmark), else `svc-0`...

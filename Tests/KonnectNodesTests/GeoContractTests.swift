@@ -30,7 +30,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         auth.answer { _ in HTTPResponse.json(IntrospectionAnswers(answers: [.introspection(introspection)]).json) }
         let node = try GeoNode(
             configuration: GeoConfiguration(
-                directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
+                directory: auth.geoDirectory, name: "eu", auth: .unix(path: auth.socket), faultsFile: nil, seed: 1))
         let (status, body) = api(node, "GET", "/v2/whoami")
         #expect(status == 200)
         #expect(body["organization"]?["id"] == "o-1")
@@ -54,7 +54,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         }
         let node = try GeoNode(
             configuration: GeoConfiguration(
-                directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
+                directory: auth.geoDirectory, name: "eu", auth: .unix(path: auth.socket), faultsFile: nil, seed: 1))
         for path in ["/v2/whoami", "/v2/control-planes", "/v2/portals"] {
             let (status, body) = api(node, "GET", path)
             #expect(status == 503, "\(path)")
@@ -77,7 +77,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         }
         let node = try GeoNode(
             configuration: GeoConfiguration(
-                directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
+                directory: auth.geoDirectory, name: "eu", auth: .unix(path: auth.socket), faultsFile: nil, seed: 1))
         let (status, body) = api(node, "GET", "/v2/control-planes")
         #expect(status == 401)
         #expect(body["reason"] == "organization_deactivated")
@@ -157,7 +157,7 @@ private func api(_ node: GeoNode, _ method: String, _ path: String, token: Strin
         let auth = try FakeAuthNode()
         let node = try GeoNode(
             configuration: GeoConfiguration(
-                directory: auth.geoDirectory, name: "eu", authSocket: auth.socket, faultsFile: nil, seed: 1))
+                directory: auth.geoDirectory, name: "eu", auth: .unix(path: auth.socket), faultsFile: nil, seed: 1))
         func create(_ name: String) -> (Int, JSON) {
             let response = node.router.handle(
                 HTTPRequest(

@@ -600,6 +600,7 @@ enum BadInputSocket {
                 return nil
             }
             return fd
+        case .tcpInNamespace: return nil
         case .tcp(_, let port):
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { return nil }

@@ -39,7 +39,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let node = try GeoNode(
             configuration: GeoConfiguration(
-                directory: directory, name: "eu", authSocket: directory + "/none", faultsFile: nil, seed: 1))
+                directory: directory, name: "eu", auth: .unix(path: directory + "/none"), faultsFile: nil, seed: 1))
         for listener in [ListenerKind.tcp, .unix] {
             let routed = Self.routes(node.router, listener)
             let documented = OpenAPIDocument.operations(OpenAPIDocument.geo(listener: listener))

@@ -413,7 +413,7 @@ public struct ChaosWorkload: Sendable {
             Service(variable: service, routePath: path, routeVariable: route))
         let base = "\(controlPlane.geo) /v2/control-planes/$\(controlPlane.variable).id/core-entities"
         return [
-            "POST \(base)/services {\"name\":\"\(service)\",\"url\":\"http://127.0.0.1:$up1.port/u\(path)\"} with \(organization.token) as $\(service)",
+            "POST \(base)/services {\"name\":\"\(service)\",\"url\":\"$up1.url/u\(path)\"} with \(organization.token) as $\(service)",
             "POST \(base)/routes {\"name\":\"\(route)\",\"paths\":[\"\(path)\"],\"service\":{\"id\":\"$\(service).id\"}} with \(organization.token) as $\(route)",
         ]
     }

@@ -44,7 +44,8 @@ public enum KonnectSimCLI {
         case ["up"]: try ClusterCommands.up(command)
         case ["down"]: try ClusterCommands.down(command)
         case ["status"]: try ClusterCommands.status(command)
-        case ["kill"], ["restart"], ["pause"], ["resume"], ["partition"], ["heal"], ["latency"], ["drop"], ["faults"]:
+        case ["kill"], ["restart"], ["pause"], ["resume"], ["isolate"], ["rejoin"], ["partition"], ["heal"],
+            ["latency"], ["drop"], ["faults"]:
             try FaultCommands.run(command)
         case ["clock", "show"], ["clock", "advance"], ["clock", "set"]: try OperatorCommands.clock(command)
         case ["billing", "show"]: try OperatorCommands.billing(command)
@@ -61,6 +62,7 @@ public enum KonnectSimCLI {
             ["bench", "connections"]:
             try BenchCommand.handler(command)
         case ["console"]: try ConsoleCommand.handler(command)
+        case ["pki", "init"], ["pki", "issue"]: try PKICommands.run(command)
         case ["openapi"]:
             let listener: ListenerKind
             switch command.option("listener") ?? "tcp" {
@@ -133,6 +135,21 @@ extension ParsedCommand {
     }
 
     public var directory: String { option("dir") ?? ".konnect-sim" }
+
+    /// `--topology unix|netns` (nil when not given). `netns` is refused at once, with the reason, on a
+    /// machine that cannot make network namespaces.
+    public func topology() throws -> Topology? {
+        guard let text = option("topology") else { return nil }
+        switch Topology.parse(text) {
+        case .failure(let error): throw UsageError(error.message)
+        case .success(.netns):
+            if let reason = NetworkNamespaces.unavailableReason() {
+                throw ProcessError("--topology netns is not available here: \(reason)")
+            }
+            return .netns
+        case .success(let topology): return topology
+        }
+    }
 
     /// The cluster `--dir` names; an error saying how to start one when there is none.
     func existingCluster() throws -> Cluster {

@@ -29,6 +29,7 @@ enum ClusterCommands {
             configuration.start = start
         }
         if command.option("seed") != nil { configuration.seed = try command.seed() }
+        if let topology = try command.topology() { configuration.topology = topology }
         if let path = command.option("rate-card") {
             let absolute = Cluster.absolute(path)
             guard let bytes = readWholeFile(absolute) else {
@@ -122,7 +123,7 @@ public enum ClusterBoot {
                 throw ProcessError(
                     """
                     the cluster in \(shown) was created with other settings, and a cluster's geos, calendar start, \
-                    seed and rate card are fixed when it is created; nothing was changed:
+                    seed, rate card and topology are fixed when it is created; nothing was changed:
                       \(differences.joined(separator: "\n  "))
                     Run `konnect-sim up --dir \(shown)` without options to start it as it is, or use another --dir.
                     """)
@@ -166,8 +167,9 @@ public enum ClusterBoot {
             throw ProcessError("\(error)")
         }
 
-        let auth = authRecord(cluster, effective)
-        let geos = effective.geos.map { geoRecord(cluster, effective, $0) }
+        let plan = effective.topology == .netns ? try cluster.prepareHosts(["auth"] + effective.geos) : nil
+        let auth = try authRecord(cluster, effective, plan)
+        let geos = try effective.geos.map { try geoRecord(cluster, effective, $0, plan) }
         var started: [String] = []
         var alreadyRunning: [String] = []
         var crashed: [String] = []
@@ -220,26 +222,32 @@ public enum ClusterBoot {
         }
     }
 
-    public static func authRecord(_ cluster: Cluster, _ configuration: ClusterConfiguration) -> NodeRecord {
+    public static func authRecord(_ cluster: Cluster, _ configuration: ClusterConfiguration, _ plan: NetworkPlan?)
+        throws -> NodeRecord
+    {
         let directory = cluster.nodeDirectory(.auth, "auth")
         var arguments = [
             "node", "auth", "--dir", directory, "--geos", configuration.geos.joined(separator: ","), "--start",
             configuration.start.iso8601,
             "--support-token-file", cluster.supportTokenPath,
         ]
+        if let plan {
+            arguments += try cluster.hostArguments(plan, kind: .auth, name: "auth", nodeDirectory: directory)
+        }
         if let path = configuration.rateCardPath { arguments += ["--rate-card", path] }
         if let seed = configuration.seed { arguments += ["--seed", String(seed)] }
         return NodeRecord(kind: .auth, name: "auth", directory: directory, arguments: arguments)
     }
 
-    public static func geoRecord(_ cluster: Cluster, _ configuration: ClusterConfiguration, _ geo: String) -> NodeRecord
-    {
+    public static func geoRecord(
+        _ cluster: Cluster, _ configuration: ClusterConfiguration, _ geo: String, _ plan: NetworkPlan?
+    ) throws -> NodeRecord {
         let directory = cluster.nodeDirectory(.geo, geo)
         var arguments = [
-            "node", "geo", "--dir", directory, "--name", geo, "--auth-socket",
-            NodeFiles.socket(cluster.nodeDirectory(.auth, "auth")),
+            "node", "geo", "--dir", directory, "--name", geo, "--auth-url", try cluster.linkURL(to: "auth", plan: plan),
             "--faults", cluster.faultsPath,
         ]
+        if let plan { arguments += try cluster.hostArguments(plan, kind: .geo, name: geo, nodeDirectory: directory) }
         if let seed = configuration.seed { arguments += ["--seed", String(seed)] }
         return NodeRecord(kind: .geo, name: geo, directory: directory, arguments: arguments)
     }

@@ -17,9 +17,12 @@ public enum CommandTree {
                 discussion: """
                     Returns once every node answers. Running it again on a running cluster says so and exits 0; after \
                     a `down` or a crash it starts the nodes that are down, keeping their data. A cluster's geos, \
-                    calendar start, seed and rate card are fixed when it is created: a later `up` with other values \
-                    is refused, naming the difference, and changes nothing; `up` without options starts exactly \
-                    what exists.
+                    calendar start, seed, rate card and topology are fixed when it is created: a later `up` with other \
+                    values is refused, naming the difference, and changes nothing; `up` without options starts \
+                    exactly what exists. With `--topology netns` every node (and every data plane, zone and \
+                    upstream started later) is a host of its own: a Linux network namespace on one bridge, with an \
+                    address from 198.18.0.0/15 and no route out, linked to its peers by TLS over TCP with the \
+                    cluster's own CA (in `pki/`); it needs root. `down` removes the namespaces.
                     """,
                 options: [
                     dir,
@@ -34,6 +37,10 @@ public enum CommandTree {
                         "rate-card", "file",
                         "A rate card JSON file replacing the standard prices (copied into the run directory)."),
                     .option("seed", "n", "Seed for ids and injected-fault randomness, so runs repeat exactly."),
+                    .option(
+                        "topology", "unix|netns",
+                        "unix: one machine, Unix-socket links (the default); netns: a network namespace per node, TLS links."
+                    ),
                 ]),
             CommandSpec(
                 "down", abstract: "Stop every node of the cluster (SIGTERM, then SIGKILL after 10 s).", options: [dir]),
@@ -50,6 +57,14 @@ public enum CommandTree {
                 arguments: [ArgumentSpec("node", "The node's name.")]),
             CommandSpec(
                 "resume", abstract: "Thaw a paused node with SIGCONT.", options: [dir],
+                arguments: [ArgumentSpec("node", "The node's name.")]),
+            CommandSpec(
+                "isolate", abstract: "Take a node's host off the network: its link goes down (--topology netns).",
+                discussion:
+                    "A kernel-level fault: everything the node sends or is sent is lost (no refusal, no reset) until `rejoin`. Only in a cluster started with `up --topology netns`, where every node is a host of its own; on one machine, use `partition`.",
+                options: [dir], arguments: [ArgumentSpec("node", "The node's name.")]),
+            CommandSpec(
+                "rejoin", abstract: "Bring an isolated node's link back up.", options: [dir],
                 arguments: [ArgumentSpec("node", "The node's name.")]),
             CommandSpec(
                 "partition", abstract: "Cut the link from one node to another: its connections are refused.",
@@ -202,6 +217,10 @@ public enum CommandTree {
                                 "shard", "k/n",
                                 "Run only the k-th of n parts of the files (sorted, dealt out in turn): for CI job matrices."
                             ),
+                            .option(
+                                "topology", "unix|netns",
+                                "The clusters' topology: unix (default) or netns (a network namespace per node, TLS links; needs root)."
+                            ),
                         ],
                         arguments: [ArgumentSpec("paths", "Scenario files or directories.", repeating: true)]),
                     CommandSpec(
@@ -269,6 +288,10 @@ public enum CommandTree {
                                 "entities", "n",
                                 "Entities in the control plane (half services, half routes); each change edits one.",
                                 default: "1"),
+                            .option(
+                                "topology", "unix|netns",
+                                "netns: run it on Unix sockets, then with a network namespace per node and TLS links, and compare the p99s."
+                            ),
                         ]),
                     CommandSpec(
                         "calendar", abstract: "Advance the calendar for many organizations.",
@@ -317,12 +340,41 @@ public enum CommandTree {
                 ],
                 arguments: [ArgumentSpec("api", "auth or geo")]),
             CommandSpec(
+                "pki", abstract: "A cluster's CA and its nodes' TLS directories, for nodes on separate machines.",
+                subcommands: [
+                    CommandSpec(
+                        "init", abstract: "Create a CA: OUT/ca.crt and OUT/ca.key (0600).",
+                        options: [
+                            .option("out", "dir", "Where to write it."),
+                            .option("name", "text", "The CA's common name.", default: "konnect-sim cluster CA"),
+                        ]),
+                    CommandSpec(
+                        "issue",
+                        abstract:
+                            "Issue a node's TLS directory (ca.crt, node.crt, node.key), the --tls of `konnect-sim node`.",
+                        discussion:
+                            "Nodes (auth, geos, zones) get a certificate of the CA for the addresses they serve on; only those may call node-to-node routes. A data plane (--data-plane) is known by its certificate's fingerprint once pinned through dp-client-certificates, so it may also be self-signed (--self-signed), as Konnect's pinned mode allows.",
+                        options: [
+                            .option("ca", "dir", "The CA's directory (pki init)."),
+                            .option("name", "name", "The node's name (the certificate's common name)."),
+                            .option("ip", "list", "Comma-separated IPv4 addresses the node serves on."),
+                            .option("out", "dir", "Where to write the TLS directory."),
+                            .flag("data-plane", "A data plane's certificate (pinned, no node routes)."),
+                            .flag("self-signed", "With --data-plane: self-signed instead of issued by the CA."),
+                        ]),
+                ]),
+            CommandSpec(
                 "node", abstract: "Run one node in the foreground (what `up` starts).",
                 subcommands: [
                     CommandSpec(
                         "auth", abstract: "The auth node.",
                         options: [
                             .option("dir", "path", "The node's directory."),
+                            .option("netns", "name", "Run in this network namespace (a host of a netns cluster)."),
+                            .option("host", "IPv4", "The address of its public listener.", default: "127.0.0.1"),
+                            .option("tls", "dir", "Its TLS identity: ca.crt, node.crt, node.key."),
+                            .option("port", "port", "Its public port (0: the kernel picks).", default: "0"),
+                            .option("listen", "IPv4:port", "Serve node-to-node routes over TLS here (needs --tls)."),
                             .option("geos", "list", "The cluster's geos.", default: "us,eu,au"),
                             .option("start", "date", "Calendar start.", default: "2026-01-01T00:00:00Z"),
                             .option("rate-card", "file", "Rate card file."),
@@ -332,18 +384,31 @@ public enum CommandTree {
                     CommandSpec(
                         "geo", abstract: "A geo node.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "geo", "The geo."),
-                            .option("auth-socket", "path", "The auth node's socket."),
+                            .option("dir", "path", "The node's directory."),
+                            .option("netns", "name", "Run in this network namespace (a host of a netns cluster)."),
+                            .option("host", "IPv4", "The address of its public listener.", default: "127.0.0.1"),
+                            .option("tls", "dir", "Its TLS identity: ca.crt, node.crt, node.key."),
+                            .option("port", "port", "Its public port (0: the kernel picks).", default: "0"),
+                            .option("listen", "IPv4:port", "Serve node-to-node routes over TLS here (needs --tls)."),
+                            .option("name", "geo", "The geo."),
+                            .option("auth-url", "url", "The auth node's link: unix:PATH or https://IPv4:PORT."),
                             .option("faults", "file", "The cluster's faults.json."),
                             .option("seed", "n", "Id seed."),
                         ]),
                     CommandSpec(
                         "dp", abstract: "A data-plane node.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("dir", "path", "The node's directory."),
+                            .option("netns", "name", "Run in this network namespace (a host of a netns cluster)."),
+                            .option("host", "IPv4", "The address of its public listener.", default: "127.0.0.1"),
+                            .option("tls", "dir", "Its TLS identity: ca.crt, node.crt, node.key."),
+                            .option("name", "name", "Its name."),
                             .option("geo", "geo", "Its geo."),
-                            .option("geo-socket", "path", "The geo node's socket."),
-                            .option("credential-file", "file", "Its control-plane credential."),
+                            .option("geo-url", "url", "The geo node's link: unix:PATH or https://IPv4:PORT."),
+                            .option(
+                                "credential-file", "file",
+                                "Its control-plane credential (Unix-socket links; over TLS its certificate is its credential)."
+                            ),
                             .option("control-plane", "id", "Its control plane."),
                             .option("port", "port", "Proxy port.", default: "0"),
                             .option("faults", "file", "The cluster's faults.json."),
@@ -352,15 +417,23 @@ public enum CommandTree {
                     CommandSpec(
                         "upstream", abstract: "An echo upstream.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("dir", "path", "The node's directory."),
+                            .option("netns", "name", "Run in this network namespace (a host of a netns cluster)."),
+                            .option("host", "IPv4", "The address of its public listener.", default: "127.0.0.1"),
+                            .option("tls", "dir", "Its TLS identity: ca.crt, node.crt, node.key."),
+                            .option("name", "name", "Its name."),
                             .option("port", "port", "Its port.", default: "0"),
                         ]),
                     CommandSpec(
                         "zone", abstract: "A Mesh zone control plane.",
                         options: [
-                            .option("dir", "path", "The node's directory."), .option("name", "name", "Its name."),
+                            .option("dir", "path", "The node's directory."),
+                            .option("netns", "name", "Run in this network namespace (a host of a netns cluster)."),
+                            .option("host", "IPv4", "The address of its public listener.", default: "127.0.0.1"),
+                            .option("tls", "dir", "Its TLS identity: ca.crt, node.crt, node.key."),
+                            .option("name", "name", "Its name."),
                             .option("geo", "geo", "Its geo."),
-                            .option("geo-socket", "path", "The geo node's socket."),
+                            .option("geo-url", "url", "The geo node's link: unix:PATH or https://IPv4:PORT."),
                             .option("token-file", "file", "Its zone token."),
                             .option("mesh-cp", "id", "Its Mesh global control plane."),
                             .option("faults", "file", "The cluster's faults.json."),

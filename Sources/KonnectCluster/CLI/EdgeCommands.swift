@@ -150,25 +150,32 @@ enum EdgeCommands {
 
 /// `konnect-sim node dp|upstream|zone`.
 enum NodeCommandsEdge {
-    static func run(_ command: ParsedCommand, directory: String) throws {
+    static func run(_ command: ParsedCommand, directory: String, network: NodeNetwork) throws {
         switch command.path.last {
         case "dp":
-            let credentialFile = try command.required("credential-file")
-            guard let bytes = readWholeFile(credentialFile) else {
-                throw UsageError("cannot read --credential-file \(credentialFile)")
+            let geoLink = try command.link("geo-url")
+            var credential: String?
+            if let credentialFile = command.option("credential-file") {
+                guard let bytes = readWholeFile(credentialFile) else {
+                    throw UsageError("cannot read --credential-file \(credentialFile)")
+                }
+                credential = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+            } else if case .unix = geoLink {
+                throw UsageError(
+                    "missing --credential-file: over a Unix socket a data plane presents its credential (over TLS, its certificate)"
+                )
             }
-            let credential = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
             try NodeMain.runDataPlane(
                 DataPlaneConfiguration(
                     directory: directory, name: try command.required("name"), geo: try command.required("geo"),
-                    geoSocket: try command.required("geo-socket"), credential: credential,
+                    geoLink: geoLink, network: network, credential: credential,
                     controlPlaneID: try command.required("control-plane"),
                     proxyPort: try command.integer("port", range: 0...65535) ?? 0, faultsFile: command.option("faults"),
                     seed: try command.seed()))
         case "upstream":
             try NodeMain.runUpstream(
                 directory: directory, name: try command.required("name"),
-                port: try command.integer("port", range: 0...65535) ?? 0)
+                port: try command.integer("port", range: 0...65535) ?? 0, network: network)
         default:
             let tokenFile = try command.required("token-file")
             guard let bytes = readWholeFile(tokenFile) else {
@@ -177,7 +184,7 @@ enum NodeCommandsEdge {
             try NodeMain.runZone(
                 ZoneConfiguration(
                     directory: directory, name: try command.required("name"), geo: try command.required("geo"),
-                    geoSocket: try command.required("geo-socket"),
+                    geoLink: try command.link("geo-url"), network: network,
                     token: String(decoding: bytes, as: UTF8.self).trimmingWhitespace,
                     meshControlPlaneID: try command.required("mesh-cp"), faultsFile: command.option("faults"),
                     seed: try command.seed()))

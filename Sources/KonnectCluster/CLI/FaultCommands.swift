@@ -1,7 +1,7 @@
 import KonnectCore
 import KonnectHTTP
 
-/// `kill`, `restart`, `pause`, `resume`, `partition`, `heal`, `latency`, `drop`, `faults`.
+/// `kill`, `restart`, `pause`, `resume`, `partition`, `heal`, `latency`, `drop`, `isolate`, `rejoin`, `faults`.
 enum FaultCommands {
     static func run(_ command: ParsedCommand) throws {
         // Arguments are checked before the cluster is looked up: a usage error stays a usage error.
@@ -20,6 +20,12 @@ enum FaultCommands {
         case "resume":
             try cluster().resume(arguments[0])
             print("resumed \(arguments[0]) (SIGCONT)")
+        case "isolate":
+            try cluster().isolate(arguments[0])
+            print("isolated \(arguments[0]): its host's link is down until 'rejoin'")
+        case "rejoin":
+            try cluster().rejoin(arguments[0])
+            print("rejoined \(arguments[0]): its host's link is up")
         case "partition":
             try cluster().partition(from: arguments[0], to: arguments[1])
             print("partitioned \(arguments[0]) -> \(arguments[1]): its connections are refused until 'heal'")

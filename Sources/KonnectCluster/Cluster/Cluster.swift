@@ -209,6 +209,8 @@ public final class Cluster: Sendable {
         } catch {
             throw ProcessError(error.description)
         }
+        // A node of a netns cluster needs its host, which `down` removed (`up` makes the cluster's own).
+        if record.argument("--netns") != nil { try prepareHosts([record.name]) }
         let pid = try NodeProcess.spawn(arguments: record.arguments, logPath: NodeFiles.log(record.directory))
         let deadline = Monotonic.now + timeoutMilliseconds
         while Monotonic.now < deadline {
@@ -278,6 +280,8 @@ public final class Cluster: Sendable {
                 }
             }
         }
+        // A netns cluster's hosts go with their nodes (network.json keeps their addresses for the next `up`).
+        removeNetwork()
         return result
     }
 

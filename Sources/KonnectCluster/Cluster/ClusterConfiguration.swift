@@ -15,22 +15,25 @@ public struct ClusterConfiguration: Sendable, Hashable {
     /// Absolute path of a rate card file, or nil for the standard one. `up` keeps a copy in the run
     /// directory (`rate-card.json`) and records that, so editing the original changes nothing later.
     public var rateCardPath: String?
+    /// How the nodes reach each other: Unix sockets on this machine, or hosts of their own (`netns`).
+    public var topology: Topology
 
     public init(
         geos: [String] = ClusterConfiguration.defaultGeos, start: SimTime = .defaultStart, seed: UInt64? = nil,
-        rateCardPath: String? = nil
+        rateCardPath: String? = nil, topology: Topology = .unix
     ) {
         self.geos = geos
         self.start = start
         self.seed = seed
         self.rateCardPath = rateCardPath
+        self.topology = topology
     }
 
     public var json: JSON {
         [
             "geos": .strings(geos), "start": .string(start.iso8601),
             "seed": seed.map { .int(Int64(bitPattern: $0)) } ?? .null,
-            "rate_card": .optional(rateCardPath),
+            "rate_card": .optional(rateCardPath), "topology": .string(topology.rawValue),
         ]
     }
 
@@ -40,7 +43,8 @@ public struct ClusterConfiguration: Sendable, Hashable {
         else { return nil }
         self.init(
             geos: geos, start: start, seed: json["seed"]?.intValue.map { UInt64(bitPattern: $0) },
-            rateCardPath: json["rate_card"]?.stringValue)
+            rateCardPath: json["rate_card"]?.stringValue,
+            topology: json["topology"]?.stringValue.flatMap(Topology.init(rawValue:)) ?? .unix)
     }
 
     /// What `requested` asks for that differs from this (existing) cluster, one readable line each; empty
@@ -60,6 +64,10 @@ public struct ClusterConfiguration: Sendable, Hashable {
             found.append(
                 "seed: the cluster has \(seed.map(String.init) ?? "none"), this asks for \(requested.seed.map(String.init) ?? "none")"
             )
+        }
+        if requested.topology != topology {
+            found.append(
+                "topology: the cluster has \(topology.rawValue), this asks for \(requested.topology.rawValue)")
         }
         let mine = ClusterConfiguration.rateCard(at: rateCardPath)
         let theirs = ClusterConfiguration.rateCard(at: requested.rateCardPath)

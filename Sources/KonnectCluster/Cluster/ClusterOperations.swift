@@ -274,12 +274,11 @@ extension Cluster {
             operatorPath: "/internal/v1/operator/dp-credentials",
             request: ["control_plane": .string(controlPlane), "organization_id": .optional(organizationID)],
             secretFile: "credential"
-        ) { directory, geoSocket, secret, target in
+        ) { directory, geoLink, secret, target in
             [
-                "node", "dp", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket,
-                "--credential-file", secret,
+                "node", "dp", "--dir", directory, "--name", name, "--geo", geo, "--geo-url", geoLink,
                 "--control-plane", target, "--port", String(port),
-            ]
+            ] + (secret.map { ["--credential-file", $0] } ?? [])
         }
     }
 
@@ -287,10 +286,12 @@ extension Cluster {
     public func startUpstream(name: String, port: Int = 0) throws -> NodeDescriptor {
         if let existing = try reserve(.upstream, name) { return try startAgain(existing).descriptor }
         let nodeDirectory = self.nodeDirectory(.upstream, name)
-        return try start(
-            NodeRecord(
-                kind: .upstream, name: name, directory: nodeDirectory,
-                arguments: ["node", "upstream", "--dir", nodeDirectory, "--name", name, "--port", String(port)]))
+        var arguments = ["node", "upstream", "--dir", nodeDirectory, "--name", name, "--port", String(port)]
+        if topology == .netns {
+            let plan = try prepareHosts([name])
+            arguments += try hostArguments(plan, kind: .upstream, name: name, nodeDirectory: nodeDirectory)
+        }
+        return try start(NodeRecord(kind: .upstream, name: name, directory: nodeDirectory, arguments: arguments))
     }
 
     /// Starts a Mesh zone control plane joined to a Mesh global control plane, with a zone token.
@@ -306,10 +307,10 @@ extension Cluster {
                 "zone": .string(name),
             ],
             secretFile: "token"
-        ) { directory, geoSocket, secret, target in
+        ) { directory, geoLink, secret, target in
             [
-                "node", "zone", "--dir", directory, "--name", name, "--geo", geo, "--geo-socket", geoSocket,
-                "--token-file", secret, "--mesh-cp", target,
+                "node", "zone", "--dir", directory, "--name", name, "--geo", geo, "--geo-url", geoLink,
+                "--token-file", secret ?? "", "--mesh-cp", target,
             ]
         }
     }
@@ -348,13 +349,29 @@ extension Cluster {
     private func startJoined(
         _ kind: NodeKind, name: String, geo: String, target requested: String, organizationID: String?,
         operatorPath: String, request: JSON, secretFile: String,
-        arguments: (_ directory: String, _ geoSocket: String, _ secret: String, _ target: String) -> [String]
+        arguments: (_ directory: String, _ geoLink: String, _ secret: String?, _ target: String) -> [String]
     ) throws -> StartedNode {
         if let existing = try reserve(kind, name) {
             try requireSameTarget(existing, geo: geo, target: requested, organizationID: organizationID)
             return try startAgain(existing)
         }
         let geoNode = try runningGeo(geo)
+        let nodeDirectory = self.nodeDirectory(kind, name)
+        // On a host of its own the node gets a certificate of the cluster's CA. A data plane's is its
+        // credential: the geo pins it (Konnect's pinned mode), and no secret is written.
+        var host: [String] = []
+        var request = request
+        var pinned = false
+        if topology == .netns {
+            let plan = try prepareHosts([name])
+            let unit = kind == .dataPlane ? NodeNetwork.dataPlaneUnit : NodeNetwork.nodeUnit
+            host = try hostArguments(plan, kind: kind, name: name, nodeDirectory: nodeDirectory, unit: unit)
+            if kind == .dataPlane, let address = plan.address(name) {
+                let issued = try issueTLS(for: nodeDirectory, name: name, unit: unit, address: address)
+                request["cert"] = .string(issued.certificatePEM)
+                pinned = true
+            }
+        }
         let response: ClientResponse
         do {
             response = try client(geoNode).json("POST", operatorPath, request)
@@ -368,12 +385,14 @@ extension Cluster {
                 "geo \(geo) could not issue a credential for \(name): \(response.json?["detail"]?.stringValue ?? response.text)"
             )
         }
-        let nodeDirectory = self.nodeDirectory(kind, name)
         NodeFiles.makePrivateDirectory(nodeDirectory)
-        let secretPath = nodeDirectory + "/" + secretFile
-        try AtomicFile.write(secret + "\n", to: secretPath, mode: 0o600)
+        var secretPath: String?
+        if !pinned {
+            secretPath = nodeDirectory + "/" + secretFile
+            try AtomicFile.write(secret + "\n", to: nodeDirectory + "/" + secretFile, mode: 0o600)
+        }
         var launch =
-            arguments(nodeDirectory, NodeFiles.socket(geoNode.directory), secretPath, target) + [
+            arguments(nodeDirectory, try linkURL(to: geo, plan: network), secretPath, target) + host + [
                 "--faults", faultsPath,
             ]
         if let seed = configuration?.seed { launch += ["--seed", String(seed)] }

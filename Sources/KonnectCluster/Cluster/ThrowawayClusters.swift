@@ -49,6 +49,7 @@ public enum ThrowawayClusters {
                 _ = entry.cluster.down(graceMilliseconds: 2000)
                 // A node started while the cluster was being stopped is found by its command line.
                 NodeProcess.killAll(under: entry.cluster.directory)
+                entry.cluster.removeNetwork()
                 if entry.removeDirectory { removeTree(entry.cluster.directory) }
             }
             fflush(nil)

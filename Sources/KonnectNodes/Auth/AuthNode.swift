@@ -13,10 +13,13 @@ public struct AuthConfiguration: Sendable {
     public var seed: UInt64?
     /// A file holding the support credential (created by `up`); its hash is stored at start.
     public var supportTokenFile: String?
+    public var network: NodeNetwork
 
     public init(
-        directory: String, geos: [String], start: SimTime, rateCard: RateCard, seed: UInt64?, supportTokenFile: String?
+        directory: String, geos: [String], start: SimTime, rateCard: RateCard, seed: UInt64?, supportTokenFile: String?,
+        network: NodeNetwork = NodeNetwork()
     ) {
+        self.network = network
         self.directory = directory
         self.geos = geos
         self.start = start

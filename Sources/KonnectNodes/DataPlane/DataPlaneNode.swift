@@ -12,27 +12,39 @@ public struct DataPlaneConfiguration: Sendable {
     public var directory: String
     public var name: String
     public var geo: String
-    public var geoSocket: String
-    public var credential: String
+    /// Where its geo serves the sync stream, pings and usage reports.
+    public var geoLink: NodeLink
+    public var network: NodeNetwork
+    /// The bearer credential on a Unix-socket link; over TLS the data plane's certificate is its credential.
+    public var credential: String?
     public var controlPlaneID: String
     public var proxyPort: Int
     public var faultsFile: String?
     public var seed: UInt64?
 
     public init(
-        directory: String, name: String, geo: String, geoSocket: String, credential: String, controlPlaneID: String,
-        proxyPort: Int,
-        faultsFile: String?, seed: UInt64?
+        directory: String, name: String, geo: String, geoLink: NodeLink, network: NodeNetwork = NodeNetwork(),
+        credential: String?, controlPlaneID: String, proxyPort: Int, faultsFile: String?, seed: UInt64?
     ) {
         self.directory = directory
         self.name = name
         self.geo = geo
-        self.geoSocket = geoSocket
+        self.geoLink = geoLink
+        self.network = network
         self.credential = credential
         self.controlPlaneID = controlPlaneID
         self.proxyPort = proxyPort
         self.faultsFile = faultsFile
         self.seed = seed
+    }
+}
+
+extension DataPlaneConfiguration {
+    /// The bearer credential on a Unix-socket link; nothing over TLS, where the certificate is the credential.
+    var credentialHeaders: HTTPHeaders {
+        var headers = HTTPHeaders()
+        if let credential { headers.set("Authorization", "Bearer \(credential)") }
+        return headers
     }
 }
 
@@ -74,10 +86,9 @@ public final class DataPlaneNode: Sendable {
         let seed = (configuration.seed ?? UInt64(Monotonic.nanoseconds)) ^ SeededRandom.hash(configuration.name)
         nodeID = try NodeIdentityStore(path: configuration.directory + "/node-id").loadOrCreate(seed: seed)
         faults = configuration.faultsFile.map { FaultFile(path: $0) }
-        geo = HTTPClient(
-            endpoint: .unix(configuration.geoSocket),
-            link: LinkFault.linkName(from: configuration.name, to: configuration.geo), faults: faults,
-            connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
+        geo = try configuration.network.client(
+            to: configuration.geoLink, linkName: LinkFault.linkName(from: configuration.name, to: configuration.geo),
+            faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 3000)
         usage = try UsageReportStore(
             path: configuration.directory + "/usage.sqlite", counterPath: configuration.directory + "/usage-counters")
 
@@ -86,7 +97,7 @@ public final class DataPlaneNode: Sendable {
             directory: configuration.directory, name: "config-cache",
             target: .controlPlane(id: configuration.controlPlaneID), label: "dp")
         let cached = running.current
-        let credential = configuration.credential
+        let credential = configuration.credentialHeaders
         let nodeID = self.nodeID
         let hostname = DataPlaneNode.hostname()
         let hash = cached?.hash ?? DeclarativeConfig.emptyHash
@@ -94,12 +105,12 @@ public final class DataPlaneNode: Sendable {
             $0 = ConfigSubscriber(
                 label: "dp", client: geo, path: "/internal/v1/dp/sync",
                 headers: { [weak self] in
-                    [
-                        "Authorization": "Bearer \(credential)", "X-Node-Id": nodeID,
-                        "X-Node-Hostname": "\(hostname)/\(configuration.name)",
-                        "X-Node-Version": DataPlaneNode.softwareVersion,
-                        "X-Config-Hash": self?.running.current?.hash ?? hash,
-                    ]
+                    var headers = credential
+                    headers.set("X-Node-Id", nodeID)
+                    headers.set("X-Node-Hostname", "\(hostname)/\(configuration.name)")
+                    headers.set("X-Node-Version", DataPlaneNode.softwareVersion)
+                    headers.set("X-Config-Hash", self?.running.current?.hash ?? hash)
+                    return headers
                 }, orphanState: OrphanStateStore(path: configuration.directory + "/state.json"),
                 cachedVersion: cached?.version, cachedHash: cached?.hash, cachedAt: cached?.receivedAt, seed: seed,
                 hooks: SubscriberHooks(
@@ -158,7 +169,7 @@ public final class DataPlaneNode: Sendable {
         let ping = DataPlanePing(nodeID: nodeID, configHash: hash ?? DeclarativeConfig.emptyHash, state: state)
         let response = try geo.json(
             "POST", "/internal/v1/dp/ping", ping.json,
-            headers: ["Authorization": "Bearer \(configuration.credential)"], timeoutMilliseconds: 1000)
+            headers: configuration.credentialHeaders, timeoutMilliseconds: 1000)
         try response.expect(204, "POST /internal/v1/dp/ping")
     }
 
@@ -198,7 +209,7 @@ public final class DataPlaneNode: Sendable {
             ],
             "license": current?.license ?? .null,
             "last_sync": .optional(subscriber.lastSync.withLock { $0 }),
-            "proxy_url": .string("http://127.0.0.1:\(proxyPort.withLock { $0 })"),
+            "proxy_url": .string("http://\(configuration.network.host):\(proxyPort.withLock { $0 })"),
             "unreported_usage": pending,
         ]
     }

@@ -197,7 +197,7 @@ extension DataPlaneNode {
                 for report in try usage.pendingReports(nodeID: nodeID) {
                     let response = try geo.json(
                         "POST", "/internal/v1/dp/usage", report.json,
-                        headers: ["Authorization": "Bearer \(configuration.credential)"])
+                        headers: configuration.credentialHeaders)
                     _ = try response.decode("POST /internal/v1/dp/usage", DataPlaneUsageReceipt.init(json:))
                     try usage.acknowledge(report.seq)
                 }

@@ -10,14 +10,20 @@ import KonnectStorage
 public struct GeoConfiguration: Sendable {
     public var directory: String
     public var name: String
-    public var authSocket: String
+    /// Where the auth node answers introspection, events, usage and creator roles.
+    public var auth: NodeLink
+    public var network: NodeNetwork
     public var faultsFile: String?
     public var seed: UInt64?
 
-    public init(directory: String, name: String, authSocket: String, faultsFile: String?, seed: UInt64?) {
+    public init(
+        directory: String, name: String, auth: NodeLink, network: NodeNetwork = NodeNetwork(), faultsFile: String?,
+        seed: UInt64?
+    ) {
         self.directory = directory
         self.name = name
-        self.authSocket = authSocket
+        self.auth = auth
+        self.network = network
         self.faultsFile = faultsFile
         self.seed = seed
     }
@@ -74,8 +80,8 @@ public final class GeoNode: Sendable {
         self.licenses = licenses
         self.presence = presence
 
-        let auth = HTTPClient(
-            endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"), faults: faults,
+        let auth = try configuration.network.client(
+            to: configuration.auth, linkName: LinkFault.linkName(from: geo, to: "auth"), faults: faults,
             connectTimeoutMilliseconds: 300, timeoutMilliseconds: Authenticator.budgetMilliseconds)
         authenticator = Authenticator(client: auth, calendar: calendar, licenses: licenses)
         let removal = ControlPlaneRemoval(stores)
@@ -153,9 +159,9 @@ public final class GeoNode: Sendable {
         let seed = configuration.seed ?? 0
         follower = AuthEventFollower(
             geo: geo,
-            client: HTTPClient(
-                endpoint: .unix(configuration.authSocket), link: LinkFault.linkName(from: geo, to: "auth"),
-                faults: faults, connectTimeoutMilliseconds: 500, timeoutMilliseconds: 25_000),
+            client: try configuration.network.client(
+                to: configuration.auth, linkName: LinkFault.linkName(from: geo, to: "auth"), faults: faults,
+                connectTimeoutMilliseconds: 500, timeoutMilliseconds: 25_000),
             meta: meta,
             events: OrganizationEvents(
                 geo: geo, stores: stores, licenses: licenses, plantedBug: PlantedBug.fromEnvironment()),

@@ -9,9 +9,9 @@ public enum NodeMain {
         let node = try AuthNode(configuration: configuration)
         try node.resumeInterruptedAdvance()
         let router = node.router
-        let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
+        let server = HTTPServer(handler: NodeNetwork.guarded(router))
         try NodeRuntime(role: "auth", name: "auth", directory: configuration.directory).run(
-            server: server, stop: { node.stop() })
+            server: server, network: configuration.network, tcpPort: configuration.network.port, stop: { node.stop() })
         // Requests have drained: what they recorded off their path reaches the database before exit.
         do {
             try node.finish()
@@ -24,9 +24,11 @@ public enum NodeMain {
         NodeRuntime.prepareSignals()
         let node = try GeoNode(configuration: configuration)
         let router = node.router
-        let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
+        let server = HTTPServer(handler: NodeNetwork.guarded(router))
         try NodeRuntime(role: "geo", name: configuration.name, directory: configuration.directory).run(
-            server: server, started: { node.startBackgroundWork() }, stop: { node.stop() })
+            server: server, network: configuration.network, tcpPort: configuration.network.port,
+            started: { node.startBackgroundWork() },
+            stop: { node.stop() })
     }
 
     public static func runDataPlane(_ configuration: DataPlaneConfiguration) throws {
@@ -37,14 +39,9 @@ public enum NodeMain {
         proxyConfiguration.renderError = { error, _ in DataPlaneNode.proxyError(error.status, error.detail) }
         let proxy = HTTPServer(configuration: proxyConfiguration) { request, _, pending in node.proxy(request, pending)
         }
-        let previous = NodeDescriptor.read(directory: configuration.directory)
-        let wanted = configuration.proxyPort != 0 ? configuration.proxyPort : (previous?.port ?? 0)
-        let port: Int
-        if wanted != 0, let reused = try? proxy.listen(tcpPort: wanted) {
-            port = reused
-        } else {
-            port = try proxy.listen(tcpPort: configuration.proxyPort)
-        }
+        let port = try NodeRuntime.listen(
+            proxy, host: configuration.network.host, port: configuration.proxyPort,
+            previous: NodeDescriptor.read(directory: configuration.directory)?.port)
         node.proxyPort.withLock { $0 = port }
         proxy.start()
         let admin = Router(
@@ -80,7 +77,7 @@ public enum NodeMain {
             ], log: { Log.error($0) })
         let server = HTTPServer { request, listener in admin.handle(request, listener: listener) }
         try NodeRuntime(role: "data-plane", name: configuration.name, directory: configuration.directory).run(
-            server: server, tcpPort: nil, advertisedPort: port,
+            server: server, network: configuration.network, tcpPort: nil, advertisedPort: port,
             extra: {
                 [
                     "node_id": .string(node.nodeID), "geo": .string(configuration.geo),
@@ -94,18 +91,21 @@ public enum NodeMain {
             })
     }
 
-    public static func runUpstream(directory: String, name: String, port: Int) throws {
+    public static func runUpstream(directory: String, name: String, port: Int, network: NodeNetwork = NodeNetwork())
+        throws
+    {
         NodeRuntime.prepareSignals()
         let server = HTTPServer { request, _ in EchoUpstream.handle(request, name: name) }
-        try NodeRuntime(role: "upstream", name: name, directory: directory).run(server: server, tcpPort: port)
+        try NodeRuntime(role: "upstream", name: name, directory: directory).run(
+            server: server, network: network, tcpPort: port)
     }
 
     public static func runZone(_ configuration: ZoneConfiguration) throws {
         NodeRuntime.prepareSignals()
-        let node = ZoneNode(configuration: configuration)
+        let node = try ZoneNode(configuration: configuration)
         let router = node.router
-        let server = HTTPServer { request, listener in router.handle(request, listener: listener) }
+        let server = HTTPServer(handler: NodeNetwork.guarded(router))
         try NodeRuntime(role: "zone", name: configuration.name, directory: configuration.directory).run(
-            server: server, started: { node.start() }, stop: { node.stop() })
+            server: server, network: configuration.network, started: { node.start() }, stop: { node.stop() })
     }
 }

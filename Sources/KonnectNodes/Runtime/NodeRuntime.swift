@@ -12,24 +12,27 @@ public struct NodeDescriptor: Sendable, Hashable {
     public var name: String
     public var pid: Int32
     public var socket: String
+    /// The address its public listener is bound to: loopback, or its host's address in a `netns` cluster.
+    public var host: String
     public var port: Int
     public var startedAt: String
     public var extra: JSONObject
 
     public init(
-        role: String, name: String, pid: Int32, socket: String, port: Int, startedAt: String,
-        extra: JSONObject = JSONObject()
+        role: String, name: String, pid: Int32, socket: String, host: String = "127.0.0.1", port: Int,
+        startedAt: String, extra: JSONObject = JSONObject()
     ) {
         self.role = role
         self.name = name
         self.pid = pid
         self.socket = socket
+        self.host = host
         self.port = port
         self.startedAt = startedAt
         self.extra = extra
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://\(host):\(port)" }
 
     /// Whether the node went through its graceful shutdown (it writes `stopped_at` last); a descriptor
     /// without it, of a process that is gone, is what a crash or kill -9 leaves.
@@ -38,7 +41,7 @@ public struct NodeDescriptor: Sendable, Hashable {
     public var json: JSON {
         var object = JSONObject([
             ("role", .string(role)), ("name", .string(name)), ("pid", .int(Int64(pid))), ("socket", .string(socket)),
-            ("port", .int(port)), ("url", .string(url)), ("started_at", .string(startedAt)),
+            ("host", .string(host)), ("port", .int(port)), ("url", .string(url)), ("started_at", .string(startedAt)),
         ])
         for (key, value) in extra { object[key] = value }
         return .object(object)
@@ -50,9 +53,10 @@ public struct NodeDescriptor: Sendable, Hashable {
             let socket = json["socket"]?.stringValue, let port = json["port"]?.intValue
         else { return nil }
         var extra = json.objectValue ?? JSONObject()
-        for key in ["role", "name", "pid", "socket", "port", "url", "started_at"] { extra[key] = nil }
+        for key in ["role", "name", "pid", "socket", "host", "port", "url", "started_at"] { extra[key] = nil }
         self.init(
-            role: role, name: name, pid: Int32(pid), socket: socket, port: Int(port),
+            role: role, name: name, pid: Int32(pid), socket: socket, host: json["host"]?.stringValue ?? "127.0.0.1",
+            port: Int(port),
             startedAt: json["started_at"]?.stringValue ?? "", extra: extra)
     }
 
@@ -110,9 +114,11 @@ public struct NodeRuntime {
 
     /// Serves `server` until a termination signal; `stop` runs first (ending background loops and
     /// streams), then the server stops accepting and drains in-flight requests.
-    /// `tcpPort` nil means no TCP listener (data planes have their own proxy port).
+    /// `tcpPort` nil means no public TCP listener (data planes have their own proxy port); the public
+    /// listener is bound to `network.host`, and `network.listen` adds the TLS listener for node-to-node
+    /// traffic.
     public func run(
-        server: HTTPServer, tcpPort: Int? = 0, advertisedPort: Int? = nil,
+        server: HTTPServer, network: NodeNetwork = NodeNetwork(), tcpPort: Int? = 0, advertisedPort: Int? = nil,
         extra: @escaping @Sendable () -> JSONObject = { JSONObject() },
         started: () -> Void = {}, stop: () -> Void = {}
     ) throws {
@@ -121,18 +127,18 @@ public struct NodeRuntime {
         try server.listen(unixPath: socketPath)
         var port = 0
         if let tcpPort {
-            let wanted = tcpPort != 0 ? tcpPort : (previous?.port ?? 0)
-            if wanted != 0, let reused = try? server.listen(tcpPort: wanted) {
-                port = reused
-            } else {
-                port = try server.listen(tcpPort: 0)
-            }
+            port = try NodeRuntime.listen(server, host: network.host, port: tcpPort, previous: previous?.port)
+        }
+        var details = extra()
+        if let link = network.listen {
+            let linkPort = try server.listen(tcpHost: link.host, port: link.port, tls: try network.serverContext())
+            let advertised = link.host == "0.0.0.0" ? network.host : link.host
+            details["link_url"] = .string(NodeLink.tls(host: advertised, port: linkPort).description)
         }
         server.start()
         let descriptor = NodeDescriptor(
-            role: role, name: name, pid: getpid(), socket: socketPath, port: advertisedPort ?? port,
-            startedAt: NodeRuntime.wallClockNow(),
-            extra: extra())
+            role: role, name: name, pid: getpid(), socket: socketPath, host: network.host,
+            port: advertisedPort ?? port, startedAt: NodeRuntime.wallClockNow(), extra: details)
         try AtomicFile.write(descriptor.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
         Log.info(
             "\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))"
@@ -151,6 +157,14 @@ public struct NodeRuntime {
             Log.warning("could not record the clean stop in \(NodeFiles.descriptor(directory)): \(error)")
         }
         Log.info("\(role) \(name) stopped")
+    }
+
+    /// Listens on `host`: on `port`, or (port 0) on the port of the previous run if it is free, so that
+    /// clients of a restarted node find it where it was, else on one the kernel picks.
+    public static func listen(_ server: HTTPServer, host: String, port: Int, previous: Int?) throws -> Int {
+        let wanted = port != 0 ? port : (previous ?? 0)
+        if wanted != 0, let reused = try? server.listen(tcpHost: host, port: wanted, tls: nil) { return reused }
+        return try server.listen(tcpHost: host, port: port, tls: nil)
     }
 
     /// Blocks until SIGTERM, SIGINT or SIGHUP.

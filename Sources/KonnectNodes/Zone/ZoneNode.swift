@@ -8,20 +8,23 @@ public struct ZoneConfiguration: Sendable {
     public var directory: String
     public var name: String
     public var geo: String
-    public var geoSocket: String
+    /// Where its geo serves the zone sync stream.
+    public var geoLink: NodeLink
+    public var network: NodeNetwork
     public var token: String
     public var meshControlPlaneID: String
     public var faultsFile: String?
     public var seed: UInt64?
 
     public init(
-        directory: String, name: String, geo: String, geoSocket: String, token: String, meshControlPlaneID: String,
-        faultsFile: String?, seed: UInt64?
+        directory: String, name: String, geo: String, geoLink: NodeLink, network: NodeNetwork = NodeNetwork(),
+        token: String, meshControlPlaneID: String, faultsFile: String?, seed: UInt64?
     ) {
         self.directory = directory
         self.name = name
         self.geo = geo
-        self.geoSocket = geoSocket
+        self.geoLink = geoLink
+        self.network = network
         self.token = token
         self.meshControlPlaneID = meshControlPlaneID
         self.faultsFile = faultsFile
@@ -46,11 +49,10 @@ public final class ZoneNode: Sendable {
 
     var subscriber: ConfigSubscriber { subscriberBox.withLock { $0! } }
 
-    public init(configuration: ZoneConfiguration) {
+    public init(configuration: ZoneConfiguration) throws {
         self.configuration = configuration
-        geo = HTTPClient(
-            endpoint: .unix(configuration.geoSocket),
-            link: LinkFault.linkName(from: configuration.name, to: configuration.geo),
+        geo = try configuration.network.client(
+            to: configuration.geoLink, linkName: LinkFault.linkName(from: configuration.name, to: configuration.geo),
             faults: configuration.faultsFile.map { FaultFile(path: $0) }, connectTimeoutMilliseconds: 500,
             timeoutMilliseconds: 3000)
         policies = SubscriberConfiguration(

@@ -65,15 +65,17 @@ struct DataPlaneRoutes: Sendable {
         ]
     }
 
-    /// `POST .../dp-client-certificates`: pins a credential. Given a `cert`, that string is the credential
-    /// (as a pinned certificate would be); without one, the geo issues a secret (`kdp_...`), shown once.
+    /// `POST .../dp-client-certificates`: pins a credential. Given a `cert` (a PEM certificate), its
+    /// fingerprint is the credential: a data plane connecting over TLS with that certificate is let in
+    /// (Konnect's pinned mode). Without one, the geo issues a secret (`kdp_...`, shown once) for data
+    /// planes linked by Unix socket.
     func create(_ request: APIRequest) throws -> HTTPResponse {
         let (caller, controlPlane) = try access.scope(request, write: true)
         var reader = try ObjectReader(request.jsonOrEmpty())
         let cert = reader.string("cert", nullable: false, minLength: 16, maxLength: 16384)
         let title = reader.string("title", maxLength: 255)
         try reader.finish()
-        let secret = cert ?? Secrets.token(prefix: "kdp_")
+        let secret = try cert.map { try PinnedCertificate.fingerprint($0) } ?? Secrets.token(prefix: "kdp_")
         let issued = try database.write { work in
             try credentials.issue(
                 secret: secret, cert: cert, title: title, controlPlane: controlPlane.id, at: caller.now, in: work)
@@ -84,7 +86,7 @@ struct DataPlaneRoutes: Sendable {
     static func json(_ credential: DataPlaneCredential, secret: String?) -> JSON {
         [
             "id": .string(credential.id), "title": .optional(credential.title),
-            "cert": .string(secret ?? credential.cert ?? ""),
+            "cert": .string(credential.cert ?? secret ?? ""),
             "cert_fingerprint": .string(String(credential.secretHash.prefix(16))),
             "created_at": .int(credential.createdAt), "updated_at": .int(credential.updatedAt),
         ]

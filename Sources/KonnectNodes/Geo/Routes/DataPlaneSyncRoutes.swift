@@ -1,8 +1,9 @@
 import KonnectCore
 import KonnectHTTP
 
-/// The geo's side of the data-plane link, on its Unix socket only (C2, B3): the push stream, the
-/// heartbeat and the usage reports, each authorized by the data plane's credential. Usage reports are
+/// The geo's side of the data-plane link, on its Unix socket and TLS link only (C2, B3): the push stream,
+/// the heartbeat and the usage reports, each authorized by the data plane's credential: its bearer secret
+/// over a Unix socket, the fingerprint of its pinned certificate over TLS. Usage reports are
 /// also accepted with the credential of a control plane removed since (until its organization is purged):
 /// calls counted before the removal are billed all the same.
 struct DataPlaneSyncRoutes: Sendable {
@@ -28,9 +29,14 @@ struct DataPlaneSyncRoutes: Sendable {
         ]
     }
 
+    /// What the data plane presents: the fingerprint of its certificate over TLS, its bearer secret otherwise.
+    static func credential(_ request: APIRequest) -> String? {
+        request.peer?.fingerprint ?? request.bearerToken
+    }
+
     /// The control plane the request's credential was issued for; 401 when unknown or revoked.
     private func controlPlane(_ request: APIRequest, in credentials: CredentialCache<String>) throws -> String {
-        guard let controlPlane = try credentials.grant(request.bearerToken) else {
+        guard let controlPlane = try credentials.grant(DataPlaneSyncRoutes.credential(request)) else {
             throw APIError(status: 401, detail: "Unauthorized: the data-plane credential is unknown or was revoked")
         }
         return controlPlane
@@ -40,7 +46,8 @@ struct DataPlaneSyncRoutes: Sendable {
     /// plane was removed while it was away (its credential retired, not unknown) is told so on the stream, as
     /// a connected one is, and stops proxying (503) instead of retrying a refused credential forever.
     func sync(_ request: APIRequest) throws -> HTTPResponse {
-        if try credentials.grant(request.bearerToken) == nil, try usageCredentials.grant(request.bearerToken) != nil {
+        let credential = DataPlaneSyncRoutes.credential(request)
+        if try credentials.grant(credential) == nil, try usageCredentials.grant(credential) != nil {
             return stream.response(
                 SyncSubscription(
                     subscriberVersion: nil, stillAuthorized: { false }, state: { .deleted },
@@ -59,7 +66,6 @@ struct DataPlaneSyncRoutes: Sendable {
                 node, controlPlane: controlPlane, hostname: hostname, version: version, configHash: hash,
                 at: calendar.now.seconds, in: work)
         }
-        let credential = request.bearerToken
         return stream.response(
             SyncSubscription(
                 subscriberVersion: runs,

@@ -75,15 +75,17 @@ struct OperatorRoutes: Sendable {
         var reader = try ObjectReader(request.json())
         let key = reader.string("control_plane", required: true, nullable: false, maxLength: 256)
         let organization = reader.string("organization_id", maxLength: 64)
+        let cert = reader.string("cert", nullable: false, maxLength: 16384)
         try reader.finish()
         guard let key else { throw APIError.badRequest("Invalid request") }
         let controlPlane = try single(
             try controlPlanes.named(key), key: key, organization: organization, kind: "control plane",
             organizationOf: \.organizationID)
-        let secret = Secrets.token(prefix: "kdp_")
+        // A certificate is pinned (its fingerprint is the credential); without one a secret is issued.
+        let secret = try cert.map { try PinnedCertificate.fingerprint($0) } ?? Secrets.token(prefix: "kdp_")
         try database.write { work in
             _ = try credentials.issue(
-                secret: secret, cert: nil, title: "konnect-sim dp start", controlPlane: controlPlane.id,
+                secret: secret, cert: cert, title: "konnect-sim dp start", controlPlane: controlPlane.id,
                 at: calendar.now, in: work)
         }
         return OperatorRoutes.answer(
