@@ -68,7 +68,8 @@ public enum KonnectSimCLI {
             switch command.option("listener") ?? "tcp" {
             case "tcp": listener = .tcp
             case "unix": listener = .unix
-            case let other: throw UsageError("invalid value '\(other)' for --listener; expected tcp or unix")
+            case "link": listener = .link
+            case let other: throw UsageError("invalid value '\(other)' for --listener; expected tcp, unix or link")
             }
             let geos = try ClusterConfiguration.parseGeos(command.option("geos") ?? "us,eu,au").get()
             switch command.arguments[0] {

@@ -60,6 +60,12 @@ enum ClusterCommands {
         if let token = cluster.supportToken {
             print("support credential: \(cluster.supportTokenPath) (\(token.prefix(9))...)")
         }
+        if let plan = cluster.network, let auth = report.nodes.first(where: { $0.record.kind == .auth })?.descriptor {
+            let operatorHost = plan.namespace(NetworkPlan.operatorHost)
+            print(
+                "every node is a host of its own on 198.18.0.0/15 (TLS links, CA in \(cluster.pkiDirectory)); the operator's host is \(operatorHost) (\(plan.address(NetworkPlan.operatorHost) ?? "")): ip netns exec \(operatorHost) curl \(auth.url)/health"
+            )
+        }
     }
 
     static func down(_ command: ParsedCommand) throws {

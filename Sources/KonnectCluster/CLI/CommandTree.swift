@@ -335,7 +335,7 @@ public enum CommandTree {
                 discussion:
                     "The same documents the nodes serve at GET /openapi.json: on TCP the public API, on the Unix socket also the node-to-node routes. docs/openapi/ keeps copies (a test checks they are current).",
                 options: [
-                    .option("listener", "tcp|unix", "Which listener's document.", default: "tcp"),
+                    .option("listener", "tcp|unix|link", "Which listener's document.", default: "tcp"),
                     .option("geos", "list", "The cluster's geos (what signup accepts).", default: "us,eu,au"),
                 ],
                 arguments: [ArgumentSpec("api", "auth or geo")]),

@@ -2,7 +2,7 @@ import KonnectCore
 import KonnectHTTP
 
 /// The OpenAPI 3 documents the nodes serve at `GET /openapi.json`, one per listener: on loopback TCP the
-/// public API only, on the Unix socket also the node-to-node routes (`/internal/...`). Every operation
+/// public API only, on the Unix socket and the TLS link also the node-to-node routes (`/internal/...`). Every operation
 /// declares its own security, its path parameters with their formats, a request body with its
 /// properties and `required` list, and each status it answers with the media type and schema of that
 /// answer. `OpenAPICoverageTests` checks that each router and its documents list the same operations;
@@ -16,7 +16,8 @@ public enum OpenAPIDocument {
         case token
         /// The support credential of the run directory (`support.token`).
         case support
-        /// Whoever can open the node's Unix socket (mode 0600): node-to-node and operator routes.
+        /// Whoever can open the node's Unix socket (mode 0600), or presents a node certificate of the
+        /// cluster's CA on its TLS link: node-to-node and operator routes.
         case socket
         /// A data plane's credential (`kdp_...` or a pinned certificate).
         case dataPlane
@@ -138,7 +139,7 @@ public enum OpenAPIDocument {
         -> JSON
     {
         var paths = JSONObject()
-        for operation in operations where listener == .unix || !operation.unixOnly {
+        for operation in operations where listener != .tcp || !operation.unixOnly {
             var item = paths[operation.path]?.objectValue ?? JSONObject()
             var body = JSONObject([("summary", .string(operation.summary)), ("tags", .strings([operation.tag]))])
             body["operationId"] = .string(operationID(operation))
@@ -194,9 +195,9 @@ public enum OpenAPIDocument {
                     "Shapes follow Kong Konnect's public OpenAPI specifications where they cover the same thing "
                         + "(control-planes-v2 \(KongSpecs.controlPlanes), control-planes-config-v2 "
                         + "\(KongSpecs.controlPlanesConfig), identity-v3 \(KongSpecs.identity)). "
-                        + (listener == .unix
-                            ? "This is the Unix socket's document: the public API and the node-to-node routes. "
-                            : "This is the loopback TCP document: the public API. ")
+                        + (listener == .tcp
+                            ? "This is the public TCP listener's document: the public API. "
+                            : "This is the \(listener == .unix ? "Unix socket" : "TLS link")'s document: the public API and the node-to-node routes. ")
                         + "Besides the statuses each operation lists, the HTTP layer answers before any route runs: "
                         + "408 (request too slow), 413 (body over 1 MiB), 431 (head over 16 KiB), 400 (malformed "
                         + "HTTP), 404 (no such path) and 405 (another method), as problem documents."),
