@@ -6,6 +6,8 @@ import KonnectNodes
 enum NodeCommands {
     static func run(_ command: ParsedCommand) throws {
         let directory = Cluster.absolute(try command.required("dir"))
+        // On a host of its own nobody made the directory before (`up` does on one machine).
+        NodeFiles.makePrivateDirectory(directory)
         // First, before any thread exists: every thread the node starts inherits its host's namespace.
         if let namespace = command.option("netns") { try NetworkNamespace.enterForGood(namespace) }
         let network = try command.nodeNetwork()
