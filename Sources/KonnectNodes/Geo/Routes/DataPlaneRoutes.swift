@@ -87,7 +87,10 @@ struct DataPlaneRoutes: Sendable {
         [
             "id": .string(credential.id), "title": .optional(credential.title),
             "cert": .string(credential.cert ?? secret ?? ""),
-            "cert_fingerprint": .string(String(credential.secretHash.prefix(16))),
+            // A pinned certificate's SHA-256 fingerprint, as `pki issue` prints it; a secret's hash otherwise.
+            "cert_fingerprint": .string(
+                credential.cert.flatMap { try? PinnedCertificate.fingerprint($0) }
+                    ?? String(credential.secretHash.prefix(16))),
             "created_at": .int(credential.createdAt), "updated_at": .int(credential.updatedAt),
         ]
     }
