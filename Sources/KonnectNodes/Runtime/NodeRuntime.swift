@@ -140,8 +140,9 @@ public struct NodeRuntime {
             role: role, name: name, pid: getpid(), socket: socketPath, host: network.host,
             port: advertisedPort ?? port, startedAt: NodeRuntime.wallClockNow(), extra: details)
         try AtomicFile.write(descriptor.json.prettyText + "\n", to: NodeFiles.descriptor(directory))
+        let links = details["link_url"]?.stringValue.map { ", node-to-node links on \($0)" } ?? ""
         Log.info(
-            "\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "") (pid \(getpid()))"
+            "\(role) \(name) listening on \(socketPath)\(descriptor.port > 0 ? " and \(descriptor.url)" : "")\(links) (pid \(getpid()))"
         )
         started()
         NodeRuntime.waitForTermination()
