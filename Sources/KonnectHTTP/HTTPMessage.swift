@@ -110,6 +110,9 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The certificate the client presented, for a request that arrived on a TLS link (set by the server).
     public var peer: PeerCertificate? = nil
+    /// The client's IPv4 address, for a request that arrived over TCP (set by the server; nil on the Unix
+    /// socket).
+    public var clientAddress: String? = nil
 
     public init(method: String, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method

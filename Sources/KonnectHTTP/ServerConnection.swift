@@ -27,6 +27,8 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     private var handshaking: Bool
     /// The certificate the client presented (a link connection, after its handshake).
     private var peer: PeerCertificate?
+    /// The client's IPv4 address (TCP listeners).
+    private let clientAddress: String?
     /// TLS needs the socket writable to go on reading (handshake or read), or readable to go on writing.
     private var readWaitsForOutput = false
     private var writeWaitsForInput = false
@@ -67,6 +69,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
         self.kind = kind
         self.tls = tls
         handshaking = tls != nil
+        clientAddress = kind == .unix ? nil : Socket.peerAddress(fd)
         self.context = context
         self.loop = context.loop
         core = context.core
@@ -291,6 +294,7 @@ final class ServerConnection: LoopWatcher, @unchecked Sendable {
     private func dispatch(_ request: consuming HTTPRequest) {
         RequestTarget.normalizeAbsoluteForm(&request)
         request.peer = peer
+        request.clientAddress = clientAddress
         context.remove(self)
         phase = .busy
         timer.cancel()

@@ -256,15 +256,15 @@ final class MultiHostRun {
         }
     }
 
-    /// A client of a public listener from the operator's host (`AUTH=http://ADDRESS:PORT` and the like).
-    func operatorClient(_ url: String) throws -> HTTPClient {
+    /// A client of a public listener (`AUTH=http://ADDRESS:PORT` and the like) from a host, the operator's
+    /// unless told.
+    func client(_ url: String, from host: String = NetworkPlan.operatorHost) throws -> HTTPClient {
         let hostPort = url.replacingOccurrences(of: "http://", with: "").split(separator: ":")
         guard hostPort.count == 2, let port = Int(hostPort[1]) else {
             throw ProcessTestFailure(message: "not an http://ADDRESS:PORT URL: \(url)")
         }
         return HTTPClient(
-            endpoint: .tcpInNamespace(
-                namespace: namespace(NetworkPlan.operatorHost), host: String(hostPort[0]), port: port),
+            endpoint: .tcpInNamespace(namespace: namespace(host), host: String(hostPort[0]), port: port),
             timeoutMilliseconds: 10_000)
     }
 
@@ -342,19 +342,38 @@ extension ProcessTests {
             #expect(proxied.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("\n200"), "\(proxied)")
 
             // The same from the operator's host, which is none of A, B and C.
-            let auth = try run.operatorClient(try #require(run.variables["AUTH"], "the section sets AUTH"))
-            let eu = try run.operatorClient(try #require(run.variables["EU"], "the section sets EU"))
+            let authURL = try #require(run.variables["AUTH"], "the section sets AUTH")
+            let auth = try run.client(authURL)
+            let eu = try run.client(try #require(run.variables["EU"], "the section sets EU"))
             let login = try auth.json(
                 "POST", "/v3/authenticate", ["email": "ana@example.com", "password": .string(TestCluster.password)])
             let token = try #require(login.json?["access_token"]?.stringValue, "\(login.text)")
             let me = try eu.send("GET", "/v2/whoami", headers: ["Authorization": "Bearer \(token)"])
             #expect(me.status == 200 && me.json?["geo"]?.stringValue == "eu", "\(me.text)")
             let line = try #require(dataPlane, "the section starts a data plane")
-            let proxy = try run.operatorClient(
+            let proxy = try run.client(
                 "http://\(MultiHostReadme.option("host", in: line) ?? ""):\(MultiHostReadme.option("port", in: line) ?? "")"
             )
             let answer = try proxy.send("GET", "/orders/7")
             #expect(answer.status == 200 && answer.json?["path"]?.stringValue == "/api/7", "\(answer.text)")
+            // The upstream learns the client's own address, not loopback's.
+            let operatorAddress = try #require(run.plan.address(NetworkPlan.operatorHost))
+            #expect(
+                answer.json?["headers"]?["x-forwarded-for"]?.stringValue == operatorAddress, "\(answer.text)")
+
+            // Login throttling counts per client address: 50 failures from the operator's host refuse it, not C.
+            for attempt in 0..<50 {
+                let failed = try auth.json(
+                    "POST", "/v3/authenticate",
+                    ["email": .string("nobody\(attempt)@example.com"), "password": "Wrong-1!"])
+                try #require(failed.status == 401, "failure \(attempt + 1): \(failed.status) \(failed.text)")
+            }
+            let refused = try auth.json(
+                "POST", "/v3/authenticate", ["email": "ana@example.com", "password": .string(TestCluster.password)])
+            #expect(refused.status == 429, "the 51st attempt from one address: \(refused.status) \(refused.text)")
+            let other = try run.client(authURL, from: "C").json(
+                "POST", "/v3/authenticate", ["email": "ana@example.com", "password": .string(TestCluster.password)])
+            #expect(other.status == 200, "another address is another client: \(other.status) \(other.text)")
         }
     }
 }

@@ -4,9 +4,9 @@ import Synchronization
 
 /// The auth node's `LoginThrottle` on the wall clock (monotonic seconds), shared by every connection.
 ///
-/// The client is the connection's address. The simulator's TCP listener is bound to 127.0.0.1, so every
-/// TCP client is the same client: the per-client limit is shared by everyone on loopback (as behind one
-/// NAT address), and the Unix socket is another client.
+/// The client is the connection's address: on one machine every TCP client is 127.0.0.1, the same client
+/// (as behind one NAT address); on hosts of their own each address is a client of its own. The Unix socket
+/// is another client.
 final class LoginGuard: Sendable {
     private let throttle: Mutex<LoginThrottle>
     private let clock: @Sendable () -> Int64
@@ -20,7 +20,7 @@ final class LoginGuard: Sendable {
     }
 
     static func client(_ request: APIRequest) -> String {
-        request.listener == .unix ? "unix socket" : "tcp 127.0.0.1"
+        request.listener == .unix ? "unix socket" : "tcp \(request.http.clientAddress ?? "unknown")"
     }
 
     /// 429 with `Retry-After` while the email or the client is refused; the same answer whether or not

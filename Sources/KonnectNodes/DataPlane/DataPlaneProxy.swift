@@ -75,7 +75,7 @@ extension DataPlaneNode {
             message.field(name, value)
         }
         message.field("Host", match.preserveHost ? (hostHeader ?? target.host) : target.authority)
-        message.field("X-Forwarded-For", "127.0.0.1")
+        message.field("X-Forwarded-For", request.clientAddress ?? "127.0.0.1")
         message.field("X-Forwarded-Proto", "http")
         if let hostHeader { message.field("X-Forwarded-Host", hostHeader) }
         message.field("X-Forwarded-Path", path)
