@@ -76,8 +76,9 @@ extension Cluster {
 
     private func setLink(_ name: String, isolated: Bool) throws {
         _ = try requireRecord(name)
+        // Not a usage error: the command is right, this cluster cannot do it (exit 1, no pointer to --help).
         guard topology == .netns, let plan = network else {
-            throw UsageError(
+            throw ProcessError(
                 "\(isolated ? "isolate" : "rejoin") acts on a host's network link, and this cluster's nodes share one machine (--topology unix); use `partition \(name) NODE` to cut a link, or start a cluster with `up --topology netns`"
             )
         }
