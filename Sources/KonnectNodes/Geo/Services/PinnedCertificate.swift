@@ -11,7 +11,7 @@ enum PinnedCertificate {
             return try CertificateInfo(pem: cert).fingerprint
         } catch {
             throw APIError.invalid(
-                field: field, rule: "standardRules",
+                field: field, rule: "invalid",
                 reason:
                     "is not a PEM certificate (\(error.message)); send the data plane's certificate, -----BEGIN CERTIFICATE----- ..."
             )
