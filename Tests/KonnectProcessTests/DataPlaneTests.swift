@@ -18,6 +18,8 @@ struct GatewayShop {
     var organization: String
     var controlPlane: String
     var upstreamPort: Int
+    /// The upstream's URL as the data plane reaches it (loopback, or its host's address in `netns`).
+    var upstreamURL: String
 }
 
 extension TestCluster {
@@ -49,11 +51,12 @@ extension TestCluster {
         controlPlaneName: String = "shop", existing: (token: String, organization: String)? = nil
     ) throws -> GatewayShop {
         let (token, org) = try existing ?? newOrganization(email, organization: organization, plan: plan, geo: geo)
-        let port = try gwUpstream()
+        let upstream = try cluster.startUpstream(name: "up1")
         let cp = try createControlPlane(controlPlaneName, geo: geo, token: token)
-        try gwService(cp, ["name": "orders", "url": .string("http://127.0.0.1:\(port)/api")], geo: geo, token: token)
+        try gwService(cp, ["name": "orders", "url": .string(upstream.url + "/api")], geo: geo, token: token)
         try gwRoute(cp, service: "orders", ["name": "orders", "paths": ["/orders"]], geo: geo, token: token)
-        return GatewayShop(token: token, organization: org, controlPlane: cp, upstreamPort: port)
+        return GatewayShop(
+            token: token, organization: org, controlPlane: cp, upstreamPort: upstream.port, upstreamURL: upstream.url)
     }
 
     /// Starts a data plane joined to a control plane with a credential the geo issues.
@@ -95,8 +98,7 @@ extension TestCluster {
         _ dataPlane: String, _ method: String = "GET", _ path: String, headers: HTTPHeaders = [:], body: [UInt8] = [],
         timeoutMilliseconds: Int = 10_000
     ) throws -> ClientResponse {
-        let client = HTTPClient(
-            endpoint: .tcp(host: "127.0.0.1", port: try port(dataPlane)), timeoutMilliseconds: timeoutMilliseconds)
+        let client = HTTPClient(endpoint: try publicEndpoint(dataPlane), timeoutMilliseconds: timeoutMilliseconds)
         return try client.send(method, path, headers: headers, body: body)
     }
 

@@ -16,8 +16,9 @@ struct ProcessTestFailure: Error, CustomStringConvertible {
 }
 
 /// A real cluster (separate processes) in a per-test temporary directory. Every process it starts is
-/// stopped when the value goes away, also when the test fails; the directory is removed unless
-/// `KONNECT_SIM_KEEP_TEST_DIRS` is set. Ports come from the kernel; nothing is fixed.
+/// stopped when the value goes away, also when the test fails, and with `topology: .netns` every network
+/// namespace it made is removed; the directory is removed unless `KONNECT_SIM_KEEP_TEST_DIRS` is set.
+/// Ports come from the kernel; nothing is fixed.
 final class TestCluster {
     static let password = "Correct-Horse-42!"
 
@@ -26,9 +27,11 @@ final class TestCluster {
     /// Every response a test receives through this cluster is checked against the node's served document.
     let conformance = ResponseConformance()
 
-    /// Starts auth + the given geos.
-    init(geos: [String] = ["us", "eu"], start: SimTime = .defaultStart, seed: UInt64? = 7, rateCard: JSON? = nil) throws
-    {
+    /// Starts auth + the given geos, on one machine or (`.netns`) each on a host of its own.
+    init(
+        geos: [String] = ["us", "eu"], start: SimTime = .defaultStart, seed: UInt64? = 7, rateCard: JSON? = nil,
+        topology: Topology = .unix
+    ) throws {
         TestCluster.locateExecutable()
         var template = Array("/tmp/ks-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ProcessTestFailure(message: "mkdtemp failed") }
@@ -41,7 +44,9 @@ final class TestCluster {
         }
         do {
             _ = try ClusterBoot.up(
-                cluster, ClusterConfiguration(geos: geos, start: start, seed: seed, rateCardPath: rateCardPath))
+                cluster,
+                ClusterConfiguration(
+                    geos: geos, start: start, seed: seed, rateCardPath: rateCardPath, topology: topology))
         } catch {
             let logs = allLogs()
             _ = cluster.down(graceMilliseconds: 1000)
@@ -81,14 +86,18 @@ final class TestCluster {
 
     func record(_ name: String) throws -> NodeRecord { try cluster.requireRecord(name) }
 
-    /// The node's public API over loopback TCP; responses are checked against the document it serves there.
+    /// The node's public API over TCP, as the operator reaches it (loopback, or the node's address from the
+    /// operator's host in a `netns` cluster); responses are checked against the document it serves there.
     func tcp(_ name: String, timeoutMilliseconds: Int = 10_000) throws -> CheckedClient {
+        checked(HTTPClient(endpoint: try publicEndpoint(name), timeoutMilliseconds: timeoutMilliseconds))
+    }
+
+    /// Where the operator reaches a node's public listener (a data plane's proxy).
+    func publicEndpoint(_ name: String) throws -> Endpoint {
         guard let descriptor = cluster.descriptor(try record(name)) else {
             throw ProcessTestFailure(message: "\(name) has no node.json")
         }
-        return checked(
-            HTTPClient(
-                endpoint: .tcp(host: "127.0.0.1", port: descriptor.port), timeoutMilliseconds: timeoutMilliseconds))
+        return cluster.publicEndpoint(descriptor)
     }
 
     /// The node's Unix socket; responses are checked against the document it serves there.
