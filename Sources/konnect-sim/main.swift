@@ -23,4 +23,5 @@ BenchCommand.handler = {
     try Benchmarks.command($0)
 }
 ConsoleCommand.handler = ConsoleMain.command
-exit(KonnectSimCLI.main(Array(CommandLine.arguments.dropFirst())))
+// An interrupted command exits with 130 once its clusters are stopped, whatever the command itself returned.
+ThrowawayClusters.exit(KonnectSimCLI.main(Array(CommandLine.arguments.dropFirst())))

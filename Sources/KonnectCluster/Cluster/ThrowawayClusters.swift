@@ -17,6 +17,8 @@ public enum ThrowawayClusters {
     }
 
     private static let held = Mutex<[String: Held]>([:])
+    /// Set when an interrupt arrived: the command's own outcome no longer decides how the process exits.
+    private static let interrupted = Atomic<Bool>(false)
 
     /// Stops `cluster` (and removes its directory when asked) if the command is interrupted.
     public static func hold(_ cluster: Cluster, removeDirectory: Bool) {
@@ -38,6 +40,7 @@ public enum ThrowawayClusters {
             var signals = interruptSignals()
             var received: Int32 = 0
             sigwait(&signals, &received)
+            interrupted.store(true, ordering: .sequentiallyConsistent)
             let clusters = held.withLock { Array($0.values) }
             if !clusters.isEmpty {
                 let plural = clusters.count == 1 ? "" : "s"
@@ -55,6 +58,13 @@ public enum ThrowawayClusters {
             fflush(nil)
             _exit(130)
         }
+    }
+
+    /// Exits with the command's status, unless it was interrupted: then the interrupt's thread is stopping
+    /// the clusters (which can make the command fail, a node it waited for gone) and exits with 130 when done.
+    public static func exit(_ status: Int32) -> Never {
+        while interrupted.load(ordering: .sequentiallyConsistent) { pause() }
+        Glibc.exit(status)
     }
 
     private static func interruptSignals() -> sigset_t {
