@@ -244,7 +244,7 @@ extension ProcessTests {
                     token: shop.token)
                 #expect(
                     pinned["items"]?.arrayValue?.contains {
-                        $0["cert_fingerprint"]?.stringValue == String(fingerprint.prefix(16))
+                        $0["cert_fingerprint"]?.stringValue == fingerprint
                     } == true, "\(pinned.text)")
 
                 // A node certificate from another CA: the handshake is accepted (pinned certificates may be
@@ -341,8 +341,8 @@ extension ProcessTests {
             let created = try cluster.expect(
                 201, "eu", "POST", path, ["cert": .string(leaf.certificatePEM)], token: token)
             #expect(created["item"]?["cert"]?.stringValue == leaf.certificatePEM)
-            // Its fingerprint as a TLS link's refusal names it (the first 16 hex digits).
-            #expect(created["item"]?["cert_fingerprint"]?.stringValue == String(leaf.fingerprint.prefix(16)))
+            // Its SHA-256 fingerprint, as `pki issue` prints it (a TLS link's refusal names its first 16 digits).
+            #expect(created["item"]?["cert_fingerprint"]?.stringValue == leaf.fingerprint)
         }
 
         @Test("isolate on a one-machine cluster is refused (exit 1), pointing to partition")
