@@ -94,9 +94,10 @@ struct FinalObservation {
         readBack(facts, states: states)
     }
 
-    /// Heals every link, resumes paused nodes and restarts the ones that are down.
+    /// Heals every link, rejoins isolated hosts, resumes paused nodes and restarts the ones that are down.
     func healEverything(_ cluster: Cluster) {
         try? runner.run(.healAll)
+        for node in FinalObservation.hostsLeftIsolated(runner.history) { try? runner.run(.rejoin(node)) }
         for record in cluster.records {
             switch cluster.processState(record).1 {
             case .paused: try? runner.run(.resume(record.name))
@@ -104,6 +105,19 @@ struct FinalObservation {
             case .running: break
             }
         }
+    }
+
+    /// Nodes whose last isolate or rejoin step is not a rejoin that worked (an isolate that failed may
+    /// have taken the link down all the same): their hosts may be off the network.
+    static func hostsLeftIsolated(_ history: [HistoryEvent]) -> [String] {
+        var last: [String: Bool] = [:]
+        for event in history {
+            guard case .fault(let kind, let node) = event.action, kind == "isolate" || kind == "rejoin" else {
+                continue
+            }
+            last[node] = kind == "isolate" || event.outcome != .done
+        }
+        return last.filter(\.value).keys.sorted()
     }
 
     /// Waits until `condition` holds or the deadline (a `Monotonic` moment) passes, polling.

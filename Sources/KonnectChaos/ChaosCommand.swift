@@ -21,6 +21,8 @@ public struct ChaosRequest: Sendable, Equatable {
     public var reportDirectory: String?
     public var workDirectory: String
     public var keep: Bool
+    /// Where the clusters run (`--topology`): nodes on one machine, or each a host of its own.
+    public var topology: Topology
     /// A schedule to run instead of the seed's.
     public var replay: [String]?
 
@@ -61,8 +63,11 @@ public struct ChaosRequest: Sendable, Equatable {
         case .success(let parsed): geos = parsed
         case .failure(let error): throw error
         }
+        let topology = try ChaosRequest.topology(command)
         let rates: FaultRates
-        switch FaultRates.parse(rate: command.option("fault-rate"), kinds: command.option("faults")) {
+        switch FaultRates.parse(
+            rate: command.option("fault-rate"), kinds: command.option("faults"), topology: topology)
+        {
         case .success(let parsed): rates = parsed
         case .failure(let error): throw UsageError(error.message)
         }
@@ -82,6 +87,14 @@ public struct ChaosRequest: Sendable, Equatable {
             } catch {
                 throw UsageError("\(path) does not parse: \(error)")
             }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if topology != .netns,
+                text.contains("# Needs --topology netns") || lines.contains(where: ChaosSchedule.needsHosts)
+            {
+                throw UsageError(
+                    "\(path) needs nodes on hosts of their own (it was found in, or isolates hosts of, a netns cluster); add --topology netns"
+                )
+            }
             replay = lines
         }
         return ChaosRequest(
@@ -89,7 +102,16 @@ public struct ChaosRequest: Sendable, Equatable {
             rates: rates, boundMilliseconds: try duration("bound", "10s"), shrink: command.flag("shrink"),
             shrinkMilliseconds: try duration("shrink-time", "10m"), outDirectory: command.option("out") ?? ".",
             reportDirectory: command.option("report"), workDirectory: command.option("work-dir") ?? "/tmp",
-            keep: command.flag("keep"), replay: replay)
+            keep: command.flag("keep"), topology: topology, replay: replay)
+    }
+
+    /// `--topology` (whether this machine can make network namespaces is asked when the runs start).
+    static func topology(_ command: ParsedCommand) throws(UsageError) -> Topology {
+        guard let text = command.option("topology") else { return .unix }
+        switch Topology.parse(text) {
+        case .success(let topology): return topology
+        case .failure(let error): throw UsageError(error.message)
+        }
     }
 
     public func options(seed: UInt64) -> ChaosOptions {
@@ -97,7 +119,7 @@ public struct ChaosRequest: Sendable, Equatable {
         settings.deactivationBoundMilliseconds = boundMilliseconds
         return ChaosOptions(
             seed: seed, durationMilliseconds: durationMilliseconds, maximumSteps: maximumSteps, geos: geos,
-            rates: rates, settings: settings, workDirectory: workDirectory, keepDirectories: keep)
+            rates: rates, settings: settings, workDirectory: workDirectory, keepDirectories: keep, topology: topology)
     }
 }
 
@@ -107,6 +129,9 @@ public enum ChaosCommandRunner {
     public static func run(_ command: ParsedCommand) throws {
         if let path = command.option("history") { return try judge(path) }
         let request = try ChaosRequest.parse(command)
+        if request.topology == .netns, let reason = NetworkNamespaces.unavailableReason() {
+            throw ProcessError("--topology netns is not available here: \(reason)")
+        }
         let started = Monotonic.now
         var failures: [ChaosRunResult] = []
         var count = 0
@@ -142,12 +167,14 @@ public enum ChaosCommandRunner {
                     }.shrink(result)
                     let path = "\(request.outDirectory)/chaos-seed-\(seed).scenario"
                     try ScenarioText.write(shrunk, seed: seed, original: result, to: path)
-                    print("  shrunk to \(shrunk.lines.count) lines: \(path) (replay: konnect-sim scenario run \(path))")
+                    print(
+                        "  shrunk to \(shrunk.lines.count) lines: \(path) (replay: konnect-sim scenario run \(ScenarioText.topologyOption(request.topology))\(path))"
+                    )
                 }
             }
         }
         print(
-            "\(count - failures.count) of \(count) seeds passed in \(Double(Monotonic.now - started) / 1000) s (\(request.durationMilliseconds / 1000) s each, \(request.rates.description))"
+            "\(count - failures.count) of \(count) seeds passed in \(Double(Monotonic.now - started) / 1000) s (\(request.durationMilliseconds / 1000) s each, \(request.rates.description), --topology \(request.topology.rawValue))"
         )
         if !failures.isEmpty {
             throw ProcessError(

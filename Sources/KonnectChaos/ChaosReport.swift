@@ -15,7 +15,10 @@ public enum ChaosReport {
         try AtomicFile.write(HistoryFile.text(run.history), to: directory + "/history.jsonl")
         try AtomicFile.write(verdictsJSON(run).prettyText + "\n", to: directory + "/verdicts.json")
         try AtomicFile.write(html(run), to: directory + "/report.html")
-        try AtomicFile.write(run.lines.joined(separator: "\n") + "\n", to: directory + "/schedule.scenario")
+        let needs =
+            run.topology == .unix
+            ? "" : "# Needs --topology \(run.topology.rawValue) (chaos --replay and scenario run).\n"
+        try AtomicFile.write(needs + run.lines.joined(separator: "\n") + "\n", to: directory + "/schedule.scenario")
     }
 
     static func verdictsJSON(_ run: ChaosRunResult) -> JSON {

@@ -15,12 +15,14 @@ public struct ChaosOptions: Sendable {
     /// Where each run's cluster directory is made.
     public var workDirectory: String
     public var keepDirectories: Bool
+    /// Where the clusters run: the run, its replays and the shrinking all use the same.
+    public var topology: Topology
 
     public init(
         seed: UInt64, durationMilliseconds: Int = 60_000, maximumSteps: Int? = nil,
         geos: [String] = ["us", "eu", "au"],
         rates: FaultRates = .standard, settings: InvariantSettings = .standard, workDirectory: String = "/tmp",
-        keepDirectories: Bool = false
+        keepDirectories: Bool = false, topology: Topology = .unix
     ) {
         self.seed = seed
         self.durationMilliseconds = durationMilliseconds
@@ -30,12 +32,13 @@ public struct ChaosOptions: Sendable {
         self.settings = settings
         self.workDirectory = workDirectory
         self.keepDirectories = keepDirectories
+        self.topology = topology
     }
 
     var scenarioOptions: ScenarioOptions {
         ScenarioOptions(
             seed: seed, keepGoing: true, keepDirectory: keepDirectories, workDirectory: workDirectory,
-            checks: ChaosChecks(settings: settings))
+            checks: ChaosChecks(settings: settings), topology: topology)
     }
 
     /// The `check` step that ends every chaos schedule.
@@ -55,6 +58,8 @@ public struct ChaosRunResult: Sendable {
     public var result: ScenarioResult
     public var history: [HistoryEvent]
     public var outcome: CheckOutcome?
+    /// Where it ran (a replay needs the same).
+    public var topology: Topology
 
     /// Whether the invariants held (a run whose cluster did not start, or whose check could not run,
     /// did not pass).
@@ -109,7 +114,7 @@ public enum ChaosRun {
         }
         return ChaosRunResult(
             seed: options.seed, lines: lines, result: runner.result, history: runner.history,
-            outcome: runner.checkOutcomes.last)
+            outcome: runner.checkOutcomes.last, topology: options.topology)
     }
 
     /// Runs fixed lines (a schedule being shrunk, or a found scenario) in a fresh cluster.
@@ -125,6 +130,6 @@ public enum ChaosRun {
         let result = runner.run()
         return ChaosRunResult(
             seed: options.seed, lines: lines, result: result, history: runner.history,
-            outcome: runner.checkOutcomes.last)
+            outcome: runner.checkOutcomes.last, topology: options.topology)
     }
 }

@@ -37,6 +37,18 @@ import Testing
         #expect(options.settings.deactivationBoundMilliseconds == 5000)
     }
 
+    /// `isolate` needs hosts: on by default in netns, a usage error in unix (issue 17's topologies).
+    @Test func isolateFaultsComeWithTheNetnsTopology() throws {
+        #expect(try request([]).topology == .unix)
+        #expect(try request([]).rates.weights[.isolate] == nil)
+        let netns = try request(["--topology", "netns"])
+        #expect(netns.topology == .netns)
+        #expect(netns.rates.weights[.isolate] == 2)
+        #expect(netns.options(seed: 1).topology == .netns)
+        let chosen = try request(["--topology", "netns", "--faults", "isolate=3,kill"])
+        #expect(chosen.rates == FaultRates(rate: 0.1, weights: [.isolate: 3, .kill: 1]))
+    }
+
     @Test(arguments: [
         (["--seeds", "5..2"], "invalid value '5..2' for --seeds"),
         (["--seed", "x"], "invalid value 'x' for --seed"),
@@ -45,6 +57,8 @@ import Testing
         (["--faults", "kill,meteor"], "invalid fault 'meteor'"),
         (["--geos", "us,mars"], "unknown geo 'mars'"),
         (["--steps", "0"], "invalid value '0' for --steps"),
+        (["--faults", "kill,isolate"], "isolate in --faults takes a node's host off the network"),
+        (["--topology", "lan"], "invalid value 'lan' for --topology"),
     ])
     func usageErrorsNameTheBadValue(_ arguments: [String], _ message: String) {
         #expect {

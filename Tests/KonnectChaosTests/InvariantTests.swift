@@ -226,6 +226,22 @@ import Testing
         #expect(!h.verdict("deactivation").passed)
     }
 
+    /// An isolated host (`isolate`, netns) cuts every link touching it, both ways: the bound counts
+    /// from its rejoin.
+    @Test func theBoundStartsWhenAnIsolatedHostRejoins() {
+        var h = deactivated()
+        h.fault("isolate", "auth")
+        h.wait(20_000)
+        h.served("dp1", "/o1/x")
+        h.fault("rejoin", "auth")
+        h.wait(5000)
+        h.served("dp1", "/o1/x")
+        #expect(h.verdict("deactivation").passed)
+        h.wait(5001)
+        h.served("dp1", "/o1/x")
+        #expect(h.verdict("deactivation").violations.count == 1)
+    }
+
     @Test func aReactivationEndsTheWindow() {
         var h = deactivated()
         h.call("auth", "POST", "/v3/support/organizations/org1/reactivate", token: "support", 200, [:])
@@ -327,6 +343,31 @@ import Testing
         h.fault("kill", "up1")
         h.proxied("dp1", "/o1/x", 502, message: "An invalid response was received from the upstream server")
         #expect(h.verdict("availability").passed)
+    }
+
+    /// Requests to an isolated data plane (or through an isolated upstream) are lost on the way: not
+    /// judged. An isolated auth node or geo is a control-plane fault like any other: the data plane serves.
+    @Test func requestsWhileTheDataPlaneOrUpstreamIsIsolatedAreNotJudged() {
+        var h = serving()
+        h.fault("isolate", "dp1")
+        h.add(.proxy(dataPlane: "dp1", method: "GET", path: "/o1/x"), .unknown("no response within 3000 ms"))
+        h.fault("rejoin", "dp1")
+        h.fault("isolate", "up1")
+        h.add(.proxy(dataPlane: "dp1", method: "GET", path: "/o1/x"), .unknown("no response within 3000 ms"))
+        #expect(h.verdict("availability").passed)
+        h.fault("rejoin", "up1")
+        h.add(.proxy(dataPlane: "dp1", method: "GET", path: "/o1/x"), .unknown("no response within 3000 ms"))
+        #expect(!h.verdict("availability").passed)
+    }
+
+    @Test func anIsolatedControlPlaneIsAControlPlaneFault() {
+        var h = serving()
+        h.fault("isolate", "eu")
+        h.fault("isolate", "auth")
+        h.served("dp1", "/o1/x")
+        #expect(h.verdict("availability").passed)
+        h.proxied("dp1", "/o1/x", 503, message: "This data plane cannot proxy yet")
+        #expect(!h.verdict("availability").passed)
     }
 
     @Test func aChangeOfConfigurationEndsTheProof() {
@@ -572,5 +613,41 @@ import Testing
             state: "inactive", history: history,
             invoices: [(start, start + .days(30)), (start + .days(30), start + .days(40))], now: start + .days(50))
         #expect(result.violations.map(\.message).contains { $0.contains("went from inactive to inactive") })
+    }
+}
+
+/// `isolate` / `rejoin` (netns): an isolated host is unreachable both ways, like a partition of every link
+/// touching it; a node down or paused stays so.
+@Suite struct ConditionsTests {
+    @Test func anIsolatedHostCutsItsNodeAndEveryLinkTouchingIt() {
+        var h = HistoryBuilder()
+        let isolated = h.fault("isolate", "eu")
+        let killed = h.fault("kill", "eu")
+        let restarted = h.fault("restart", "eu")
+        let rejoined = h.fault("rejoin", "eu")
+        let end = h.fault("latency", "dp2->us")
+        let conditions = RunFacts(h.events).conditions
+        #expect(conditions.state("eu", before: isolated) == .up)
+        #expect(conditions.state("eu", before: killed) == .isolated)
+        #expect(conditions.state("dp1->eu", before: killed) == .isolated)
+        #expect(conditions.state("eu->auth", before: killed) == .isolated)
+        #expect(conditions.state("dp2->us", before: killed) == .healthy)
+        #expect(conditions.state("us", before: killed) == .up)
+        #expect(conditions.state("eu", before: restarted) == .down)
+        #expect(conditions.state("eu", before: rejoined) == .isolated)
+        #expect(conditions.state("eu", before: end) == .up)
+        #expect(conditions.state("dp1->eu", before: end) == .healthy)
+        #expect(conditions.healthySince(["dp1", "eu", "dp1->eu"], before: rejoined) == nil)
+        #expect(conditions.healthySince(["dp1", "eu", "dp1->eu"], before: end) == h.events[rejoined].end)
+    }
+
+    @Test func aRejoinThatFailedLeavesTheHostIsolated() {
+        var h = HistoryBuilder()
+        h.fault("isolate", "auth")
+        h.add(.fault("rejoin", target: "auth"), .refused("ip: cannot find device"))
+        let after = h.fault("heal", "*")
+        let conditions = RunFacts(h.events).conditions
+        #expect(conditions.state("auth", before: after) == .isolated)
+        #expect(conditions.state("eu->auth", before: after) == .isolated)
     }
 }

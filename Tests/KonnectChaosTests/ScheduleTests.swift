@@ -45,6 +45,23 @@ import Testing
         #expect(count(killsOnly, ["kill"]) > 50)
     }
 
+    /// In netns the nemesis isolates the auth node, geos and data planes (never the upstream), and
+    /// rejoins each host it isolated; without netns rates it never isolates.
+    @Test func isolateFaultsAreRejoined() {
+        let lines = schedule(seed: 5, steps: 1000, rates: FaultRates(rate: 0.2, weights: [.isolate: 1]))
+        let isolated = lines.filter { $0.hasPrefix("isolate ") }.map { String($0.dropFirst(8)) }
+        let rejoined = lines.filter { $0.hasPrefix("rejoin ") }.map { String($0.dropFirst(7)) }
+        #expect(isolated.count > 50)
+        #expect(!isolated.contains("up1"))
+        #expect(Set(isolated).isSuperset(of: ["auth", "us", "eu", "dp1"]))
+        #expect(isolated.count - rejoined.count <= 3)
+        for node in Set(isolated) {
+            #expect(isolated.filter { $0 == node }.count - rejoined.filter { $0 == node }.count <= 1)
+        }
+        #expect(!schedule(seed: 5, steps: 1000).contains { $0.hasPrefix("isolate") })
+        #expect(FaultRates.standard(for: .netns).weights[.isolate] == 2)
+    }
+
     @Test func faultRatesParse() throws {
         let rates = try FaultRates.parse(rate: "0.25", kinds: "kill=3,drop").get()
         #expect(rates == FaultRates(rate: 0.25, weights: [.kill: 3, .drop: 1]))

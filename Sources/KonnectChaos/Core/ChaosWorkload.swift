@@ -161,6 +161,13 @@ public struct ChaosWorkload: Sendable {
                     repair: kill ? "restart \(node)" : "resume \(node)",
                     stepsLeft: kill ? between(2, 15) : between(1, 5), target: node))
             return kill ? "kill \(node)" : "pause \(node)"
+        case .isolate:
+            // The auth node, a geo or a data plane (the upstream stands for the world outside).
+            let candidates = nodes.filter { $0 != "up1" }
+            guard !candidates.isEmpty else { return nil }
+            let node = pick(candidates)
+            faults.append(Fault(repair: "rejoin \(node)", stepsLeft: between(2, 12), target: node))
+            return "isolate \(node)"
         case .partition, .slow, .drop:
             let candidates = links
             guard !candidates.isEmpty else { return nil }

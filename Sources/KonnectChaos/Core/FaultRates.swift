@@ -1,4 +1,7 @@
+import KonnectCore
+
 /// How often the nemesis injects faults, and which kinds: `--fault-rate 0.1 --faults kill=2,pause,partition`.
+/// `isolate` needs hosts of their own (`--topology netns`): on by default there, a usage error elsewhere.
 public struct FaultRates: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         /// SIGKILL a node, restart it later.
@@ -11,6 +14,8 @@ public struct FaultRates: Sendable, Equatable {
         case slow
         /// Fail a fraction of a link's requests.
         case drop
+        /// Take a node's host off the network (its link down), rejoin it later (`--topology netns`).
+        case isolate
     }
 
     /// The share of steps that inject a fault, from 0 to 1 (repairs are extra steps).
@@ -21,14 +26,24 @@ public struct FaultRates: Sendable, Equatable {
     public static let standard = FaultRates(
         rate: 0.1, weights: [.kill: 2, .pause: 1, .partition: 2, .slow: 1, .drop: 1])
 
+    /// The default for a topology: `standard`, plus `isolate` where nodes are hosts of their own.
+    public static func standard(for topology: Topology) -> FaultRates {
+        var rates = FaultRates.standard
+        if topology == .netns { rates.weights[.isolate] = 2 }
+        return rates
+    }
+
     public init(rate: Double, weights: [Kind: Int]) {
         self.rate = rate
         self.weights = weights
     }
 
-    /// Parses `--fault-rate` and `--faults`; the error names the bad value and the valid ones.
-    public static func parse(rate: String?, kinds: String?) -> Result<FaultRates, FaultRatesError> {
-        var rates = FaultRates.standard
+    /// Parses `--fault-rate` and `--faults` for a topology; the error names the bad value and the valid
+    /// ones.
+    public static func parse(rate: String?, kinds: String?, topology: Topology = .unix) -> Result<
+        FaultRates, FaultRatesError
+    > {
+        var rates = FaultRates.standard(for: topology)
         if let rate {
             guard let value = Double(rate), value >= 0, value <= 1 else {
                 return .failure(
@@ -53,6 +68,12 @@ public struct FaultRates: Sendable, Equatable {
                             FaultRatesError("invalid weight '\(parts[1])' for \(name) in --faults; expected 0 to 100"))
                     }
                     weight = value
+                }
+                if kind == .isolate, weight > 0, topology != .netns {
+                    return .failure(
+                        FaultRatesError(
+                            "isolate in --faults takes a node's host off the network, and in --topology \(topology.rawValue) the nodes share one machine; add --topology netns, or use partition"
+                        ))
                 }
                 weights[kind] = weight
             }

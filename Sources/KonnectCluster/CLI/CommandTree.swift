@@ -242,9 +242,10 @@ public enum CommandTree {
                     Runs a seeded workload (organizations signing up, logging in, changing control planes and
                     entities, proxying traffic through data planes, inviting members, paying, moving the calendar,
                     deactivating and reactivating) against a fresh cluster while a seeded nemesis kills, pauses,
-                    partitions, slows and drops; then heals everything, settles, observes and checks the invariants
-                    (writes, usage, isolation, deactivation, availability, calendar). The same seed writes the same
-                    schedule. With --shrink a failing run is reduced to a small .scenario file that reproduces it.
+                    partitions, slows and drops (and, with --topology netns, isolates nodes' hosts); then heals
+                    everything, settles, observes and checks the invariants (writes, usage, isolation, deactivation,
+                    availability, calendar). The same seed writes the same schedule. With --shrink a failing run is
+                    reduced to a small .scenario file that reproduces it (in the same topology).
                     """,
                 options: [
                     .option("seed", "n", "The seed of the schedule.", default: "1"),
@@ -257,8 +258,12 @@ public enum CommandTree {
                     .option("fault-rate", "f", "Share of steps that inject a fault, 0 to 1.", default: "0.1"),
                     .option(
                         "faults", "list",
-                        "Fault kinds with weights: kill, pause, partition, slow, drop (e.g. kill=2,pause).",
-                        default: "kill=2,pause=1,partition=2,slow=1,drop=1"),
+                        "Fault kinds with weights: kill, pause, partition, slow, drop, isolate (netns only); default kill=2,pause=1,partition=2,slow=1,drop=1, and isolate=2 with --topology netns."
+                    ),
+                    .option(
+                        "topology", "unix|netns",
+                        "Where the clusters run: one machine, or every node a host of its own (needs root).",
+                        default: "unix"),
                     .option(
                         "bound", "time", "How long deactivation effects may take once a path is healthy.",
                         default: "10s"),
