@@ -72,5 +72,40 @@ extension ProcessTests {
             let withoutBug = ScenarioRunner(scenario: scenario, options: scenarioOptions).run()
             #expect(withoutBug.passed, "\(withoutBug.failureText)")
         }
+
+        /// Chaos across hosts (issue 17's `--topology netns`): the nemesis isolates nodes' hosts and rejoins
+        /// them, and a run completes with a verdict from every checker; the check rejoins a host the
+        /// schedule left isolated.
+        @Test(
+            .enabled(
+                if: NetworkNamespaces.unavailableReason() == nil,
+                Comment(rawValue: NetworkNamespaces.unavailableReason() ?? "")))
+        func aNetnsRunWithIsolatedHostsEndsWithVerdicts() throws {
+            TestCluster.locateExecutable()
+            let work = try WorkDirectory()
+            var settings = InvariantSettings.standard
+            settings.deactivationBoundMilliseconds = 3000
+            let options = ChaosOptions(
+                seed: 2, durationMilliseconds: 20_000, maximumSteps: 20, geos: ["eu"],
+                rates: FaultRates(rate: 0.4, weights: [.isolate: 1]), settings: settings, workDirectory: work.path,
+                topology: .netns)
+
+            let run = ChaosRun.run(options)
+            #expect(run.result.error == nil)
+            #expect(run.lines.contains { $0.hasPrefix("isolate ") }, "\(run.lines.joined(separator: "\n"))")
+            #expect(run.outcome?.details.count == InvariantNames.all.count)
+            #expect(run.passed, "\(run.summary)")
+
+            // A schedule that ends with the auth node's host off the network: the check rejoins it first.
+            var workload = ChaosWorkload(seed: 2, geos: ["eu"])
+            let lines = workload.setup() + ["isolate auth", "check within 3s"]
+            let replay = ChaosRun.replay(lines, options)
+            let heal = try #require(replay.history.firstIndex { $0.action == .mark("heal") })
+            #expect(
+                replay.history[heal...].contains {
+                    $0.action == .fault("rejoin", target: "auth") && $0.outcome == .done
+                })
+            #expect(replay.passed, "\(replay.summary)")
+        }
     }
 }
