@@ -54,7 +54,7 @@ let package = Package(
 
         // The configuration tests hash with the real SHA-256 and MD5 (KonnectSecurity), as nodes do.
         .testTarget(name: "KonnectCoreTests", dependencies: ["KonnectCore", "KonnectSecurity"]),
-        .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore"]),
+        .testTarget(name: "KonnectHTTPTests", dependencies: ["KonnectHTTP", "KonnectCore", "KonnectSecurity"]),
         .testTarget(name: "KonnectStorageTests", dependencies: ["KonnectStorage", "KonnectSecurity"]),
         .testTarget(
             name: "KonnectNodesTests",

@@ -103,6 +103,14 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
+    /// Why the peer closed, if it said so in an alert before leaving (a TLS 1.3 server checks the client's
+    /// certificate after the client's side of the handshake is over, so its refusal shows up here).
+    private func alert(from tls: TLSSession) -> String? {
+        var scratch = [UInt8](repeating: 0, count: 512)
+        if case .failed(let why) = scratch.withUnsafeMutableBytes({ tls.read(into: $0) }) { return why }
+        return nil
+    }
+
     /// Writes everything or throws; each wait for buffer space is bounded by the timeout.
     func writeAll(_ bytes: [UInt8], timeoutMilliseconds: Int) throws(SocketError) {
         guard let tls else { return try Socket.writeAll(fd, bytes, timeoutMilliseconds: timeoutMilliseconds) }
@@ -115,8 +123,9 @@ final class ClientConnection: @unchecked Sendable {
                 continue
             case .wantWrite: waitFor = Int16(POLLOUT)
             case .wantRead: waitFor = Int16(POLLIN)
-            case .closed: throw SocketError(kind: .closed, operation: "TLS write", message: "the peer closed the link")
-            case .failed(let why): throw SocketError(kind: .closed, operation: "TLS write", message: why)
+            case .closed, .failed:
+                throw SocketError(
+                    kind: .closed, operation: "TLS write", message: alert(from: tls) ?? "the peer closed the link")
             }
             guard Socket.waitFor(fd, events: waitFor, timeoutMilliseconds: timeoutMilliseconds) else {
                 throw SocketError(

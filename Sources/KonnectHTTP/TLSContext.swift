@@ -1,4 +1,5 @@
 import CSSL
+import Synchronization
 
 /// Why a TLS context could not be built: which PEM was wrong and how, in OpenSSL's words.
 public struct TLSError: Error, Sendable, CustomStringConvertible {
@@ -17,6 +18,8 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
 public final class TLSServerContext: @unchecked Sendable {
     /// Configured once in `init`, then only read (OpenSSL allows sharing it between threads).
     let context: OpaquePointer
+    /// Handshakes completed with this context (a keep-alive client does one per connection).
+    let handshakes = Atomic<Int>(0)
 
     public init(certificatePEM: String, privateKeyPEM: String, trustedAuthorityPEM: String) throws(TLSError) {
         guard let context = SSL_CTX_new(TLS_server_method()) else {

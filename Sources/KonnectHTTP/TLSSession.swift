@@ -1,4 +1,5 @@
 import CSSL
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -19,27 +20,29 @@ final class TLSSession {
     }
 
     private let ssl: OpaquePointer
+    /// The server's context, for a server's side (it counts handshakes).
+    private let server: TLSServerContext?
 
     /// A server's side of an accepted connection.
     init(server: TLSServerContext, fd: Int32) throws(TLSError) {
         ssl = try TLSSession.make(server.context, fd: fd)
+        self.server = server
         SSL_set_accept_state(ssl)
     }
 
     /// A client's side, verifying that the server's certificate names `host` (an IPv4 address is matched
-    /// against the IP SANs, a name against the DNS SANs).
+    /// against the IP SANs, a name against the DNS SANs). If this throws, `deinit` frees the session.
     init(client: TLSClientContext, fd: Int32, host: String) throws(TLSError) {
         ssl = try TLSSession.make(client.context, fd: fd)
+        server = nil
         SSL_set_connect_state(ssl)
         var address = in_addr()
         if inet_pton(AF_INET, host, &address) == 1 {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else {
-                SSL_free(ssl)
                 throw TLSError("cannot verify the server's address \(host): \(OpenSSL.takeErrors())")
             }
         } else {
             guard SSL_set1_host(ssl, host) == 1, konnect_SSL_set_tlsext_host_name(ssl, host) == 1 else {
-                SSL_free(ssl)
                 throw TLSError("cannot verify the server's name \(host): \(OpenSSL.takeErrors())")
             }
         }
@@ -60,7 +63,9 @@ final class TLSSession {
 
     func handshake() -> Outcome {
         ERR_clear_error()
-        return outcome(SSL_do_handshake(ssl), bytes: false)
+        let result = outcome(SSL_do_handshake(ssl), bytes: false)
+        if result == .done(0), let server { server.handshakes.add(1, ordering: .relaxed) }
+        return result
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
