@@ -126,6 +126,10 @@ extension Cluster {
             throw ProcessError("\(name) is not running (\(state.rawValue))")
         }
         NodeProcess.signal(descriptor.pid, SIGSTOP)
+        // Every thread must stop before the node counts as paused: return once the kernel says so, so that
+        // whatever comes next (status, a scenario's expectation) sees a paused node, not a half-stopped one.
+        let deadline = Monotonic.now + 2000
+        while NodeProcess.state(descriptor.pid) != .paused && Monotonic.now < deadline { usleep(1000) }
         recordFault(["fault": "pause", "node": .string(name)])
     }
 
