@@ -188,20 +188,9 @@ final class MultiHostRun {
             script += "printf '\\n@@@ var \(name)=%s\\n' \"${\(name):-}\"\n"
         }
         guard let ip = ExternalTool.find("ip") else { throw ProcessTestFailure(message: "no `ip`") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ip)
-        process.arguments = ["netns", "exec", namespace(block.host), "/bin/bash", "-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: home(block.host))
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        watchdog.cancel()
+        let output = try ReadmeTour.run(
+            ip, ["netns", "exec", namespace(block.host), "/bin/bash", "-c", script], in: home(block.host),
+            environment: environment, seconds: 60)
         for line in output.split(separator: "\n") where line.hasPrefix("@@@ var ") {
             let assignment = line.dropFirst(8)
             guard let equals = assignment.firstIndex(of: "=") else { continue }

@@ -48,6 +48,29 @@ struct ReadmeTour {
         return script
     }
 
+    /// Runs a script to its end and returns what it printed (stdout and stderr together); a watchdog
+    /// terminates it after `seconds`, so a script that hangs ends the test (whose defer stops its nodes).
+    static func run(
+        _ executable: String, _ arguments: [String], in directory: String, environment: [String: String]? = nil,
+        seconds: Double
+    ) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        watchdog.cancel()
+        return output
+    }
+
     static func steps(_ output: String, lines: [String]) -> [Step] {
         var steps: [Step] = []
         var current: Step? = nil
@@ -98,20 +121,7 @@ extension ProcessTests {
             try FileManager.default.createSymbolicLink(
                 atPath: work + "/.build/release/konnect-sim", withDestinationPath: executable)
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", ReadmeTour.script(lines)]
-            process.currentDirectoryURL = URL(fileURLWithPath: work)
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            // A watchdog: a tour that hangs ends the script (the defer stops its cluster).
-            let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 150, execute: watchdog)
-            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            watchdog.cancel()
+            let output = try ReadmeTour.run("/bin/bash", ["-c", ReadmeTour.script(lines)], in: work, seconds: 150)
 
             let steps = ReadmeTour.steps(output, lines: lines)
             let context = "the tour printed:\n\(output.suffix(6000))"
