@@ -238,7 +238,7 @@ public enum ClusterBoot {
             "--support-token-file", cluster.supportTokenPath,
         ]
         if let plan {
-            arguments += try cluster.hostArguments(plan, kind: .auth, name: "auth", nodeDirectory: directory)
+            arguments += try cluster.hostArguments(plan, kind: .auth, name: "auth", nodeDirectory: directory).arguments
         }
         if let path = configuration.rateCardPath { arguments += ["--rate-card", path] }
         if let seed = configuration.seed { arguments += ["--seed", String(seed)] }
@@ -253,7 +253,9 @@ public enum ClusterBoot {
             "node", "geo", "--dir", directory, "--name", geo, "--auth-url", try cluster.linkURL(to: "auth", plan: plan),
             "--faults", cluster.faultsPath,
         ]
-        if let plan { arguments += try cluster.hostArguments(plan, kind: .geo, name: geo, nodeDirectory: directory) }
+        if let plan {
+            arguments += try cluster.hostArguments(plan, kind: .geo, name: geo, nodeDirectory: directory).arguments
+        }
         if let seed = configuration.seed { arguments += ["--seed", String(seed)] }
         return NodeRecord(kind: .geo, name: geo, directory: directory, arguments: arguments)
     }

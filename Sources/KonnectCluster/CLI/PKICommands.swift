@@ -14,11 +14,9 @@ enum PKICommands {
             if readWholeFile(out + "/ca.key") != nil {
                 throw UsageError("\(out) already holds a CA (ca.key); choose another --out, or keep using it")
             }
-            let authority = try CertificateAuthority.create(
-                commonName: command.option("name") ?? "konnect-sim cluster CA")
-            NodeFiles.makePrivateDirectory(out)
-            try AtomicFile.write(authority.privateKeyPEM, to: out + "/ca.key", mode: 0o600)
-            try AtomicFile.write(authority.certificatePEM, to: out + "/ca.crt", mode: 0o600)
+            try TLSFiles.write(
+                try CertificateAuthority.create(commonName: command.option("name") ?? "konnect-sim cluster CA"), to: out
+            )
             print("created a CA in \(out): ca.crt (copy it to every host), ca.key (keep it here)")
         default:
             let caDirectory = Cluster.absolute(try command.required("ca"))
@@ -57,10 +55,7 @@ enum PKICommands {
                     commonName: name, organizationalUnit: unit, ipAddresses: addresses, dnsNames: [],
                     usage: .serverAndClient)
             }
-            NodeFiles.makePrivateDirectory(out)
-            try AtomicFile.write(authorityPEM, to: out + "/" + NodeNetwork.authorityFile, mode: 0o600)
-            try AtomicFile.write(issued.privateKeyPEM, to: out + "/" + NodeNetwork.keyFile, mode: 0o600)
-            try AtomicFile.write(issued.certificatePEM, to: out + "/" + NodeNetwork.certificateFile, mode: 0o600)
+            try TLSFiles.write(issued, authorityPEM: String(decoding: authorityPEM, as: UTF8.self), to: out)
             print(
                 "issued \(selfSigned ? "a self-signed" : "a CA-signed") certificate for \(name) (\(unit)\(addresses.isEmpty ? "" : ", \(addresses.joined(separator: ", "))")) in \(out); fingerprint \(issued.fingerprint)"
             )

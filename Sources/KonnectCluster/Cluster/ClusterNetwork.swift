@@ -27,13 +27,16 @@ extension Cluster {
     @discardableResult
     public func prepareHosts(_ names: [String]) throws(ProcessError) -> NetworkPlan {
         try withNetworkLock { () throws(ProcessError) in
-            var plan = network ?? NetworkPlan(id: Cluster.newNetworkID())
+            let known = network
+            var plan = known ?? NetworkPlan(id: Cluster.newNetworkID())
             for name in [NetworkPlan.operatorHost] + names { plan.add(name) }
-            do {
-                // Written first, so `down` and the interrupt handler find every namespace this may create.
-                try AtomicFile.write(plan.json.prettyText + "\n", to: networkPath)
-            } catch {
-                throw ProcessError("cannot write \(networkPath): \(error)")
+            if plan != known {
+                do {
+                    // Written first, so `down` and the interrupt handler find every namespace this may create.
+                    try AtomicFile.write(plan.json.prettyText + "\n", to: networkPath)
+                } catch {
+                    throw ProcessError("cannot write \(networkPath): \(error)")
+                }
             }
             if !NetworkNamespaces.exists(plan.switchNamespace) {
                 if let reason = NetworkNamespaces.unavailableReason() {
@@ -58,8 +61,9 @@ extension Cluster {
     /// stays, so the next `up` gives every host its address back.
     public func removeNetwork() {
         guard let plan = network else { return }
+        // `removeCommands` deletes `namespaces`, one command each, in that order.
         NetworkNamespaces.runIgnoringFailures(
-            plan.removeCommands.filter { NetworkNamespaces.exists($0[2]) })
+            zip(plan.namespaces, plan.removeCommands).filter { NetworkNamespaces.exists($0.0) }.map(\.1))
     }
 
     /// `isolate NODE`: its host's link goes down; everything it sends or is sent is lost until `rejoin`.

@@ -293,7 +293,7 @@ extension Cluster {
         var arguments = ["node", "upstream", "--dir", nodeDirectory, "--name", name, "--port", String(port)]
         if topology == .netns {
             let plan = try prepareHosts([name])
-            arguments += try hostArguments(plan, kind: .upstream, name: name, nodeDirectory: nodeDirectory)
+            arguments += try hostArguments(plan, kind: .upstream, name: name, nodeDirectory: nodeDirectory).arguments
         }
         return try start(NodeRecord(kind: .upstream, name: name, directory: nodeDirectory, arguments: arguments))
     }
@@ -369,10 +369,10 @@ extension Cluster {
         if topology == .netns {
             let plan = try prepareHosts([name])
             let unit = kind == .dataPlane ? NodeNetwork.dataPlaneUnit : NodeNetwork.nodeUnit
-            host = try hostArguments(plan, kind: kind, name: name, nodeDirectory: nodeDirectory, unit: unit)
-            if kind == .dataPlane, let address = plan.address(name) {
-                let issued = try issueTLS(for: nodeDirectory, name: name, unit: unit, address: address)
-                request["cert"] = .string(issued.certificatePEM)
+            let placed = try hostArguments(plan, kind: kind, name: name, nodeDirectory: nodeDirectory, unit: unit)
+            host = placed.arguments
+            if kind == .dataPlane, let certificate = placed.certificatePEM {
+                request["cert"] = .string(certificate)
                 pinned = true
             }
         }
@@ -390,11 +390,8 @@ extension Cluster {
             )
         }
         NodeFiles.makePrivateDirectory(nodeDirectory)
-        var secretPath: String?
-        if !pinned {
-            secretPath = nodeDirectory + "/" + secretFile
-            try AtomicFile.write(secret + "\n", to: nodeDirectory + "/" + secretFile, mode: 0o600)
-        }
+        let secretPath = pinned ? nil : nodeDirectory + "/" + secretFile
+        if let secretPath { try AtomicFile.write(secret + "\n", to: secretPath, mode: 0o600) }
         var launch =
             arguments(nodeDirectory, try linkURL(to: geo, plan: network), secretPath, target) + host + [
                 "--faults", faultsPath,

@@ -11,17 +11,9 @@ extension Cluster {
 
     /// The cluster's CA, made on first use.
     public func authority() throws -> CertificateAuthority {
-        let certificatePath = pkiDirectory + "/ca.crt"
-        let keyPath = pkiDirectory + "/ca.key"
-        if let certificate = readWholeFile(certificatePath), let key = readWholeFile(keyPath) {
-            return try CertificateAuthority(
-                certificatePEM: String(decoding: certificate, as: UTF8.self),
-                privateKeyPEM: String(decoding: key, as: UTF8.self))
-        }
-        NodeFiles.makePrivateDirectory(pkiDirectory)
+        if let existing = try TLSFiles.readAuthority(from: pkiDirectory) { return existing }
         let made = try CertificateAuthority.create(commonName: "konnect-sim cluster CA \(directory)")
-        try AtomicFile.write(made.privateKeyPEM, to: keyPath, mode: 0o600)
-        try AtomicFile.write(made.certificatePEM, to: certificatePath, mode: 0o600)
+        try TLSFiles.write(made, to: pkiDirectory)
         return made
     }
 
@@ -43,28 +35,28 @@ extension Cluster {
             commonName: name, organizationalUnit: unit, ipAddresses: [address, "127.0.0.1"], dnsNames: [],
             usage: .serverAndClient)
         NodeFiles.makePrivateDirectory(nodeDirectory)
-        NodeFiles.makePrivateDirectory(tls)
-        try AtomicFile.write(authority.certificatePEM, to: tls + "/" + NodeNetwork.authorityFile, mode: 0o600)
-        try AtomicFile.write(issued.privateKeyPEM, to: keyPath, mode: 0o600)
-        try AtomicFile.write(issued.certificatePEM, to: certificatePath, mode: 0o600)
+        try TLSFiles.write(issued, authorityPEM: authority.certificatePEM, to: tls)
         return (tls, issued.certificatePEM)
     }
 
     /// The launch arguments that put a node on its host in a `netns` cluster: its namespace, its address,
-    /// its TLS identity, and (for auth and geos) the TLS listener for node-to-node traffic.
+    /// its TLS identity, and (for auth and geos) the TLS listener for node-to-node traffic; with the
+    /// certificate it was given (none for an upstream, which serves plain HTTP only).
     func hostArguments(
         _ plan: NetworkPlan, kind: NodeKind, name: String, nodeDirectory: String, unit: String = NodeNetwork.nodeUnit
-    ) throws -> [String] {
+    ) throws -> (arguments: [String], certificatePEM: String?) {
         guard let address = plan.address(name) else {
             throw ProcessError("\(name) has no address in the cluster's network")
         }
         var arguments = ["--netns", plan.namespace(name), "--host", address]
+        var certificatePEM: String?
         if kind != .upstream {
-            let tls = try issueTLS(for: nodeDirectory, name: name, unit: unit, address: address).directory
-            arguments += ["--tls", tls]
+            let tls = try issueTLS(for: nodeDirectory, name: name, unit: unit, address: address)
+            arguments += ["--tls", tls.directory]
+            certificatePEM = tls.certificatePEM
         }
         if kind == .auth || kind == .geo { arguments += ["--listen", "\(address):\(NetworkPlan.linkPort)"] }
-        return arguments
+        return (arguments, certificatePEM)
     }
 
     /// Where nodes reach `peer` (the auth node or a geo) for node-to-node traffic.
@@ -76,5 +68,31 @@ extension Cluster {
             throw ProcessError("\(peer) has no address in the cluster's network")
         }
         return NodeLink.tls(host: address, port: NetworkPlan.linkPort).description
+    }
+}
+
+/// The files of TLS identities: a CA's directory (`ca.crt`, `ca.key`) and a node's (`ca.crt`, `node.crt`,
+/// `node.key`, the `--tls` of `konnect-sim node`), all 0600 in 0700 directories. Used by `up` and by
+/// `pki init` / `pki issue`.
+enum TLSFiles {
+    static func readAuthority(from directory: String) throws -> CertificateAuthority? {
+        guard let certificate = readWholeFile(directory + "/ca.crt"), let key = readWholeFile(directory + "/ca.key")
+        else { return nil }
+        return try CertificateAuthority(
+            certificatePEM: String(decoding: certificate, as: UTF8.self),
+            privateKeyPEM: String(decoding: key, as: UTF8.self))
+    }
+
+    static func write(_ authority: CertificateAuthority, to directory: String) throws {
+        NodeFiles.makePrivateDirectory(directory)
+        try AtomicFile.write(authority.privateKeyPEM, to: directory + "/ca.key", mode: 0o600)
+        try AtomicFile.write(authority.certificatePEM, to: directory + "/ca.crt", mode: 0o600)
+    }
+
+    static func write(_ issued: IssuedCertificate, authorityPEM: String, to directory: String) throws {
+        NodeFiles.makePrivateDirectory(directory)
+        try AtomicFile.write(authorityPEM, to: directory + "/" + NodeNetwork.authorityFile, mode: 0o600)
+        try AtomicFile.write(issued.privateKeyPEM, to: directory + "/" + NodeNetwork.keyFile, mode: 0o600)
+        try AtomicFile.write(issued.certificatePEM, to: directory + "/" + NodeNetwork.certificateFile, mode: 0o600)
     }
 }
